@@ -1,0 +1,4 @@
+//! lodger: a storage-free Atlassian Connect app, and the kit it is built with.
+#![deny(missing_docs)]
+
+pub mod connect;
