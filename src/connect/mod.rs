@@ -14,10 +14,10 @@
 //! | [`secret`] | secrets that never print |
 
 // pub mod descriptor;
-// pub mod installation;
+pub mod installation;
 pub mod jwt;
-// pub mod lifecycle;
+pub mod lifecycle;
 pub mod qsh;
-// pub mod sealed;
+pub mod sealed;
 pub mod secret;
 // pub mod signed_install;
