@@ -179,9 +179,25 @@ struct RawClaims {
     context: Option<serde_json::Value>,
 }
 
+/// The JOSE header fields Connect uses.
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
+pub(crate) struct Header {
+    /// The signing algorithm the token declares.
+    pub(crate) alg: String,
+    /// The key id (signed installs only).
+    #[serde(default)]
+    pub(crate) kid: Option<String>,
+}
+
+/// Decodes only the header of a token, after the size check.
+pub(crate) fn header(token: &str) -> Result<Header, JwtError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(JwtError::TooLarge(token.len()));
+    }
+    let first = token.split('.').next().unwrap_or_default();
+    let bytes =
+        URL_SAFE_NO_PAD.decode(first).map_err(|_| JwtError::Malformed("header is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed("header is not JSON with an `alg`"))
 }
 
 impl<'a> UnverifiedToken<'a> {
@@ -259,11 +275,7 @@ fn split(token: &str) -> Result<(Header, Vec<u8>, Vec<u8>), JwtError> {
     else {
         return Err(JwtError::Malformed("expected three dot-separated parts"));
     };
-    let header = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| JwtError::Malformed("header is not base64url"))?;
-    let header: Header = serde_json::from_slice(&header)
-        .map_err(|_| JwtError::Malformed("header is not JSON with an `alg`"))?;
+    let header = self::header(header)?;
     let claims =
         URL_SAFE_NO_PAD.decode(claims).map_err(|_| JwtError::Malformed("claims are not base64url"))?;
     let signature = URL_SAFE_NO_PAD

@@ -13,11 +13,11 @@
 //! | [`descriptor`] | the app descriptor, rendered and checked |
 //! | [`secret`] | secrets that never print |
 
-// pub mod descriptor;
+pub mod descriptor;
 pub mod installation;
 pub mod jwt;
 pub mod lifecycle;
 pub mod qsh;
 pub mod sealed;
 pub mod secret;
-// pub mod signed_install;
+pub mod signed_install;
