@@ -129,7 +129,12 @@ impl Templates {
     }
 
     /// Renders the descriptor of `product` for an app served at `base_url`.
-    pub fn render(&self, product: Product, base_url: &str, keys: &AppKeys) -> Result<String, DescriptorError> {
+    pub fn render(
+        &self,
+        product: Product,
+        base_url: &str,
+        keys: &AppKeys,
+    ) -> Result<String, DescriptorError> {
         let base_url = base_url.trim_end_matches('/');
         let mut context = Context::new();
         context.insert("base_url", base_url);
@@ -140,7 +145,8 @@ impl Templates {
             name: name.into(),
             reason: error_chain(&err),
         })?;
-        serde_json::from_str::<Value>(&text).map_err(|_| DescriptorError::NotJson(product.as_str()))?;
+        serde_json::from_str::<Value>(&text)
+            .map_err(|_| DescriptorError::NotJson(product.as_str()))?;
         Ok(text)
     }
 }
@@ -164,8 +170,17 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 }
 
 /// The scopes a Connect descriptor may request.
-const SCOPES: &[&str] =
-    &["NONE", "READ", "WRITE", "DELETE", "PROJECT_ADMIN", "SPACE_ADMIN", "ADMIN", "ACT_AS_USER", "ACCESS_EMAIL_ADDRESSES"];
+const SCOPES: &[&str] = &[
+    "NONE",
+    "READ",
+    "WRITE",
+    "DELETE",
+    "PROJECT_ADMIN",
+    "SPACE_ADMIN",
+    "ADMIN",
+    "ACT_AS_USER",
+    "ACCESS_EMAIL_ADDRESSES",
+];
 
 /// Checks a descriptor against the rules hosts enforce at install and that
 /// lodger relies on. Returns one sentence per problem; empty means valid.
@@ -179,7 +194,12 @@ pub fn problems(descriptor: &Value) -> Vec<String> {
     let text = |pointer: &str| descriptor.pointer(pointer).and_then(Value::as_str);
 
     match text("/key") {
-        Some(key) if key.len() <= 80 && !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) => {}
+        Some(key)
+            if key.len() <= 80
+                && !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) => {}
         _ => problem("`key` must be 1 to 80 letters, digits, '-', '.' or '_'".into()),
     }
     let base_url = text("/baseUrl").unwrap_or_default();
@@ -202,13 +222,17 @@ pub fn problems(descriptor: &Value) -> Vec<String> {
     match descriptor.get("scopes").and_then(Value::as_array) {
         Some(scopes) => {
             for scope in scopes {
-                let known = scope.as_str().is_some_and(|s| SCOPES.contains(&s.to_ascii_uppercase().as_str()));
+                let known = scope
+                    .as_str()
+                    .is_some_and(|s| SCOPES.contains(&s.to_ascii_uppercase().as_str()));
                 if !known {
                     problem(format!("unknown scope {scope}"));
                 }
             }
         }
-        None => problem("`scopes` is missing: a Connect app without scopes cannot call the host".into()),
+        None => {
+            problem("`scopes` is missing: a Connect app without scopes cannot call the host".into())
+        }
     }
     let mut module_keys = Vec::new();
     if let Some(modules) = descriptor.get("modules").and_then(Value::as_object) {
@@ -225,7 +249,13 @@ pub fn problems(descriptor: &Value) -> Vec<String> {
     problems
 }
 
-fn check_module(kind: &str, module: &Value, base_url: &str, keys: &mut Vec<String>, problem: &mut impl FnMut(String)) {
+fn check_module(
+    kind: &str,
+    module: &Value,
+    base_url: &str,
+    keys: &mut Vec<String>,
+    problem: &mut impl FnMut(String),
+) {
     if let Some(key) = module.get("key").and_then(Value::as_str) {
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             problem(format!("module key {key:?} in `{kind}` must be letters, digits and '-'"));
@@ -248,16 +278,23 @@ mod tests {
 
     fn render(product: Product, base: &str) -> Value {
         let keys = AppKeys::new("lodger").unwrap();
-        serde_json::from_str(&Templates::embedded().unwrap().render(product, base, &keys).unwrap()).unwrap()
+        serde_json::from_str(&Templates::embedded().unwrap().render(product, base, &keys).unwrap())
+            .unwrap()
     }
 
     #[test]
     fn renders_both_products_with_their_own_keys() {
         let jira = render(Product::Jira, "https://lodger.example/");
         let confluence = render(Product::Confluence, "https://lodger.example");
-        assert_eq!((jira["key"].as_str(), confluence["key"].as_str()), (Some("lodger"), Some("lodger.confluence")));
+        assert_eq!(
+            (jira["key"].as_str(), confluence["key"].as_str()),
+            (Some("lodger"), Some("lodger.confluence"))
+        );
         assert_eq!(jira["baseUrl"], "https://lodger.example");
-        assert_eq!(confluence["links"]["self"], "https://lodger.example/confluence/atlassian-connect.json");
+        assert_eq!(
+            confluence["links"]["self"],
+            "https://lodger.example/confluence/atlassian-connect.json"
+        );
         assert!(problems(&jira).is_empty(), "{:?}", problems(&jira));
         assert!(problems(&confluence).is_empty(), "{:?}", problems(&confluence));
     }
@@ -277,7 +314,17 @@ mod tests {
             "modules": {"webPanels": [{"key": "a", "url": "https://elsewhere.example/x"}, {"key": "a"}]}
         });
         let found = problems(&bad);
-        for expected in ["`key`", "`baseUrl`", "authentication", "lifecycle.installed", "signed-install", "context-qsh", "EVERYTHING", "relative to baseUrl", "used twice"] {
+        for expected in [
+            "`key`",
+            "`baseUrl`",
+            "authentication",
+            "lifecycle.installed",
+            "signed-install",
+            "context-qsh",
+            "EVERYTHING",
+            "relative to baseUrl",
+            "used twice",
+        ] {
             assert!(found.iter().any(|p| p.contains(expected)), "{expected} not in {found:?}");
         }
     }
@@ -287,6 +334,9 @@ mod tests {
         assert!(AppKeys::new("").is_err());
         assert!(AppKeys::new("a b").is_err());
         assert!(AppKeys::new(&"a".repeat(65)).is_err());
-        assert_eq!(AppKeys::new("com.example.lodger").unwrap().confluence, "com.example.lodger.confluence");
+        assert_eq!(
+            AppKeys::new("com.example.lodger").unwrap().confluence,
+            "com.example.lodger.confluence"
+        );
     }
 }

@@ -92,7 +92,7 @@ pub fn is_acceptable_base_url(url: &str) -> bool {
     if host.is_empty() || !port_ok {
         return false;
     }
-    let loopback = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback =
+        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     https || loopback
 }

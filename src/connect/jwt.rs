@@ -195,9 +195,11 @@ pub(crate) fn header(token: &str) -> Result<Header, JwtError> {
         return Err(JwtError::TooLarge(token.len()));
     }
     let first = token.split('.').next().unwrap_or_default();
-    let bytes =
-        URL_SAFE_NO_PAD.decode(first).map_err(|_| JwtError::Malformed("header is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed("header is not JSON with an `alg`"))
+    let bytes = URL_SAFE_NO_PAD
+        .decode(first)
+        .map_err(|_| JwtError::Malformed("header is not base64url"))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| JwtError::Malformed("header is not JSON with an `alg`"))
 }
 
 impl<'a> UnverifiedToken<'a> {
@@ -207,8 +209,9 @@ impl<'a> UnverifiedToken<'a> {
         if header.alg != "HS256" {
             return Err(JwtError::UnsupportedAlgorithm { found: header.alg, expected: "HS256" });
         }
-        let claims: RawClaims = serde_json::from_slice(&claims)
-            .map_err(|_| JwtError::Malformed("claims are not a JSON object of the expected types"))?;
+        let claims: RawClaims = serde_json::from_slice(&claims).map_err(|_| {
+            JwtError::Malformed("claims are not a JSON object of the expected types")
+        })?;
         if claims.iss.is_none() {
             return Err(JwtError::MissingClaim("iss"));
         }
@@ -276,8 +279,9 @@ fn split(token: &str) -> Result<(Header, Vec<u8>, Vec<u8>), JwtError> {
         return Err(JwtError::Malformed("expected three dot-separated parts"));
     };
     let header = self::header(header)?;
-    let claims =
-        URL_SAFE_NO_PAD.decode(claims).map_err(|_| JwtError::Malformed("claims are not base64url"))?;
+    let claims = URL_SAFE_NO_PAD
+        .decode(claims)
+        .map_err(|_| JwtError::Malformed("claims are not base64url"))?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| JwtError::Malformed("signature is not base64url"))?;
@@ -390,7 +394,10 @@ mod tests {
         let forged = format!(
             "{}.{}.{sig}",
             URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
-            URL_SAFE_NO_PAD.encode(format!(r#"{{"iss":"jira:1","iat":{NOW},"exp":{},"qsh":"{QSH}"}}"#, NOW + 999_999))
+            URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"iss":"jira:1","iat":{NOW},"exp":{},"qsh":"{QSH}"}}"#,
+                NOW + 999_999
+            ))
         );
         assert_eq!(verify(&forged, Expectation::request(QSH, NOW)), Err(JwtError::BadSignature));
     }
@@ -405,7 +412,8 @@ mod tests {
         ];
         for (claims, missing) in cases {
             let t = forge(r#"{"alg":"HS256"}"#, claims);
-            let err = UnverifiedToken::parse(&t).and_then(|u| u.verify(&secret(), &Expectation::request("x", 1)));
+            let err = UnverifiedToken::parse(&t)
+                .and_then(|u| u.verify(&secret(), &Expectation::request("x", 1)));
             assert_eq!(err, Err(JwtError::MissingClaim(missing)));
         }
     }
@@ -427,7 +435,14 @@ mod tests {
 
     #[test]
     fn rejects_nbf_in_the_future() {
-        let t = forge(r#"{"alg":"HS256"}"#, &format!(r#"{{"iss":"a","iat":{NOW},"nbf":{},"exp":{},"qsh":"{QSH}"}}"#, NOW + 100, NOW + 200));
+        let t = forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(
+                r#"{{"iss":"a","iat":{NOW},"nbf":{},"exp":{},"qsh":"{QSH}"}}"#,
+                NOW + 100,
+                NOW + 200
+            ),
+        );
         assert_eq!(verify(&t, Expectation::request(QSH, NOW)), Err(JwtError::NotYetValid));
     }
 
@@ -440,7 +455,10 @@ mod tests {
     #[test]
     fn context_tokens_only_where_asked_for() {
         let t = token(&Claims::new("jira:1", NOW, 180, CONTEXT_QSH));
-        assert_eq!(verify(&t, Expectation::request(QSH, NOW)), Err(JwtError::ContextTokenNotAccepted));
+        assert_eq!(
+            verify(&t, Expectation::request(QSH, NOW)),
+            Err(JwtError::ContextTokenNotAccepted)
+        );
         assert!(verify(&t, Expectation::context_or_request(QSH, NOW)).is_ok());
     }
 

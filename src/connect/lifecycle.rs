@@ -76,6 +76,9 @@ pub enum LifecycleError {
         /// What the payload says (an event name, so safe to echo).
         found: String,
     },
+    /// The URL names no lifecycle event lodger knows.
+    #[error("unknown lifecycle event; expected installed, uninstalled, enabled or disabled")]
+    UnknownEvent,
     /// `productType` is neither `jira` nor `confluence`.
     #[error("lifecycle payload has a `productType` other than jira or confluence")]
     UnknownProduct,
@@ -178,7 +181,8 @@ mod tests {
 
     #[test]
     fn reads_an_installed_payload_with_unknown_fields() {
-        let payload = Payload::parse(body("installed").as_bytes(), Event::Installed, &["lodger"]).unwrap();
+        let payload =
+            Payload::parse(body("installed").as_bytes(), Event::Installed, &["lodger"]).unwrap();
         let installation = payload.into_installation().unwrap();
         assert_eq!(installation.client_key, "ck-1");
         assert_eq!(installation.base_url, "https://acme.atlassian.net");
@@ -187,28 +191,48 @@ mod tests {
 
     #[test]
     fn rejects_payload_posted_to_another_event_url() {
-        let err = Payload::parse(body("enabled").as_bytes(), Event::Installed, &["lodger"]).unwrap_err();
-        assert_eq!(err, LifecycleError::WrongEvent { expected: "installed", found: "enabled".into() });
+        let err =
+            Payload::parse(body("enabled").as_bytes(), Event::Installed, &["lodger"]).unwrap_err();
+        assert_eq!(
+            err,
+            LifecycleError::WrongEvent { expected: "installed", found: "enabled".into() }
+        );
     }
 
     #[test]
     fn names_the_missing_field() {
-        let err = Payload::parse(br#"{"key":"lodger","baseUrl":"https://a","eventType":"installed"}"#, Event::Installed, &["lodger"]);
+        let err = Payload::parse(
+            br#"{"key":"lodger","baseUrl":"https://a","eventType":"installed"}"#,
+            Event::Installed,
+            &["lodger"],
+        );
         assert_eq!(err.unwrap_err(), LifecycleError::MissingField("clientKey"));
     }
 
     #[test]
     fn rejects_non_json_and_foreign_keys_and_plain_http() {
-        assert_eq!(Payload::parse(b"\xff{", Event::Installed, &["lodger"]).unwrap_err(), LifecycleError::NotJson);
-        assert_eq!(Payload::parse(body("installed").as_bytes(), Event::Installed, &["other"]).unwrap_err(), LifecycleError::ForeignAppKey);
+        assert_eq!(
+            Payload::parse(b"\xff{", Event::Installed, &["lodger"]).unwrap_err(),
+            LifecycleError::NotJson
+        );
+        assert_eq!(
+            Payload::parse(body("installed").as_bytes(), Event::Installed, &["other"]).unwrap_err(),
+            LifecycleError::ForeignAppKey
+        );
         let http = body("installed").replace("https://acme", "http://acme");
-        assert_eq!(Payload::parse(http.as_bytes(), Event::Installed, &["lodger"]).unwrap_err(), LifecycleError::BadBaseUrl);
+        assert_eq!(
+            Payload::parse(http.as_bytes(), Event::Installed, &["lodger"]).unwrap_err(),
+            LifecycleError::BadBaseUrl
+        );
     }
 
     #[test]
     fn installed_needs_a_shared_secret() {
         let no_secret = body("installed").replace(r#""sharedSecret":"s3cr3t","#, "");
         let payload = Payload::parse(no_secret.as_bytes(), Event::Installed, &["lodger"]).unwrap();
-        assert_eq!(payload.into_installation().unwrap_err(), LifecycleError::MissingField("sharedSecret"));
+        assert_eq!(
+            payload.into_installation().unwrap_err(),
+            LifecycleError::MissingField("sharedSecret")
+        );
     }
 }

@@ -182,7 +182,8 @@ fn form_decode(raw: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8(decoded).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(decoded)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The byte a `%XX` escape stands for, given the two bytes after the `%`.
@@ -235,7 +236,10 @@ mod tests {
 
     #[test]
     fn upper_cases_the_method_and_keeps_an_empty_query() {
-        assert_eq!(canonical_request("post", "/lifecycle/installed", ""), "POST&/lifecycle/installed&");
+        assert_eq!(
+            canonical_request("post", "/lifecycle/installed", ""),
+            "POST&/lifecycle/installed&"
+        );
     }
 
     #[test]
@@ -269,7 +273,10 @@ mod tests {
     #[test]
     fn values_above_the_bmp_sort_in_utf16_order() {
         // U+1F600 is a surrogate pair (0xD83D...), which sorts before U+FF21 in UTF-16.
-        assert_eq!(canonical_request("GET", "/", "v=%EF%BC%A1&v=%F0%9F%98%80"), "GET&/&v=%F0%9F%98%80,%EF%BC%A1");
+        assert_eq!(
+            canonical_request("GET", "/", "v=%EF%BC%A1&v=%F0%9F%98%80"),
+            "GET&/&v=%F0%9F%98%80,%EF%BC%A1"
+        );
     }
 
     #[test]

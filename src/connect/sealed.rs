@@ -166,7 +166,8 @@ impl Keyring {
 
     /// Seals an installation for its own tenant and app.
     pub fn seal(&self, installation: &Installation) -> Result<String, SealError> {
-        let (id, cipher) = self.keys.first().ok_or(SealError::BadKeyring("at least one is needed"))?;
+        let (id, cipher) =
+            self.keys.first().ok_or(SealError::BadKeyring("at least one is needed"))?;
         let plaintext = serde_json::to_vec(installation).map_err(|_| SealError::Malformed)?;
         let aad = associated_data(id, &installation.client_key, &installation.key);
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
@@ -180,7 +181,12 @@ impl Keyring {
     }
 
     /// Opens a credential that must belong to tenant `client_key` and app `app_key`.
-    pub fn open(&self, sealed: &str, client_key: &str, app_key: &str) -> Result<Installation, SealError> {
+    pub fn open(
+        &self,
+        sealed: &str,
+        client_key: &str,
+        app_key: &str,
+    ) -> Result<Installation, SealError> {
         if sealed.len() > MAX_SEALED_BYTES {
             return Err(SealError::Malformed);
         }
@@ -280,7 +286,11 @@ mod tests {
             let mut flipped = body.clone();
             flipped[i / 8] ^= 1 << (i % 8);
             let forged = format!("{}{}", &sealed[..prefix], URL_SAFE_NO_PAD.encode(&flipped));
-            assert_eq!(ring.open(&forged, "ck-1", "lodger"), Err(SealError::DoesNotOpen), "bit {i}");
+            assert_eq!(
+                ring.open(&forged, "ck-1", "lodger"),
+                Err(SealError::DoesNotOpen),
+                "bit {i}"
+            );
         }
     }
 
@@ -302,16 +312,25 @@ mod tests {
         assert_eq!(after.open(&sealed_with_old, "ck-1", "lodger").unwrap(), installation());
         assert!(after.seal(&installation()).unwrap().starts_with(&format!("v1.{}.", new.id())));
         let dropped = Keyring::new(vec![new]).unwrap();
-        assert!(matches!(dropped.open(&sealed_with_old, "ck-1", "lodger"), Err(SealError::UnknownKeyId(_))));
+        assert!(matches!(
+            dropped.open(&sealed_with_old, "ck-1", "lodger"),
+            Err(SealError::UnknownKeyId(_))
+        ));
     }
 
     #[test]
     fn rejects_unknown_version_and_garbage() {
         let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
-        assert_eq!(ring.open(&sealed.replacen("v1", "v2", 1), "ck-1", "lodger"), Err(SealError::UnknownVersion));
+        assert_eq!(
+            ring.open(&sealed.replacen("v1", "v2", 1), "ck-1", "lodger"),
+            Err(SealError::UnknownVersion)
+        );
         assert_eq!(ring.open("v1", "ck-1", "lodger"), Err(SealError::Malformed));
-        assert_eq!(ring.open(&format!("v1.{}.%%%", ring.sealing_key_id()), "ck-1", "lodger"), Err(SealError::Malformed));
+        assert_eq!(
+            ring.open(&format!("v1.{}.%%%", ring.sealing_key_id()), "ck-1", "lodger"),
+            Err(SealError::Malformed)
+        );
         assert_eq!(ring.open(&"v1.x.".repeat(2000), "ck-1", "lodger"), Err(SealError::Malformed));
     }
 

@@ -45,7 +45,12 @@ pub enum SignedInstallError {
     /// `iss` is not the `clientKey` of the payload it signs.
     #[error("signed install token `iss` is not the payload's clientKey")]
     IssuerMismatch,
-    /// The key server could not be reached or did not answer with a key.
+    /// The key server says it has no key by that `kid` (a 4xx): the token
+    /// was not signed by the key server's owner.
+    #[error("no install key is published for this token's `kid`")]
+    UnknownKey,
+    /// The key server could not be reached, failed (5xx) or answered no key:
+    /// worth retrying later.
     #[error("install key could not be fetched: {0}")]
     KeyUnavailable(String),
 }
@@ -126,8 +131,9 @@ pub fn key_url(key_server: &str, kid: &str) -> Result<String, SignedInstallError
 
 /// Parses a PEM public key served by the key server.
 pub fn decoding_key(pem: &[u8]) -> Result<DecodingKey, SignedInstallError> {
-    DecodingKey::from_rsa_pem(pem)
-        .map_err(|_| SignedInstallError::KeyUnavailable("key server answered without an RSA PEM key".into()))
+    DecodingKey::from_rsa_pem(pem).map_err(|_| {
+        SignedInstallError::KeyUnavailable("key server answered without an RSA PEM key".into())
+    })
 }
 
 /// Verifies a signed-install token with the key for its `kid`.
@@ -144,12 +150,12 @@ pub fn verify(
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    let data = jsonwebtoken::decode::<RawInstallClaims>(token, key, &validation).map_err(|err| {
-        match err.kind() {
+    let data = jsonwebtoken::decode::<RawInstallClaims>(token, key, &validation).map_err(
+        |err| match err.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => JwtError::BadSignature,
             _ => JwtError::Malformed("claims are not a JSON object of the expected types"),
-        }
-    })?;
+        },
+    )?;
     let raw = data.claims;
     let iss = raw.iss.ok_or(JwtError::MissingClaim("iss"))?;
     let iat = raw.iat.ok_or(JwtError::MissingClaim("iat"))? as i64;
@@ -192,7 +198,9 @@ mod tests {
             assert_eq!(check_kid(good), Ok(()), "{good}");
         }
         let long = "a".repeat(129);
-        for bad in ["", "..", "a/../b", "a%2Fb", "a\\b", "a//b", "/a", "a/", "a.b", "a b", "ü", &long] {
+        for bad in
+            ["", "..", "a/../b", "a%2Fb", "a\\b", "a//b", "/a", "a/", "a.b", "a b", "ü", &long]
+        {
             assert_eq!(check_kid(bad), Err(SignedInstallError::BadKid), "{bad}");
         }
     }
@@ -215,9 +223,15 @@ mod tests {
     fn rejects_hs256_header_before_any_key_lookup() {
         // {"alg":"HS256","kid":"k"}.{"iss":"x"}.sig
         let token = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsifQ.eyJpc3MiOiJ4In0.c2ln";
-        assert!(matches!(key_id(token), Err(SignedInstallError::Jwt(JwtError::UnsupportedAlgorithm { .. }))));
+        assert!(matches!(
+            key_id(token),
+            Err(SignedInstallError::Jwt(JwtError::UnsupportedAlgorithm { .. }))
+        ));
         // {"alg":"none"}.{}.
         let none = "eyJhbGciOiJub25lIn0.e30.";
-        assert!(matches!(key_id(none), Err(SignedInstallError::Jwt(JwtError::UnsupportedAlgorithm { .. }))));
+        assert!(matches!(
+            key_id(none),
+            Err(SignedInstallError::Jwt(JwtError::UnsupportedAlgorithm { .. }))
+        ));
     }
 }

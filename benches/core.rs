@@ -1,0 +1,102 @@
+//! Micro-benchmarks of the protocol core and of one full authentication.
+//! Run with `cargo bench --bench core`; figures go to BENCHMARKS.md.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use lodger::config::ServeConfig;
+use lodger::connect::descriptor::AppKeys;
+use lodger::connect::installation::{Installation, Product};
+use lodger::connect::jwt::{self, Claims, Expectation, UnverifiedToken};
+use lodger::connect::qsh::{canonical_request, query_string_hash};
+use lodger::connect::sealed::{Keyring, MasterKey};
+use lodger::connect::secret::Secret;
+use lodger::web::auth::{Tokens, authenticate};
+use lodger::web::signed_request::SignedRequest;
+
+/// A typical iframe URL: module parameters plus the host's standard ones.
+const PATH: &str = "/jira/issue-panel.html";
+const QUERY: &str = "issueKey=LOD-1&issueId=10001&projectId=10000&xdm_e=https%3A%2F%2Facme.atlassian.net\
+    &xdm_c=channel-lodger__checklist-panel&cp=&xdm_deprecated_addon_key_do_not_use=lodger&lic=active&cv=1001.0.0&tz=Europe%2FBerlin&loc=en-GB";
+
+fn installation() -> Installation {
+    Installation {
+        key: "lodger".into(),
+        client_key: "a3b5c7d9-1234-4f00-9abc-0123456789ab".into(),
+        base_url: "https://acme.atlassian.net".into(),
+        shared_secret: Secret::new("ATCO".to_owned() + &"x".repeat(60)),
+        product_type: Product::Jira,
+        oauth_client_id: None,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    c.bench_function("qsh: canonicalise and hash an iframe URL", |b| {
+        b.iter(|| query_string_hash(black_box("GET"), black_box(PATH), black_box(QUERY)))
+    });
+    c.bench_function("qsh: canonical request only", |b| {
+        b.iter(|| canonical_request(black_box("GET"), black_box(PATH), black_box(QUERY)))
+    });
+
+    let inst = installation();
+    let now = lodger::now();
+    let qsh = query_string_hash("GET", PATH, QUERY);
+    let token = jwt::sign(
+        &Claims {
+            sub: Some("557058:user".into()),
+            ..Claims::new(&inst.client_key, now, 180, &qsh)
+        },
+        &inst.shared_secret,
+    );
+    c.bench_function("jwt: HS256 parse and verify", |b| {
+        b.iter(|| {
+            UnverifiedToken::parse(black_box(&token))
+                .and_then(|t| t.verify(&inst.shared_secret, &Expectation::request(&qsh, now)))
+                .is_ok()
+        })
+    });
+
+    let master = MasterKey::generate();
+    let keyring = Keyring::new(vec![master.clone()]).expect("keyring");
+    let sealed = keyring.seal(&inst).expect("seal");
+    c.bench_function("sealed: open a credential (no cache)", |b| {
+        b.iter(|| keyring.open(black_box(&sealed), &inst.client_key, "lodger").is_ok())
+    });
+    c.bench_function("sealed: seal a credential", |b| {
+        b.iter(|| keyring.seal(black_box(&inst)).is_ok())
+    });
+
+    let config = ServeConfig {
+        base_url: "https://lodger.example".into(),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        keys: AppKeys::new("lodger").expect("keys"),
+        master_keys: vec![master],
+        install_keys_url: "https://keys.invalid".into(),
+        frame_ancestors: vec![],
+    };
+    let state = lodger::web::server::state(&config).expect("state");
+    let context_token = jwt::sign(
+        &Claims {
+            sub: Some("557058:user".into()),
+            ..Claims::new(&inst.client_key, now, 900, "context-qsh")
+        },
+        &inst.shared_secret,
+    );
+    let request = SignedRequest {
+        method: warp::http::Method::GET,
+        path: "/api/whoami".into(),
+        query: String::new(),
+        token: Some(context_token),
+    };
+    // Warm the opened-credential cache, as every request after the first finds it.
+    authenticate(&state, &request, Some(&sealed), Tokens::ContextOrRequestBound).expect("auth");
+    c.bench_function("auth: full request (cached credential + verify + qsh)", |b| {
+        b.iter(|| {
+            authenticate(&state, black_box(&request), Some(&sealed), Tokens::ContextOrRequestBound)
+                .is_ok()
+        })
+    });
+}
+
+criterion_group!(core, benches);
+criterion_main!(core);

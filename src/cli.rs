@@ -1,0 +1,125 @@
+//! The command line: raw flags as clap reads them. Validation happens in
+//! [`crate::config`]; the commands themselves in [`crate::commands`].
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::connect::signed_install::ATLASSIAN_INSTALL_KEYS;
+
+/// lodger: a storage-free Atlassian Connect app for Jira and Confluence Cloud.
+#[derive(Debug, Parser)]
+#[command(name = "lodger", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, global = true, env = "LODGER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app: descriptors, lifecycle, API and the embedded pages.
+    Serve(ServeArgs),
+    /// Print a new master key for LODGER_MASTER_KEYS.
+    Keygen,
+    /// Print the canonical request and query string hash (qsh) of a request.
+    Qsh(QshArgs),
+    /// Inspect Connect JWTs.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
+    /// Print the rendered app descriptor, or check it.
+    Descriptor(DescriptorArgs),
+}
+
+/// Flags of `lodger serve`; each has an environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The public base URL hosts reach the app at [default: http://localhost:<port>].
+    #[arg(long, env = "LODGER_BASE_URL")]
+    pub base_url: Option<String>,
+    /// The TCP port to listen on.
+    #[arg(long, env = "LODGER_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on (0.0.0.0 to accept connections from other machines).
+    #[arg(long, env = "LODGER_BIND", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Master key(s) that seal tenant credentials, `<id>:<key>` from `lodger keygen`;
+    /// the first seals, all open. Prefer the environment variable: flags show in `ps`.
+    #[arg(
+        long = "master-key",
+        env = "LODGER_MASTER_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub master_keys: Vec<String>,
+    /// The app key of the Jira app; the Confluence app's key is this plus `.confluence`.
+    #[arg(long, env = "LODGER_APP_KEY", default_value = "lodger")]
+    pub app_key: String,
+    /// Where signed-install public keys are fetched (`<url>/<kid>`).
+    #[arg(long, env = "LODGER_INSTALL_KEYS_URL", default_value = ATLASSIAN_INSTALL_KEYS)]
+    pub install_keys_url: String,
+    /// An extra origin allowed to frame the pages (e.g. a dev host); repeatable.
+    #[arg(long = "frame-ancestor", env = "LODGER_FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
+}
+
+/// Flags of `lodger qsh`.
+#[derive(Debug, Args)]
+pub struct QshArgs {
+    /// The HTTP method, e.g. GET.
+    pub method: String,
+    /// The URL (absolute, or a path with query).
+    pub url: String,
+    /// The base URL the path is relative to (the app's, or the host's with `/wiki`).
+    #[arg(long, default_value = "")]
+    pub base_url: String,
+}
+
+/// `lodger jwt ...`
+#[derive(Debug, Subcommand)]
+pub enum JwtCommand {
+    /// Print a token's header and claims and, given the secret and request,
+    /// exactly why it does or does not verify.
+    Decode(JwtDecodeArgs),
+}
+
+/// Flags of `lodger jwt decode`.
+#[derive(Debug, Args)]
+pub struct JwtDecodeArgs {
+    /// The token (the value of `jwt=` or of `Authorization: JWT`).
+    pub token: String,
+    /// The shared secret to check the signature with.
+    #[arg(long, env = "LODGER_JWT_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// The method of the request the token came with.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// The URL of the request the token came with, to check `qsh`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The base URL the request path is relative to.
+    #[arg(long, default_value = "")]
+    pub base_url: String,
+    /// Accept a context token (`qsh` = `context-qsh`), as API endpoints do.
+    #[arg(long)]
+    pub context: bool,
+}
+
+/// Flags of `lodger descriptor`.
+#[derive(Debug, Args)]
+pub struct DescriptorArgs {
+    /// Which product's descriptor.
+    #[arg(long, default_value = "jira", value_parser = ["jira", "confluence"])]
+    pub product: String,
+    /// The base URL to render with.
+    #[arg(long, env = "LODGER_BASE_URL", default_value = "http://localhost:8080")]
+    pub base_url: String,
+    /// The Jira app key.
+    #[arg(long, env = "LODGER_APP_KEY", default_value = "lodger")]
+    pub app_key: String,
+    /// Check the descriptor against the rules hosts enforce; exit 1 on problems.
+    #[arg(long)]
+    pub validate: bool,
+}

@@ -1,0 +1,92 @@
+//! Validated configuration: flags and environment read once at start, turned
+//! into values the server can use without checking again. Raw flags live in
+//! [`crate::cli`]; every rule about what a valid setting is lives here.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::{Context, bail};
+
+use crate::cli::ServeArgs;
+use crate::connect::descriptor::AppKeys;
+use crate::connect::installation::is_acceptable_base_url;
+use crate::connect::sealed::MasterKey;
+
+/// Everything `lodger serve` needs, checked.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The app's public base URL (what hosts call), without a trailing slash.
+    pub base_url: String,
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The app keys (Jira, Confluence).
+    pub keys: AppKeys,
+    /// Master keys, the sealing one first.
+    pub master_keys: Vec<MasterKey>,
+    /// The signed-install key server.
+    pub install_keys_url: String,
+    /// Origins besides Atlassian's allowed to frame the pages (the dev host).
+    pub frame_ancestors: Vec<String>,
+}
+
+impl ServeConfig {
+    /// Checks raw flags.
+    pub fn from_args(args: &ServeArgs) -> anyhow::Result<ServeConfig> {
+        let bind_ip: IpAddr = args
+            .bind
+            .parse()
+            .with_context(|| format!("--bind {:?} is not an IP address", args.bind))?;
+        let bind = SocketAddr::new(bind_ip, args.port);
+        let base_url = match &args.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", args.port),
+        };
+        if !is_acceptable_base_url(&base_url) {
+            bail!(
+                "--base-url {base_url:?} must be https://host[:port][/path] (http only on localhost): \
+                 hosts call the app there and sign their requests for it"
+            );
+        }
+        let keys = AppKeys::new(&args.app_key).context("--app-key")?;
+        let master_keys = master_keys(&args.master_keys)?;
+        let install_keys_url = args.install_keys_url.trim_end_matches('/').to_owned();
+        if !(install_keys_url.starts_with("https://") || install_keys_url.starts_with("http://")) {
+            bail!("--install-keys-url must be an http(s) URL");
+        }
+        for origin in &args.frame_ancestors {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains([' ', ';', ',', '\'', '"']);
+            if !ok {
+                bail!("--frame-ancestor {origin:?} must be an origin like http://localhost:2990");
+            }
+        }
+        Ok(ServeConfig {
+            base_url,
+            bind,
+            keys,
+            master_keys,
+            install_keys_url,
+            frame_ancestors: args.frame_ancestors.clone(),
+        })
+    }
+}
+
+/// Parses master keys given as repeated flags or one comma-separated list.
+fn master_keys(raw: &[String]) -> anyhow::Result<Vec<MasterKey>> {
+    let keys: Vec<&str> = raw
+        .iter()
+        .flat_map(|entry| entry.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keys.is_empty() {
+        bail!(
+            "no master key: lodger seals each tenant's credential with it.\n\
+             Make one with `lodger keygen` and pass it as LODGER_MASTER_KEYS=<key> (or --master-key).\n\
+             Keep it secret, and give every replica the same keys."
+        );
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| key.parse::<MasterKey>().with_context(|| format!("master key #{}", i + 1)))
+        .collect()
+}

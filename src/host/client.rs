@@ -1,0 +1,248 @@
+//! The host REST client: calls a tenant's API *as the app*.
+//!
+//! Atlassian: "Understanding JWT for Connect apps", section "Making a service
+//! call". Each request carries `Authorization: JWT <token>` where the token is
+//! HS256 with the installation's shared secret, `iss` = the app key, a short
+//! expiry and the `qsh` of that exact request (path relative to the tenant's
+//! base URL, so `/wiki` is not part of a Confluence qsh).
+//!
+//! Requests go only to the installation's own base URL (it comes from the
+//! sealed record, never from the incoming request). The client times out,
+//! retries 429 and 5xx with exponential backoff that honours `Retry-After`,
+//! and logs method, path and status only: never the token or a body.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+
+use crate::connect::installation::Installation;
+use crate::connect::jwt::{self, Claims};
+use crate::connect::qsh::{query_string_hash, relative_path};
+use crate::now;
+
+/// How long a token signed for one request stays valid.
+const TOKEN_LIFETIME_SECONDS: i64 = 180;
+
+/// Why a call to the host did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The host could not be reached, or did not answer in time, on every attempt.
+    #[error("host did not answer {method} {path}: {reason}")]
+    Unreachable {
+        /// The method.
+        method: Method,
+        /// The path (no query: it may carry data).
+        path: String,
+        /// What the HTTP client said, without URL or headers.
+        reason: String,
+    },
+    /// The host answered with a status that is not success.
+    #[error("host answered {status} to {method} {path}")]
+    Status {
+        /// The method.
+        method: Method,
+        /// The path.
+        path: String,
+        /// The final status.
+        status: StatusCode,
+    },
+}
+
+impl HostError {
+    /// The HTTP status the host answered, if it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            HostError::Status { status, .. } => Some(*status),
+            HostError::Unreachable { .. } => None,
+        }
+    }
+}
+
+/// How hard to try: attempts and backoff bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Delay before the first retry; doubles each time.
+    pub first_delay: Duration,
+    /// No single wait is longer than this, whatever `Retry-After` says.
+    pub max_delay: Duration,
+    /// Timeout of each attempt.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            first_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A response from the host.
+#[derive(Debug)]
+pub struct HostResponse {
+    /// The status (a success: failures are [`HostError`]s).
+    pub status: StatusCode,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+/// Calls tenants' REST APIs as the app.
+#[derive(Debug, Clone)]
+pub struct HostClient {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl HostClient {
+    /// A client with its own connection pool.
+    pub fn new(policy: RetryPolicy) -> Result<HostClient, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("lodger/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(HostClient { http, policy })
+    }
+
+    /// Sends `method path_and_query` (relative to the tenant's base URL, e.g.
+    /// `/rest/api/3/myself`) with an optional JSON body, signed as the app.
+    pub async fn send(
+        &self,
+        installation: &Installation,
+        method: Method,
+        path_and_query: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<HostResponse, HostError> {
+        let url = format!("{}{path_and_query}", installation.base_url);
+        let (path, query) = relative_path(path_and_query, "");
+        let qsh = query_string_hash(method.as_str(), path, query);
+        let body = json.map(|value| value.to_string());
+        let mut attempt = 1;
+        loop {
+            let token = jwt::sign(
+                &Claims {
+                    aud: Some(installation.client_key.clone().into()),
+                    ..Claims::new(&installation.key, now(), TOKEN_LIFETIME_SECONDS, &qsh)
+                },
+                &installation.shared_secret,
+            );
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header("Authorization", format!("JWT {token}"))
+                .header("Accept", "application/json");
+            if let Some(body) = &body {
+                request = request.header("Content-Type", "application/json").body(body.clone());
+            }
+            let outcome = request.send().await;
+            let retry_after = match &outcome {
+                Ok(response) if response.status().is_success() => None,
+                Ok(response) => retry_after(response.headers()),
+                Err(_) => None,
+            };
+            let failure = match outcome {
+                Ok(response) if response.status().is_success() => {
+                    let status = response.status();
+                    let body = response.bytes().await.map_err(|err| HostError::Unreachable {
+                        method: method.clone(),
+                        path: path.to_owned(),
+                        reason: without_url(&err),
+                    })?;
+                    return Ok(HostResponse { status, body });
+                }
+                Ok(response) => HostError::Status {
+                    method: method.clone(),
+                    path: path.to_owned(),
+                    status: response.status(),
+                },
+                Err(err) => HostError::Unreachable {
+                    method: method.clone(),
+                    path: path.to_owned(),
+                    reason: without_url(&err),
+                },
+            };
+            if attempt >= self.policy.attempts || !is_retryable(&method, &failure) {
+                tracing::warn!(%method, path, attempt, error = %failure, "host call failed");
+                return Err(failure);
+            }
+            let delay = self.delay(attempt, retry_after);
+            tracing::info!(%method, path, attempt, error = %failure, delay_ms = delay.as_millis() as u64, "host call failed; retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// The wait before retry number `attempt`: `Retry-After` when the host
+    /// gave one, else exponential backoff; never above the policy's maximum.
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = self.policy.first_delay.saturating_mul(1 << (attempt - 1).min(16));
+        retry_after.unwrap_or(backoff).min(self.policy.max_delay)
+    }
+}
+
+/// 429 and 5xx are worth retrying; connection failures too, for idempotent
+/// methods only (a POST that timed out may have been applied). A 429 was
+/// refused before any work, so it is retried whatever the method.
+fn is_retryable(method: &Method, failure: &HostError) -> bool {
+    let idempotent = matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+    match failure.status() {
+        Some(StatusCode::TOO_MANY_REQUESTS) => true,
+        Some(status) => status.is_server_error() && idempotent,
+        None => idempotent,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from Atlassian and
+/// falls back to backoff).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A reqwest error's text without the URL (which could carry a query).
+fn without_url(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "connection failed"
+    } else if err.is_body() || err.is_decode() {
+        "response body failed"
+    } else {
+        "request failed"
+    };
+    kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_429_always_and_5xx_only_when_idempotent() {
+        let status = |code: u16| HostError::Status {
+            method: Method::POST,
+            path: "/".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+        };
+        assert!(is_retryable(&Method::POST, &status(429)));
+        assert!(!is_retryable(&Method::POST, &status(503)));
+        assert!(is_retryable(&Method::PUT, &status(503)));
+        assert!(!is_retryable(&Method::PUT, &status(404)));
+    }
+
+    #[test]
+    fn retry_after_wins_over_backoff_but_is_capped() {
+        let client = HostClient::new(RetryPolicy::default()).unwrap();
+        assert_eq!(client.delay(1, None), Duration::from_millis(200));
+        assert_eq!(client.delay(3, None), Duration::from_millis(800));
+        assert_eq!(client.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(client.delay(1, Some(Duration::from_secs(600))), Duration::from_secs(5));
+        assert_eq!(client.delay(40, None), Duration::from_secs(5));
+    }
+}

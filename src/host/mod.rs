@@ -1,0 +1,11 @@
+//! Calling out: the host's REST API as the app, and Atlassian's key server.
+//!
+//! | file | what it calls |
+//! |---|---|
+//! | [`client`] | the tenant's REST API, each request signed as the app (JWT with its `qsh`) |
+//! | [`app_properties`] | app properties, where lodger keeps its sealed credential |
+//! | [`install_keys`] | the key server whose public keys verify signed installs |
+
+pub mod app_properties;
+pub mod client;
+pub mod install_keys;

@@ -1,0 +1,58 @@
+//! The `lodger` binary: parse flags, validate them, run. All the work is in
+//! the library; this file decides only what is printed and the exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use lodger::cli::{Cli, Command, JwtCommand};
+use lodger::commands::{self, Report};
+use lodger::config::ServeConfig;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<bool> {
+    let report = match cli.command {
+        Some(Command::Serve(args)) => {
+            let config = ServeConfig::from_args(&args)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(lodger::web::server::run(config))?;
+            return Ok(true);
+        }
+        Some(Command::Keygen) => commands::keygen(),
+        Some(Command::Qsh(args)) => commands::qsh(&args),
+        Some(Command::Jwt(JwtCommand::Decode(args))) => commands::jwt_decode(&args, lodger::now()),
+        Some(Command::Descriptor(args)) => commands::descriptor(&args)?,
+        None => {
+            // `cargo run` with no subcommand will start the dev world; until
+            // then it explains what there is.
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            return Ok(true);
+        }
+    };
+    print!("{}", report.text);
+    let Report { ok, .. } = report;
+    Ok(ok)
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LODGER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,91 @@
+//! Authentication of requests to the app: who is calling, for which tenant.
+//!
+//! A request proves itself with an HS256 token signed by the tenant's shared
+//! secret. lodger finds that secret in one of two places:
+//!
+//! 1. **Relayed credential** (the storage-free way): the page sends the sealed
+//!    credential it read from the app property `lodger-installation` in
+//!    `X-Lodger-Installation`, beside `Authorization: JWT <context token>`
+//!    from `AP.context.getToken()`. lodger opens the credential *for the
+//!    token's issuer* (the clientKey is the AEAD's associated data, so another
+//!    tenant's credential does not open), then verifies the token with the
+//!    secret inside.
+//! 2. **Known tenant**: a token whose issuer this process installed or has
+//!    seen (host-signed iframe `jwt` parameters, webhooks).
+//!
+//! Only then are the user (`sub`) and the context claims trusted. Whether a
+//! context token (`qsh` = `context-qsh`) is acceptable is the endpoint's
+//! choice ([`Tokens`]): lifecycle and webhook endpoints never accept one.
+
+use std::sync::Arc;
+
+use warp::{Filter, Rejection};
+
+use super::reject::Failure;
+use super::signed_request::{SignedRequest, signed_request};
+use super::state::AppState;
+use crate::connect::installation::Installation;
+use crate::connect::jwt::{Expectation, JwtError, UnverifiedToken};
+use crate::now;
+
+/// The header in which pages relay the sealed installation credential.
+pub const CREDENTIAL_HEADER: &str = "x-lodger-installation";
+
+/// Which tokens an endpoint accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokens {
+    /// Only tokens bound to this request by `qsh` (host-signed).
+    RequestBound,
+    /// Context tokens from the app's own pages too.
+    ContextOrRequestBound,
+}
+
+/// Who made a request, verified.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The tenant's installation (its secret verified the token).
+    pub installation: Arc<Installation>,
+    /// The user's Atlassian account id (`sub`), when a user is involved.
+    pub account_id: Option<String>,
+    /// The `context` claim (issue, project, content, …), when present.
+    pub context: Option<serde_json::Value>,
+}
+
+/// A filter that yields the verified [`RequestContext`] or rejects with a
+/// [`Failure`] (401 for anything unverifiable).
+pub fn authenticated(
+    state: Arc<AppState>,
+    tokens: Tokens,
+) -> impl Filter<Extract = (RequestContext,), Error = Rejection> + Clone {
+    signed_request().and(warp::header::optional::<String>(CREDENTIAL_HEADER)).and_then(
+        move |request: SignedRequest, credential: Option<String>| {
+            let state = Arc::clone(&state);
+            async move {
+                authenticate(&state, &request, credential.as_deref(), tokens)
+                    .map_err(Rejection::from)
+            }
+        },
+    )
+}
+
+/// The verification itself, free of warp so benchmarks and tests can call it.
+pub fn authenticate(
+    state: &AppState,
+    request: &SignedRequest,
+    credential: Option<&str>,
+    tokens: Tokens,
+) -> Result<RequestContext, Failure> {
+    let token = request.token.as_deref().ok_or(Failure::MissingToken)?;
+    let unverified = UnverifiedToken::parse(token)?;
+    let installation = match credential {
+        Some(sealed) => state.open_credential(sealed, unverified.issuer())?,
+        None => state.tenants.get(unverified.issuer()).ok_or(JwtError::UnknownIssuer)?,
+    };
+    let qsh = request.qsh(&state.base_url);
+    let expect = match tokens {
+        Tokens::RequestBound => Expectation::request(&qsh, now()),
+        Tokens::ContextOrRequestBound => Expectation::context_or_request(&qsh, now()),
+    };
+    let claims = unverified.verify(&installation.shared_secret, &expect)?;
+    Ok(RequestContext { installation, account_id: claims.sub, context: claims.context })
+}

@@ -1,0 +1,123 @@
+//! The one place where failures become HTTP statuses.
+//!
+//! Handlers reject with a [`Failure`]; [`recover`] turns it (or one of warp's
+//! own rejections) into a JSON body `{"error": "..."}` whose text says what
+//! failed without echoing a token, a claim or a secret. The statuses follow
+//! Atlassian's frameworks, so hosts react as they expect:
+//!
+//! | failure | status | host reaction |
+//! |---|---|---|
+//! | malformed or wrong lifecycle payload | 400 | gives up |
+//! | missing or bad signature, unknown tenant | 401 + `WWW-Authenticate: JWT` | gives up |
+//! | body `clientKey` is not the signed issuer | 403 | gives up |
+//! | key server or host storage unavailable | 503 | retries later |
+
+use std::convert::Infallible;
+
+use serde_json::json;
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+use crate::connect::jwt::JwtError;
+use crate::connect::lifecycle::LifecycleError;
+use crate::connect::sealed::SealError;
+use crate::connect::signed_install::SignedInstallError;
+use crate::host::client::HostError;
+
+/// Every way a lodger request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// No `Authorization: JWT …` header and no `jwt` parameter.
+    #[error(
+        "request is not signed: expected `Authorization: JWT <token>` or a `jwt` query parameter"
+    )]
+    MissingToken,
+    /// An HS256 token failed a check.
+    #[error(transparent)]
+    Jwt(#[from] JwtError),
+    /// A signed-install token failed a check.
+    #[error(transparent)]
+    SignedInstall(#[from] SignedInstallError),
+    /// The lifecycle payload is malformed or for the wrong event.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// A relayed credential (`X-Lodger-Installation`) did not open.
+    #[error(transparent)]
+    Credential(#[from] SealError),
+    /// The body's `clientKey` is not the tenant that signed the request.
+    #[error("payload clientKey is not the signed issuer")]
+    IssuerMismatch,
+    /// Storing the credential in the host failed after retries.
+    #[error("could not store the installation in the host; retry later")]
+    HostStorage(#[source] HostError),
+    /// Sealing failed (a bug or a misconfigured keyring).
+    #[error("could not seal the installation credential")]
+    Seal(#[source] SealError),
+}
+
+impl warp::reject::Reject for Failure {}
+
+impl Failure {
+    /// The HTTP status for this failure.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::MissingToken | Failure::Jwt(_) | Failure::Credential(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Failure::SignedInstall(SignedInstallError::KeyUnavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Failure::SignedInstall(SignedInstallError::IssuerMismatch)
+            | Failure::IssuerMismatch => StatusCode::FORBIDDEN,
+            Failure::SignedInstall(_) => StatusCode::UNAUTHORIZED,
+            Failure::Lifecycle(_) => StatusCode::BAD_REQUEST,
+            Failure::HostStorage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Turns any rejection into a JSON error response. `realm` is the app key,
+/// named in `WWW-Authenticate` on 401s as Atlassian's frameworks do.
+pub async fn recover(rejection: Rejection, realm: HeaderValue) -> Result<Response, Infallible> {
+    let (status, message) = if let Some(failure) = rejection.find::<Failure>() {
+        (failure.status(), failure.to_string())
+    } else if rejection.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such resource".to_owned())
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed here".to_owned())
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (StatusCode::PAYLOAD_TOO_LARGE, "request body is too large".to_owned())
+    } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+        (StatusCode::LENGTH_REQUIRED, "request body needs a Content-Length".to_owned())
+    } else if rejection.find::<warp::reject::UnsupportedMediaType>().is_some() {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected application/json".to_owned())
+    } else if rejection.find::<warp::reject::InvalidHeader>().is_some()
+        || rejection.find::<warp::reject::MissingHeader>().is_some()
+        || rejection.find::<warp::reject::InvalidQuery>().is_some()
+    {
+        (StatusCode::BAD_REQUEST, "request has a malformed header or query".to_owned())
+    } else {
+        tracing::error!(?rejection, "unhandled rejection");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_owned())
+    };
+    if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), error = %message, "request failed");
+    } else {
+        tracing::debug!(status = status.as_u16(), error = %message, "request refused");
+    }
+    let mut response =
+        warp::reply::with_status(warp::reply::json(&json!({ "error": message })), status)
+            .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(warp::http::header::WWW_AUTHENTICATE, realm);
+    }
+    Ok(response)
+}
+
+/// The `WWW-Authenticate` value for an app key.
+pub fn realm(app_key: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("JWT realm=\"{app_key}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("JWT"))
+}

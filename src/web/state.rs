@@ -1,0 +1,111 @@
+//! What every request handler shares: configuration turned into ready-made
+//! values once at start, and the two in-memory caches (an optimisation only:
+//! the host holds the truth).
+
+use std::sync::Arc;
+
+use crate::cache::BoundedCache;
+use crate::connect::descriptor::AppKeys;
+use crate::connect::installation::Installation;
+use crate::connect::sealed::{Keyring, SealError};
+use crate::host::client::HostClient;
+use crate::host::install_keys::InstallKeys;
+
+/// Installations known to this process, by `clientKey`: filled at `installed`
+/// and whenever a relayed credential opens.
+const KNOWN_TENANTS: usize = 10_000;
+/// Opened credentials, by sealed string, so that each request does not pay
+/// for an AEAD open.
+const OPENED_CREDENTIALS: usize = 10_000;
+
+/// The descriptors, rendered once at start for the configured base URL.
+#[derive(Debug, Clone)]
+pub struct Descriptors {
+    /// Served at `/atlassian-connect.json`.
+    pub jira: String,
+    /// Served at `/confluence/atlassian-connect.json`.
+    pub confluence: String,
+}
+
+/// Shared state of the app server.
+#[derive(Debug)]
+pub struct AppState {
+    /// The app's base URL, without a trailing slash.
+    pub base_url: String,
+    /// The Jira and Confluence app keys.
+    pub keys: AppKeys,
+    /// The master keys that seal and open credentials.
+    pub keyring: Keyring,
+    /// The key server client for signed installs.
+    pub install_keys: InstallKeys,
+    /// The client that calls tenants as the app.
+    pub host: HostClient,
+    /// The rendered descriptors.
+    pub descriptors: Descriptors,
+    /// Installations by `clientKey`.
+    pub tenants: BoundedCache<String, Arc<Installation>>,
+    /// Opened credentials by their sealed string.
+    pub opened: BoundedCache<String, Arc<Installation>>,
+}
+
+impl AppState {
+    /// State from its parts; caches start empty.
+    pub fn new(
+        base_url: &str,
+        keys: AppKeys,
+        keyring: Keyring,
+        install_keys: InstallKeys,
+        host: HostClient,
+        descriptors: Descriptors,
+    ) -> AppState {
+        AppState {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            keys,
+            keyring,
+            install_keys,
+            host,
+            descriptors,
+            tenants: BoundedCache::new(KNOWN_TENANTS),
+            opened: BoundedCache::new(OPENED_CREDENTIALS),
+        }
+    }
+
+    /// Remembers an installation this process has verified.
+    pub fn remember(&self, installation: Arc<Installation>) {
+        self.tenants.insert(installation.client_key.clone(), installation);
+    }
+
+    /// Opens a relayed credential for `client_key`, trying each app key, with
+    /// the opened-credential cache in front.
+    pub fn open_credential(
+        &self,
+        sealed: &str,
+        client_key: &str,
+    ) -> Result<Arc<Installation>, SealError> {
+        if let Some(installation) = self.opened.get(sealed) {
+            // The cache is keyed by the sealed string alone; the tenant must still match.
+            if installation.client_key == client_key {
+                return Ok(installation);
+            }
+            return Err(SealError::DoesNotOpen);
+        }
+        let mut last = SealError::DoesNotOpen;
+        for app_key in self.keys.all() {
+            match self.keyring.open(sealed, client_key, app_key) {
+                Ok(installation) => {
+                    let installation = Arc::new(installation);
+                    self.opened.insert(sealed.to_owned(), Arc::clone(&installation));
+                    // Only fill a gap: a relayed credential may be older than an
+                    // install this process saw, and must not replace it.
+                    if self.tenants.get(client_key).is_none() {
+                        self.remember(Arc::clone(&installation));
+                    }
+                    return Ok(installation);
+                }
+                Err(SealError::DoesNotOpen) => {}
+                Err(other) => last = other,
+            }
+        }
+        Err(last)
+    }
+}

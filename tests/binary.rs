@@ -1,0 +1,157 @@
+//! The real binary: `lodger serve` on a port, installed through signed
+//! lifecycle calls from a test host, then called as a page would; and the
+//! developer commands as a user types them.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lodger");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(port: u16, master_key: &str, key_server: &str) -> Server {
+    let child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string()])
+        .env("LODGER_MASTER_KEYS", master_key)
+        .env("LODGER_INSTALL_KEYS_URL", key_server)
+        .env_remove("LODGER_BASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    while Instant::now() < deadline {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("lodger serve did not come up on port {port}");
+}
+
+#[tokio::test]
+async fn serves_installs_and_authenticates_over_a_real_socket() {
+    let keys = key_server().await;
+    let host = test_host("jira:client-bin", "ATCO-binary-secret").await;
+    let master = lodger::connect::sealed::MasterKey::generate().to_config_string();
+    let port = free_port();
+    let _server = start(port, &master, &keys.url).await;
+    let base = format!("http://localhost:{port}");
+    let http = reqwest::Client::new();
+
+    let descriptor = http
+        .get(format!("{base}/atlassian-connect.json"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let descriptor: serde_json::Value = serde_json::from_slice(&descriptor).unwrap();
+    assert_eq!(descriptor["baseUrl"], base);
+    assert_eq!(descriptor["apiMigrations"]["signed-install"], true);
+
+    let token = signed_install_token(&host.client_key, "/lifecycle/installed", &base, KID);
+    let response = http
+        .post(format!("{base}/lifecycle/installed"))
+        .header("authorization", format!("JWT {token}"))
+        .header("content-type", "application/json")
+        .body(host.payload("installed", "lodger").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+
+    let credential = host.stored_credential("lodger").expect("stored in the host");
+    let whoami = http
+        .get(format!("{base}/api/whoami"))
+        .header(
+            "authorization",
+            format!("JWT {}", context_token(&host.client_key, "ATCO-binary-secret")),
+        )
+        .header("x-lodger-installation", credential)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let whoami: serde_json::Value = serde_json::from_slice(&whoami).unwrap();
+    assert_eq!(whoami["accountId"], "557058:user-1");
+}
+
+#[test]
+fn serve_without_a_master_key_exits_non_zero_and_says_how_to_make_one() {
+    let output = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .env_remove("LODGER_MASTER_KEYS")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lodger keygen"), "{stderr}");
+}
+
+#[test]
+fn keygen_prints_a_key_that_serve_accepts() {
+    let output = Command::new(BIN).arg("keygen").output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let key = stdout.lines().next().unwrap();
+    assert!(key.parse::<lodger::connect::sealed::MasterKey>().is_ok(), "{key}");
+}
+
+#[test]
+fn qsh_command_prints_the_canonical_request() {
+    let output = Command::new(BIN)
+        .args(["qsh", "get", "https://app.example/panel?b=2&a=1&jwt=x"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("canonical request: GET&/panel&a=1&b=2"), "{stdout}");
+    assert!(stdout.contains(&lodger::connect::qsh::query_string_hash("GET", "/panel", "a=1&b=2")));
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["keygen", "--help"],
+        vec!["qsh", "--help"],
+        vec!["jwt", "decode", "--help"],
+        vec!["descriptor", "--help"],
+    ] {
+        let output = Command::new(BIN).args(&args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn descriptor_validate_exits_zero_for_the_shipped_descriptors() {
+    for product in ["jira", "confluence"] {
+        let output = Command::new(BIN)
+            .args(["descriptor", "--validate", "--product", product])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    }
+}
