@@ -36,7 +36,7 @@ pub enum Command {
 /// Flags of `lodger serve`; each has an environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// The public base URL hosts reach the app at [default: http://localhost:<port>].
+    /// The public base URL hosts reach the app at [default: `http://localhost:PORT`].
     #[arg(long, env = "LODGER_BASE_URL")]
     pub base_url: Option<String>,
     /// The TCP port to listen on.

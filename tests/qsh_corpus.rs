@@ -9,12 +9,13 @@
 //!
 //! The corpus lives outside the repository. Without it these tests print why
 //! and pass, unless `LODGER_REQUIRE_SHARED=1`, which makes its absence a
-//! failure. Verifying the tokens' signatures belongs with the JWT tests; they
-//! can reuse [`corpus`].
+//! failure.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{canonical_request, query_string_hash, relative_path};
+use lodger::connect::secret::Secret;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -130,4 +131,39 @@ fn query_string_hash_of_every_signed_url_is_the_qsh_claim_java_signed() {
         corpus.entries.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn every_signed_url_verifies_with_the_corpus_secret() {
+    let Some(corpus) = corpus() else { return };
+    let secret = Secret::new(corpus.secret.clone());
+    for entry in &corpus.entries {
+        let (path, query) = relative_path(&entry.signed_url, CORPUS_BASE_URL);
+        let qsh = query_string_hash(CORPUS_METHOD, path, query);
+        let token = UnverifiedToken::parse(entry.token()).expect("parses");
+        // The tokens were signed in 2016: verify at the time they were issued.
+        let issued: i64 = token_claim(entry.token(), "iat");
+        let claims = token.verify(&secret, &Expectation::request(&qsh, issued));
+        assert!(claims.is_ok(), "{}: {:?}", entry.name, claims);
+    }
+}
+
+#[test]
+fn a_corpus_url_with_one_parameter_changed_does_not_verify() {
+    let Some(corpus) = corpus() else { return };
+    let secret = Secret::new(corpus.secret.clone());
+    let entry = &corpus.entries[0];
+    let (path, query) = relative_path(&entry.signed_url, CORPUS_BASE_URL);
+    let tampered = query.replacen("param=value", "param=other", 1);
+    assert_ne!(tampered, query);
+    let qsh = query_string_hash(CORPUS_METHOD, path, &tampered);
+    let token = UnverifiedToken::parse(entry.token()).expect("parses");
+    let issued: i64 = token_claim(entry.token(), "iat");
+    assert!(token.verify(&secret, &Expectation::request(&qsh, issued)).is_err());
+}
+
+fn token_claim(token: &str, name: &str) -> i64 {
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    claims[name].as_i64().unwrap()
 }

@@ -14,9 +14,8 @@
   'use strict';
 
   // The app key whose property holds the credential. The page is static, so
-  // the key comes from <meta name="lodger-app-key">, or else `lodger`.
-  const meta = document.querySelector('meta[name="lodger-app-key"]');
-  const appKey = (meta && meta.content) || 'lodger';
+  // the descriptor puts the key in the panel URL (`?appKey=`).
+  const appKey = new URLSearchParams(location.search).get('appKey') || 'lodger';
 
   const byId = (id) => document.getElementById(id);
 
