@@ -34,6 +34,7 @@
 //! This module is pure string work: no URL crate, no HTTP types.
 
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// The `qsh` value of a context token (`AP.context.getToken()`): it binds the
@@ -121,22 +122,24 @@ fn push_canonical_path(out: &mut String, path: &str) {
 }
 
 fn push_canonical_query(out: &mut String, query: &str) {
-    // (encoded name, decoded values): sorting needs both forms.
-    let mut params: Vec<(String, Vec<String>)> = Vec::new();
+    // (encoded name, decoded values): names sort in encoded form, values in
+    // decoded form. Most names and values need no decoding or encoding, so
+    // both are borrowed from the query unless an escape forces a copy.
+    let mut params: Vec<(Cow<'_, str>, Vec<Cow<'_, str>>)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = form_decode(name);
         if name == "jwt" {
             continue;
         }
-        let name = percent_encode(&name);
+        let name = percent_encode(name);
         let value = form_decode(value);
         match params.iter_mut().find(|(n, _)| *n == name) {
             Some((_, values)) => values.push(value),
             None => params.push((name, vec![value])),
         }
     }
-    params.sort_by(|a, b| a.0.cmp(&b.0));
+    params.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (i, (name, values)) in params.iter_mut().enumerate() {
         if i > 0 {
             out.push('&');
@@ -148,7 +151,7 @@ fn push_canonical_query(out: &mut String, query: &str) {
             if j > 0 {
                 out.push(',');
             }
-            out.push_str(&percent_encode(value));
+            push_percent_encoded(out, value);
         }
     }
 }
@@ -161,9 +164,9 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space,
 /// `%XX` a byte; malformed escapes stay literal, invalid UTF-8 becomes U+FFFD.
-fn form_decode(raw: &str) -> String {
+fn form_decode(raw: &str) -> Cow<'_, str> {
     if !raw.contains(['+', '%']) {
-        return raw.to_owned();
+        return Cow::Borrowed(raw);
     }
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
@@ -182,8 +185,10 @@ fn form_decode(raw: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8(decoded)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Cow::Owned(
+        String::from_utf8(decoded)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 /// The byte a `%XX` escape stands for, given the two bytes after the `%`.
@@ -203,12 +208,27 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
-/// Percent-encodes UTF-8, leaving only RFC 3986's unreserved characters.
-fn percent_encode(text: &str) -> String {
+/// RFC 3986's unreserved characters: the only ones left unencoded.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Percent-encodes UTF-8, leaving only unreserved characters; borrows when
+/// nothing needs encoding.
+fn percent_encode(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.bytes().all(is_unreserved) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() * 3);
+    push_percent_encoded(&mut out, &text);
+    Cow::Owned(out)
+}
+
+/// Appends `text` percent-encoded (uppercase hex) to `out`.
+fn push_percent_encoded(out: &mut String, text: &str) {
     const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len());
     for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(byte) {
             out.push(byte as char);
         } else {
             out.push('%');
@@ -216,7 +236,6 @@ fn percent_encode(text: &str) -> String {
             out.push(UPPER_HEX[usize::from(byte & 0xF)] as char);
         }
     }
-    out
 }
 
 /// Lowercase hex of bytes.
