@@ -20,6 +20,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The dev world (the default): lodger beside an emulated Jira site on
+    /// localhost, installed through the real UPM flow, with the real Connect
+    /// JS bridge. Prints the URL of an issue to open.
+    #[cfg(feature = "dev-host")]
+    Dev(DevArgs),
+    /// Install an app into a site by descriptor URL, through UPM's REST API
+    /// (a cloud development site with an admin API token, or the dev host).
+    Register(RegisterArgs),
     /// Serve the app: descriptors, lifecycle, API and the embedded pages.
     Serve(ServeArgs),
     /// Print a new master key for LODGER_MASTER_KEYS.
@@ -60,9 +68,42 @@ pub struct ServeArgs {
     /// Where signed-install public keys are fetched (`<url>/<kid>`).
     #[arg(long, env = "LODGER_INSTALL_KEYS_URL", default_value = ATLASSIAN_INSTALL_KEYS)]
     pub install_keys_url: String,
-    /// An extra origin allowed to frame the pages (e.g. a dev host); repeatable.
-    #[arg(long = "frame-ancestor", env = "LODGER_FRAME_ANCESTORS", value_delimiter = ',')]
-    pub frame_ancestors: Vec<String>,
+    /// The origin of a host besides Atlassian's cloud (e.g. a dev host): it may frame
+    /// the pages and serve `all.js`; repeatable.
+    #[arg(long = "extra-host", env = "LODGER_EXTRA_HOSTS", value_delimiter = ',')]
+    pub extra_hosts: Vec<String>,
+}
+
+/// Flags of `lodger dev`.
+#[cfg(feature = "dev-host")]
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// The app's port.
+    #[arg(long, env = "LODGER_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The emulated site's port.
+    #[arg(long, env = "LODGER_DEV_HOST_PORT", default_value_t = 2990)]
+    pub host_port: u16,
+    /// Where connect-js is installed (default: tools/devhost/node_modules of this checkout).
+    #[arg(long, env = "LODGER_NODE_MODULES")]
+    pub node_modules: Option<std::path::PathBuf>,
+}
+
+/// Flags of `lodger register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The site, e.g. https://your-site.atlassian.net.
+    #[arg(long)]
+    pub site: String,
+    /// A site admin's email.
+    #[arg(long)]
+    pub user: String,
+    /// That admin's API token (id.atlassian.com → Security → API tokens).
+    #[arg(long, env = "LODGER_API_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The app's descriptor URL, reachable from the site.
+    #[arg(long)]
+    pub descriptor_url: String,
 }
 
 /// Flags of `lodger qsh`.

@@ -26,6 +26,18 @@ pub struct Report {
     pub ok: bool,
 }
 
+/// `lodger register`: the UPM install flow against a site.
+pub async fn register(args: &crate::cli::RegisterArgs) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
+    let registration = crate::host::upm::Registration {
+        site: &args.site,
+        user: &args.user,
+        token: &args.token,
+        descriptor_url: &args.descriptor_url,
+    };
+    crate::host::upm::register(&http, &registration).await
+}
+
 /// `lodger keygen`: a new master key and how to use it.
 pub fn keygen() -> Report {
     let key = MasterKey::generate();

@@ -24,8 +24,8 @@ pub struct ServeConfig {
     pub master_keys: Vec<MasterKey>,
     /// The signed-install key server.
     pub install_keys_url: String,
-    /// Origins besides Atlassian's allowed to frame the pages (the dev host).
-    pub frame_ancestors: Vec<String>,
+    /// Host origins besides Atlassian's cloud (the dev host): may frame pages, serve `all.js`.
+    pub extra_hosts: Vec<String>,
 }
 
 impl ServeConfig {
@@ -52,11 +52,11 @@ impl ServeConfig {
         if !(install_keys_url.starts_with("https://") || install_keys_url.starts_with("http://")) {
             bail!("--install-keys-url must be an http(s) URL");
         }
-        for origin in &args.frame_ancestors {
+        for origin in &args.extra_hosts {
             let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
                 && !origin.contains([' ', ';', ',', '\'', '"']);
             if !ok {
-                bail!("--frame-ancestor {origin:?} must be an origin like http://localhost:2990");
+                bail!("--extra-host {origin:?} must be an origin like http://localhost:2990");
             }
         }
         Ok(ServeConfig {
@@ -65,7 +65,7 @@ impl ServeConfig {
             keys,
             master_keys,
             install_keys_url,
-            frame_ancestors: args.frame_ancestors.clone(),
+            extra_hosts: args.extra_hosts.clone(),
         })
     }
 }

@@ -25,6 +25,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod connect;
+#[cfg(feature = "dev-host")]
+pub mod devhost;
 pub mod host;
 pub mod web;
 

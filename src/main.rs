@@ -29,13 +29,27 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             runtime.block_on(lodger::web::server::run(config))?;
             return Ok(true);
         }
+        #[cfg(feature = "dev-host")]
+        Some(Command::Dev(args)) => return dev(args),
+        Some(Command::Register(args)) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let key = runtime.block_on(commands::register(&args))?;
+            println!("installed {key} in {}", args.site);
+            return Ok(true);
+        }
         Some(Command::Keygen) => commands::keygen(),
         Some(Command::Qsh(args)) => commands::qsh(&args),
         Some(Command::Jwt(JwtCommand::Decode(args))) => commands::jwt_decode(&args, lodger::now()),
         Some(Command::Descriptor(args)) => commands::descriptor(&args)?,
+        #[cfg(feature = "dev-host")]
         None => {
-            // `cargo run` with no subcommand will start the dev world; until
-            // then it explains what there is.
+            let defaults = Cli::parse_from(["lodger", "dev"]);
+            let Some(Command::Dev(args)) = defaults.command else { unreachable!("parsed `dev`") };
+            return dev(args);
+        }
+        #[cfg(not(feature = "dev-host"))]
+        None => {
+            // A lean build has no dev world: explain what there is.
             use clap::CommandFactory;
             Cli::command().print_help()?;
             return Ok(true);
@@ -44,6 +58,18 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     print!("{}", report.text);
     let Report { ok, .. } = report;
     Ok(ok)
+}
+
+#[cfg(feature = "dev-host")]
+fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
+    let options = lodger::devhost::world::WorldOptions {
+        app_port: args.port,
+        host_port: args.host_port,
+        node_modules: args.node_modules.unwrap_or_else(lodger::devhost::default_node_modules),
+        install_npm_packages: true,
+    };
+    tokio::runtime::Runtime::new()?.block_on(lodger::devhost::world::run(options))?;
+    Ok(true)
 }
 
 fn init_logging(format: &str) {

@@ -88,5 +88,10 @@
   }
 
   byId('retry').addEventListener('click', load);
-  load();
+  // connect.js loads the bridge; start once `AP` exists.
+  window.lodgerConnect.then(load, function (error) {
+    byId('failure-message').textContent = error.message;
+    for (const id of ['loading', 'success']) byId(id).hidden = true;
+    byId('failure').hidden = false;
+  });
 })();

@@ -5,7 +5,9 @@
 //! | [`client`] | the tenant's REST API, each request signed as the app (JWT with its `qsh`) |
 //! | [`app_properties`] | app properties, where lodger keeps its sealed credential |
 //! | [`install_keys`] | the key server whose public keys verify signed installs |
+//! | [`upm`] | the Universal Plugin Manager: install an app by descriptor URL |
 
 pub mod app_properties;
 pub mod client;
 pub mod install_keys;
+pub mod upm;

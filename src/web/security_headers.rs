@@ -25,17 +25,17 @@ use warp::http::header::{
     CONTENT_SECURITY_POLICY, HeaderMap, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
 
-/// The page policy. `frame-ancestors` comes last so that extra sources can be
-/// appended: Atlassian's cloud domains are always allowed to frame the pages.
-const PAGE_POLICY: &str = "default-src 'self'; \
-     script-src 'self' https://connect-cdn.atl-paas.net; \
-     style-src 'self' 'unsafe-inline'; \
+/// Where Connect's `all.js` comes from for Atlassian's sites.
+const CONNECT_CDN: &str = "https://connect-cdn.atl-paas.net";
+/// Atlassian's cloud domains, which may always frame the pages.
+const ATLASSIAN_HOSTS: &str = "https://*.atlassian.net https://*.jira.com https://*.jira-dev.com";
+/// The directives that name no host.
+const FIXED_DIRECTIVES: &str = "style-src 'self' 'unsafe-inline'; \
      img-src 'self' data: https:; \
      connect-src 'self'; \
      base-uri 'none'; \
      form-action 'self'; \
-     object-src 'none'; \
-     frame-ancestors 'self' https://*.atlassian.net https://*.jira.com https://*.jira-dev.com";
+     object-src 'none'";
 
 /// The headers lodger adds to its responses, built once at start-up.
 #[derive(Debug, Clone)]
@@ -46,9 +46,10 @@ pub struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    /// Builds the headers, allowing `extra_frame_ancestors` (CSP sources such
-    /// as the dev host's origin, `http://127.0.0.1:2990`) to frame the pages
-    /// besides Atlassian's cloud domains.
+    /// Builds the headers. `extra_hosts` are origins of hosts besides
+    /// Atlassian's cloud (the dev host, `http://127.0.0.1:2990`): they may
+    /// frame the pages and serve the bridge script `all.js`, as a real site's
+    /// CDN does.
     ///
     /// The configuration checks the sources at start-up; as a second line of
     /// defence, a source with whitespace, `;`, `,` or a non-ASCII character is
@@ -64,24 +65,29 @@ impl SecurityHeaders {
     /// security.apply(&mut headers, true);
     /// let csp = headers["content-security-policy"].to_str()?;
     /// assert!(csp.contains("frame-ancestors 'self' https://*.atlassian.net"));
+    /// assert!(csp.contains("script-src 'self' https://connect-cdn.atl-paas.net http://127.0.0.1:2990;"));
     /// assert!(csp.ends_with(" http://127.0.0.1:2990"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(extra_frame_ancestors: &[String]) -> Self {
-        let mut policy = String::from(PAGE_POLICY);
-        for source in extra_frame_ancestors {
+    pub fn new(extra_hosts: &[String]) -> Self {
+        let mut extras = String::new();
+        for source in extra_hosts {
             if is_one_source(source) {
-                policy.push(' ');
-                policy.push_str(source);
+                extras.push(' ');
+                extras.push_str(source);
             } else {
-                tracing::warn!(source, "frame ancestor left out: expected one CSP source");
+                tracing::warn!(source, "extra host left out: expected one CSP source");
             }
         }
+        let policy = format!(
+            "default-src 'self'; script-src 'self' {CONNECT_CDN}{extras}; {FIXED_DIRECTIVES}; \
+             frame-ancestors 'self' {ATLASSIAN_HOSTS}{extras}"
+        );
         SecurityHeaders {
-            // Cannot fail (every byte is visible ASCII), but fall back to the
-            // policy without extras rather than panic.
+            // Cannot fail (every byte is visible ASCII), but fall back to a
+            // strict policy rather than panic.
             content_security_policy: HeaderValue::from_str(&policy)
-                .unwrap_or_else(|_| HeaderValue::from_static(PAGE_POLICY)),
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
             nosniff: HeaderValue::from_static("nosniff"),
             // `no-referrer` rather than `strict-origin-when-cross-origin`: a Connect
             // page's URL carries a `jwt` query parameter (a bearer token valid for
@@ -141,7 +147,10 @@ mod tests {
             "frame-ancestors 'self' https://*.atlassian.net https://*.jira.com \
              https://*.jira-dev.com http://127.0.0.1:2990 https://example.test"
         ));
-        assert!(policy.starts_with("default-src 'self'; script-src 'self' https://connect-cdn"));
+        assert!(policy.starts_with(
+            "default-src 'self'; script-src 'self' https://connect-cdn.atl-paas.net \
+             http://127.0.0.1:2990 https://example.test; "
+        ));
         assert!(policy.contains("; object-src 'none'; "));
     }
 

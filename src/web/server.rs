@@ -48,7 +48,7 @@ pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
 pub fn app(config: &ServeConfig) -> anyhow::Result<(Arc<AppState>, BoxedFilter<(Response,)>)> {
     let state = state(config)?;
     let assets = Arc::new(Assets::embedded()?);
-    let security = Arc::new(SecurityHeaders::new(&config.frame_ancestors));
+    let security = Arc::new(SecurityHeaders::new(&config.extra_hosts));
     Ok((Arc::clone(&state), super::app(state, assets, security)))
 }
 

@@ -212,6 +212,6 @@ pub fn config(key_server: &str, master_keys: Vec<MasterKey>) -> ServeConfig {
         keys: AppKeys::new("lodger").unwrap(),
         master_keys,
         install_keys_url: key_server.into(),
-        frame_ancestors: vec!["http://localhost:2990".into()],
+        extra_hosts: vec!["http://localhost:2990".into()],
     }
 }

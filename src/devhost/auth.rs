@@ -1,0 +1,172 @@
+//! Who is calling the emulated host's REST API, and may they?
+//!
+//! Like a real Atlassian site, the emulator accepts two kinds of caller:
+//!
+//! - **the app**, with `Authorization: JWT <token>` signed by the
+//!   installation's shared secret, `iss` = app key and the `qsh` of the exact
+//!   request (path relative to the site's base URL);
+//! - **a user through an app's iframe** (`AP.request`): the emulated product
+//!   page forwards the call with the user's session cookie and names the app
+//!   in `X-Lodger-Dev-App`, so the host applies the user's permissions *and*
+//!   the app's scopes, as Jira does.
+//!
+//! Anything else is 401; a known caller outside the app's scopes is 403.
+
+use warp::http::Method;
+
+use super::site::{AppInstall, Site, User};
+use crate::connect::jwt::{Expectation, UnverifiedToken};
+use crate::connect::qsh::query_string_hash;
+
+/// The cookie holding the emulated session's account id.
+pub const SESSION_COOKIE: &str = "lodger_dev_user";
+/// The header the product page adds to `AP.request` calls: which app's iframe asked.
+pub const APP_HEADER: &str = "x-lodger-dev-app";
+
+/// A verified caller.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The app itself, signed with its shared secret.
+    App {
+        /// The app key.
+        app_key: String,
+    },
+    /// A user, through an app's iframe (`app_key`), or directly (`None`).
+    User {
+        /// The user.
+        user: User,
+        /// The app whose iframe made the call.
+        app_key: Option<String>,
+    },
+}
+
+impl Caller {
+    /// The app on whose behalf the call is made, if any.
+    pub fn app_key(&self) -> Option<&str> {
+        match self {
+            Caller::App { app_key } => Some(app_key),
+            Caller::User { app_key, .. } => app_key.as_deref(),
+        }
+    }
+
+    /// The user, if a user is calling.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Caller::User { user, .. } => Some(user),
+            Caller::App { .. } => None,
+        }
+    }
+}
+
+/// Why the emulator refused a REST call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A known caller without the permission or scope.
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// The parts of a request authentication needs.
+#[derive(Debug)]
+pub struct RestRequest<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The path (relative to the site's base URL).
+    pub path: &'a str,
+    /// The raw query.
+    pub query: &'a str,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The session cookie's account id.
+    pub session: Option<&'a str>,
+    /// The `X-Lodger-Dev-App` header.
+    pub via_app: Option<&'a str>,
+}
+
+/// Authenticates a REST call and checks the app's scopes for its method.
+pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<Caller, Refusal> {
+    let caller = if let Some(token) = request.authorization.and_then(|h| h.strip_prefix("JWT ")) {
+        let unverified = UnverifiedToken::parse(token.trim())
+            .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;
+        let app_key = unverified.issuer().to_owned();
+        let install = install_of(site, &app_key).ok_or_else(|| {
+            Refusal::Unauthorized("JWT issuer is not an app installed on this site".into())
+        })?;
+        let qsh = query_string_hash(request.method.as_str(), request.path, request.query);
+        unverified
+            .verify(&install.shared_secret, &Expectation::request(&qsh, now))
+            .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;
+        Caller::App { app_key }
+    } else if let Some(account_id) = request.session {
+        let user = site
+            .user(account_id)
+            .ok_or_else(|| Refusal::Unauthorized("session names no user of this site".into()))?
+            .clone();
+        let app_key = request.via_app.map(str::to_owned);
+        if let Some(key) = &app_key {
+            match install_of(site, key) {
+                Some(install) if install.enabled => {}
+                _ => {
+                    return Err(Refusal::Forbidden(format!(
+                        "app {key} is not enabled on this site"
+                    )));
+                }
+            }
+        }
+        Caller::User { user, app_key }
+    } else {
+        return Err(Refusal::Unauthorized("authentication required (JWT or session)".into()));
+    };
+    if let Some(app_key) = caller.app_key() {
+        let install = install_of(site, app_key)
+            .ok_or_else(|| Refusal::Forbidden("app not installed".into()))?;
+        let needed = scope_for(request.method);
+        if !has_scope(&install.scopes, needed) {
+            return Err(Refusal::Forbidden(format!(
+                "app {app_key} lacks the {needed} scope for {} {}",
+                request.method, request.path
+            )));
+        }
+    }
+    Ok(caller)
+}
+
+/// The installation of `app_key`, including one whose `installed` callback
+/// is still in flight (the app may call back with the new secret).
+fn install_of(site: &Site, app_key: &str) -> Option<AppInstall> {
+    site.data().installs.get(app_key).cloned()
+}
+
+/// The scope a method needs (Atlassian: "Scopes for Connect apps").
+pub fn scope_for(method: &Method) -> &'static str {
+    match *method {
+        Method::GET | Method::HEAD | Method::OPTIONS => "READ",
+        Method::DELETE => "DELETE",
+        _ => "WRITE",
+    }
+}
+
+/// Scopes imply the ones below them: ADMIN > PROJECT_ADMIN > DELETE > WRITE > READ.
+pub fn has_scope(granted: &[String], needed: &str) -> bool {
+    const ORDER: [&str; 5] = ["READ", "WRITE", "DELETE", "PROJECT_ADMIN", "ADMIN"];
+    let rank = |scope: &str| ORDER.iter().position(|s| *s == scope);
+    let Some(needed) = rank(needed) else { return false };
+    granted.iter().filter_map(|s| rank(s)).any(|g| g >= needed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_scopes_imply_lower_ones() {
+        let granted = vec!["WRITE".to_owned()];
+        assert!(has_scope(&granted, "READ"));
+        assert!(has_scope(&granted, "WRITE"));
+        assert!(!has_scope(&granted, "DELETE"));
+        assert!(!has_scope(&[], "READ"));
+    }
+}

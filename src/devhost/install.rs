@@ -1,0 +1,244 @@
+//! Installing an app into an emulated site, as Atlassian's hosts do it:
+//! fetch the descriptor, check it, hand the app a new shared secret in an
+//! RS256-signed `installed` callback, and only keep the installation if the
+//! app answers 2xx. Then `enabled`, HS256 with the shared secret.
+//!
+//! Nothing is left half-installed: while the callback is in flight the new
+//! installation is visible (the app may store its credential with the new
+//! secret, as lodger does), and if the app refuses, the previous state of the
+//! site (the earlier installation and its properties) is put back.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::DevHost;
+use super::site::{AppInstall, Site};
+use crate::connect::descriptor;
+use crate::connect::jwt::{self, Claims};
+use crate::connect::lifecycle::Event;
+use crate::connect::qsh::{query_string_hash, relative_path};
+use crate::connect::secret::Secret;
+
+/// How long the app may take to answer a lifecycle callback.
+const CALLBACK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why an install failed, in words a developer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The descriptor URL could not be fetched.
+    #[error("could not fetch the descriptor at {url}: {reason}")]
+    Unreachable {
+        /// The descriptor URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The descriptor is not JSON or breaks the rules hosts enforce.
+    #[error("the descriptor is invalid: {0}")]
+    InvalidDescriptor(String),
+    /// The app did not answer 2xx to `installed`.
+    #[error("the app answered {status} to the installed callback at {url}{detail}")]
+    Refused {
+        /// The lifecycle URL.
+        url: String,
+        /// The status, or "no answer".
+        status: String,
+        /// The app's error text, if it sent one.
+        detail: String,
+    },
+}
+
+/// Fetches, checks and installs the descriptor at `descriptor_url`.
+pub async fn install(
+    host: &DevHost,
+    site: &Site,
+    descriptor_url: &str,
+) -> Result<String, InstallError> {
+    let descriptor = fetch_descriptor(host, descriptor_url).await?;
+    let app_key = descriptor["key"].as_str().unwrap_or_default().to_owned();
+    let app_base_url =
+        descriptor["baseUrl"].as_str().unwrap_or_default().trim_end_matches('/').to_owned();
+    let scopes: Vec<String> = descriptor["scopes"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_str).map(str::to_ascii_uppercase).collect())
+        .unwrap_or_default();
+    tracing::info!(site = %site.name, app = %app_key, "installing from {descriptor_url}");
+
+    let shared_secret = Secret::new(format!("ATCO{}", super::random_id(32)));
+    let install = AppInstall {
+        app_key: app_key.clone(),
+        app_base_url: app_base_url.clone(),
+        shared_secret: shared_secret.clone(),
+        descriptor: descriptor.clone(),
+        scopes,
+        enabled: false,
+    };
+    let (previous, previous_properties) = {
+        let mut data = site.data();
+        let previous = data.installs.insert(app_key.clone(), install);
+        let properties: Vec<_> = data
+            .app_properties
+            .iter()
+            .filter(|((app, _), _)| *app == app_key)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (previous, properties)
+    };
+
+    let installed = payload(site, &app_key, Some(&shared_secret), Event::Installed);
+    match send_callback(host, site, &descriptor, Event::Installed, &installed, None).await {
+        Ok(()) => {}
+        Err(err) => {
+            let mut data = site.data();
+            match previous {
+                Some(previous) => data.installs.insert(app_key.clone(), previous),
+                None => data.installs.remove(&app_key),
+            };
+            data.app_properties.retain(|(app, _), _| *app != app_key);
+            data.app_properties.extend(previous_properties);
+            tracing::warn!(site = %site.name, app = %app_key, "install failed, site restored: {err}");
+            return Err(err);
+        }
+    }
+    if let Some(install) = site.data().installs.get_mut(&app_key) {
+        install.enabled = true;
+    }
+    tracing::info!(site = %site.name, app = %app_key, "installed; shared secret handed over");
+    let enabled = payload(site, &app_key, None, Event::Enabled);
+    if let Err(err) =
+        send_callback(host, site, &descriptor, Event::Enabled, &enabled, Some(&shared_secret)).await
+    {
+        tracing::warn!(site = %site.name, app = %app_key, "enabled callback failed: {err}");
+    }
+    Ok(app_key)
+}
+
+/// Uninstalls `app_key`: `disabled` (HS256) then `uninstalled` (RS256), and
+/// forgets the app and its properties whatever the app answers.
+pub async fn uninstall(host: &DevHost, site: &Site, app_key: &str) -> bool {
+    let Some(install) = site.data().installs.get(app_key).cloned() else {
+        return false;
+    };
+    let disabled = payload(site, app_key, None, Event::Disabled);
+    let _ = send_callback(
+        host,
+        site,
+        &install.descriptor,
+        Event::Disabled,
+        &disabled,
+        Some(&install.shared_secret),
+    )
+    .await;
+    let uninstalled = payload(site, app_key, None, Event::Uninstalled);
+    if let Err(err) =
+        send_callback(host, site, &install.descriptor, Event::Uninstalled, &uninstalled, None).await
+    {
+        tracing::warn!(site = %site.name, app = %app_key, "uninstalled callback failed: {err}");
+    }
+    let mut data = site.data();
+    data.installs.remove(app_key);
+    data.app_properties.retain(|(app, _), _| app != app_key);
+    tracing::info!(site = %site.name, app = %app_key, "uninstalled");
+    true
+}
+
+async fn fetch_descriptor(host: &DevHost, url: &str) -> Result<Value, InstallError> {
+    let unreachable = |reason: String| InstallError::Unreachable { url: url.to_owned(), reason };
+    let response = host.http.get(url).send().await.map_err(|e| unreachable(short_reason(&e)))?;
+    if !response.status().is_success() {
+        return Err(unreachable(format!("it answered {}", response.status())));
+    }
+    let text = response.text().await.map_err(|e| unreachable(short_reason(&e)))?;
+    let descriptor: Value = serde_json::from_str(&text)
+        .map_err(|e| InstallError::InvalidDescriptor(format!("not JSON ({e})")))?;
+    let problems = descriptor::problems(&descriptor);
+    if !problems.is_empty() {
+        return Err(InstallError::InvalidDescriptor(problems.join("; ")));
+    }
+    Ok(descriptor)
+}
+
+/// The lifecycle payload Atlassian documents.
+fn payload(site: &Site, app_key: &str, secret: Option<&Secret>, event: Event) -> Value {
+    let mut payload = json!({
+        "key": app_key,
+        "clientKey": site.client_key,
+        "baseUrl": site.base_url,
+        "displayUrl": site.base_url,
+        "productType": "jira",
+        "description": format!("lodger dev host: {}", site.name),
+        "eventType": event.as_str(),
+        "serverVersion": "100300",
+        "pluginsVersion": "1001.0.0-dev",
+    });
+    if let Some(secret) = secret {
+        payload["sharedSecret"] = json!(secret.expose());
+    }
+    payload
+}
+
+/// POSTs a lifecycle callback: RS256 (signed install) for installed and
+/// uninstalled, HS256 with `secret` for enabled and disabled.
+async fn send_callback(
+    host: &DevHost,
+    site: &Site,
+    descriptor: &Value,
+    event: Event,
+    payload: &Value,
+    secret: Option<&Secret>,
+) -> Result<(), InstallError> {
+    let app_base = descriptor["baseUrl"].as_str().unwrap_or_default().trim_end_matches('/');
+    let Some(path) = descriptor["lifecycle"][event.as_str()].as_str() else {
+        return Ok(()); // The app did not ask for this event.
+    };
+    let url = if path.starts_with("http") { path.to_owned() } else { format!("{app_base}{path}") };
+    let (relative, query) = relative_path(&url, app_base);
+    let qsh = query_string_hash("POST", relative, query);
+    let now = crate::now();
+    let token = match (event.is_signed_install(), secret) {
+        (true, _) => host
+            .signer
+            .sign(&json!({"iss": site.client_key, "aud": [app_base], "iat": now, "exp": now + 180, "qsh": qsh}))
+            .map_err(|e| InstallError::Refused { url: url.clone(), status: "unsigned".into(), detail: format!(": {e}") })?,
+        (false, Some(secret)) => jwt::sign(&Claims::new(&site.client_key, now, 180, &qsh), secret),
+        (false, None) => String::new(),
+    };
+    let mut request = host
+        .http
+        .post(&url)
+        .timeout(CALLBACK_TIMEOUT)
+        .header("Content-Type", "application/json")
+        .body(payload.to_string());
+    if !token.is_empty() {
+        request = request.header("Authorization", format!("JWT {token}"));
+    }
+    tracing::info!(site = %site.name, "-> POST {url} ({} signed {})", event.as_str(), if event.is_signed_install() { "RS256" } else { "HS256" });
+    let refused =
+        |status: String, detail: String| InstallError::Refused { url: url.clone(), status, detail };
+    let response = request
+        .send()
+        .await
+        .map_err(|e| refused("no answer".into(), format!(": {}", short_reason(&e))))?;
+    let status = response.status();
+    tracing::info!(site = %site.name, "<- {} from {}", status.as_u16(), event.as_str());
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = response.text().await.unwrap_or_default();
+    let detail = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(|e| format!(": {e}")))
+        .unwrap_or_default();
+    Err(refused(status.as_u16().to_string(), detail))
+}
+
+fn short_reason(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        "timed out".into()
+    } else if err.is_connect() {
+        "connection refused (is the app running?)".into()
+    } else {
+        "request failed".into()
+    }
+}

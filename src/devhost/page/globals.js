@@ -1,0 +1,25 @@
+// What the connect-js host bundle expects to find on the page before it loads
+// (served at /dev/static/globals.js, between jquery.js and connect-host.js).
+//
+// A real Atlassian product page has these from its own frameworks; the dev
+// host provides the smallest stand-ins that keep the bundle happy.
+(function () {
+  'use strict';
+
+  // The bundle captures `AJS.$` once, when it loads, and uses it to build the
+  // iframe containers. Atlassian's pages get it from AUI; jQuery alone is enough.
+  window.AJS = window.AJS || {};
+  window.AJS.$ = window.AJS.$ || window.jQuery;
+
+  // The bundle asks a feature-gate client (Statsig) about rollouts and would
+  // otherwise try to initialise one against Atlassian's servers. Every gate is
+  // off: the dev host runs the bundle's default behaviour. The version is the
+  // client the bundle itself ships, so it logs no "multiple versions" warning.
+  if (window.__FEATUREGATES_JS__ === undefined) {
+    window.__FEATUREGATES_JS__ = {
+      initializeCompleted: function () { return true; },
+      checkGate: function () { return false; },
+      getPackageVersion: function () { return '4.23.4'; },
+    };
+  }
+})();

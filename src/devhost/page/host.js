@@ -1,0 +1,324 @@
+// The product side of the Connect bridge, on an emulated Jira page.
+//
+// An app's page runs in an iframe on the app's own origin and cannot touch the
+// product page around it. It loads `all.js` and calls `AP.*`; each call is a
+// postMessage to this page, where the connect-js *host* bundle
+// (`connect-host.js`, from the npm package `atlassian-connect-js`) receives it
+// and runs the method the product defined for it. This file is those
+// definitions, plus the few lines that create the app iframes. It is how an
+// Atlassian product wires the bridge, at its smallest:
+//
+//   1. read what the server decided to show (the view JSON in the page);
+//   2. define the product's modules: `AP.request`, `AP.context`, `AP.user`,
+//      `AP.navigator`, `AP.jira` (the bundle itself brings flags, dialogs,
+//      resize and events);
+//   3. give the bundle a way to draw flags (Atlassian's pages use AUI);
+//   4. create each app iframe and put it in its slot on the page.
+//
+// Order matters: the module list is frozen into each iframe's `window.name`
+// when the iframe is created, so every module is defined before step 4.
+//
+// Loaded after jquery.js, globals.js (which sets `window.AJS.$`) and
+// connect-host.js (which sets `window.connectHost`). Served as written.
+(function () {
+  'use strict';
+
+  const host = window.connectHost;
+  const view = JSON.parse(document.getElementById('lodger-dev-view').textContent);
+  if (!host) {
+    console.error('[lodger dev host] connect-host.js did not load: no app iframe can be shown.');
+    return;
+  }
+
+  // --- Helpers -------------------------------------------------------------
+
+  // Which app iframe is calling. The bundle hands every product method a
+  // callback as its last argument; `callback._context.extension` names the
+  // iframe (`addon_key`, `key` = module key, `url`, `options`).
+  function caller(callback) {
+    const extension = (callback && callback._context && callback._context.extension) || {};
+    return { addonKey: extension.addon_key, moduleKey: extension.key };
+  }
+
+  // Marks a method as answering with a Promise. The bundle then replies to the
+  // iframe when the Promise settles; resolving with `undefined` counts as an
+  // error there, so every method resolves with a value. A synchronous throw
+  // would leave the iframe waiting forever: the try/catch turns it into a
+  // rejection.
+  function promised(fn) {
+    const wrapped = function () {
+      try {
+        return Promise.resolve(fn.apply(this, arguments));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error.message : error);
+      }
+    };
+    // The bundle pads the iframe's arguments to `fn.length - 1` and appends
+    // the callback: keep the wrapped function's arity.
+    Object.defineProperty(wrapped, 'length', { value: fn.length });
+    wrapped.returnsPromise = true;
+    return wrapped;
+  }
+
+  // Where the site's REST API lives, as seen from this page. It is
+  // `view.site.baseUrl` (Confluence's includes `/wiki`) on this page's own
+  // origin, so that the session cookie goes along even when the page was
+  // opened as `localhost` rather than `127.0.0.1`.
+  const apiBase = location.origin + new URL(view.site.baseUrl, location.href).pathname.replace(/\/+$/, '');
+
+  // The response as AP.request describes it: a plain object (functions and
+  // XMLHttpRequest objects cannot cross postMessage).
+  function exposedXhr(response, text) {
+    const headers = {};
+    response.headers.forEach((value, name) => { headers[name] = value; });
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      responseText: text,
+      readyState: 4,
+      headers: headers,
+    };
+  }
+
+  // --- AP.request ----------------------------------------------------------
+  //
+  // Runs a REST call on the site *as the logged-in user*: the browser sends
+  // the session cookie, and the page names the calling app in
+  // `X-Lodger-Dev-App` so the server applies that app's scopes too, as Jira
+  // does. Only `Accept`, `If-Match` and `If-None-Match` pass from the app, as
+  // on Atlassian's sites. An app's `success`/`error` callbacks never arrive
+  // here (the bridge strips functions): apps use the Promise AP.request returns.
+  async function request(options, callback) {
+    options = options || {};
+    const url = String(options.url || '');
+    // Only paths on this site: an absolute or protocol-relative URL would let
+    // an app send the user's requests elsewhere.
+    if (!url.startsWith('/') || url.startsWith('//')) {
+      throw { err: 'AP.request takes a path on the site, such as /rest/api/3/myself', xhr: { status: 0, statusText: '', responseText: '', readyState: 4, headers: {} } };
+    }
+    const method = String(options.type || 'GET').toUpperCase();
+    const given = options.headers || {};
+    const headers = {
+      'Accept': given.Accept || given.accept || 'application/json',
+      'X-Lodger-Dev-App': caller(callback).addonKey || '',
+    };
+    for (const name of ['If-Match', 'If-None-Match']) {
+      const value = given[name] || given[name.toLowerCase()];
+      if (value) headers[name] = value;
+    }
+
+    let target = apiBase + url;
+    let body;
+    if (options.data !== undefined && options.data !== null) {
+      // As jQuery.ajax did for the original host: objects become form fields,
+      // and a GET carries its data in the query string.
+      const data = typeof options.data === 'string' ? options.data : new URLSearchParams(options.data).toString();
+      if (method === 'GET' || method === 'HEAD') {
+        target += (target.includes('?') ? '&' : '?') + data;
+      } else {
+        headers['Content-Type'] = options.contentType || 'application/x-www-form-urlencoded; charset=UTF-8';
+        body = data;
+      }
+    }
+
+    let response;
+    try {
+      response = await fetch(target, { method: method, credentials: 'same-origin', headers: headers, body: body });
+    } catch (error) {
+      throw { err: 'The site could not be reached: ' + error.message, xhr: { status: 0, statusText: '', responseText: '', readyState: 4, headers: {} } };
+    }
+    const text = await response.text();
+    const xhr = exposedXhr(response, text);
+    if (response.ok) {
+      return { body: text, xhr: xhr };
+    }
+    throw { err: text, xhr: xhr };
+  }
+
+  // The one-argument form defines globals: `AP.request`, not `AP.x.request`.
+  host.defineModule({ request: promised(request) });
+
+  // --- AP.context ----------------------------------------------------------
+  //
+  // getToken: a context JWT for the calling app, signed by the site with the
+  // app's shared secret (qsh `context-qsh`, `sub` = the user, `context` =
+  // what the page shows). The server signs it; the page only asks. Apps fetch
+  // a fresh one before each call to their own server.
+  host.defineModule('context', {
+    getToken: promised(async function (callback) {
+      const who = caller(callback);
+      const response = await fetch('/dev/api/context-token', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ addonKey: who.addonKey, moduleKey: who.moduleKey, context: view.context }),
+      });
+      if (!response.ok) {
+        throw 'The site refused a context token (HTTP ' + response.status + '): ' + (await response.text());
+      }
+      return (await response.json()).token;
+    }),
+    getContext: promised(function (callback) {
+      return view.context;
+    }),
+  });
+
+  // --- AP.user -------------------------------------------------------------
+  host.defineModule('user', {
+    getCurrentUser: promised(function (callback) {
+      return { atlassianAccountId: view.user.loggedIn ? view.user.accountId : undefined };
+    }),
+    getLocale: promised(function (callback) {
+      return 'en-US';
+    }),
+    getTimeZone: promised(function (callback) {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    }),
+  });
+
+  // --- AP.navigator and AP.jira --------------------------------------------
+  const jiraContext = (view.context && view.context.jira) || {};
+
+  // Answers first, then reloads: the iframe gets its reply before it goes away.
+  function reloadSoon() {
+    setTimeout(() => location.reload(), 0);
+    return true;
+  }
+
+  host.defineModule('navigator', {
+    getLocation: promised(function (callback) {
+      return {
+        target: jiraContext.issue ? 'issue' : 'unknown',
+        context: {
+          issueKey: jiraContext.issue && jiraContext.issue.key,
+          projectKey: jiraContext.project && jiraContext.project.key,
+        },
+        href: location.href,
+      };
+    }),
+    reload: promised(function (callback) {
+      return reloadSoon();
+    }),
+  });
+
+  host.defineModule('jira', {
+    refreshIssuePage: promised(function (callback) {
+      return reloadSoon();
+    }),
+  });
+
+  // --- Flags ---------------------------------------------------------------
+  //
+  // `AP.flag.create` is implemented by the bundle, which draws the flag with
+  // AUI when the page has it. This page has no AUI, so it registers a flag
+  // provider: `create` gets {id, title, body, type, actions, close, onClose}
+  // and returns an object with `close()`. Flags with `close: 'auto'` go after
+  // eight seconds, as AUI's do; the others stay until closed.
+  const flagRegion = document.getElementById('flags') || document.body.appendChild(
+    Object.assign(document.createElement('div'), { id: 'flags' }));
+
+  function createFlag(options) {
+    const flag = document.createElement('div');
+    flag.className = 'flag flag-' + (options.type || 'info');
+    flag.setAttribute('role', options.type === 'error' ? 'alert' : 'status');
+
+    let closed = false;
+    function close() {
+      if (closed) return;
+      closed = true;
+      flag.remove();
+      if (typeof options.onClose === 'function') options.onClose(options.id);
+    }
+
+    // textContent, never innerHTML: the title and body are the app's text,
+    // and the bundle hands them over unescaped.
+    const title = document.createElement('strong');
+    title.textContent = options.title || '';
+    const body = document.createElement('p');
+    body.textContent = options.body || '';
+    const dismiss = document.createElement('button');
+    dismiss.type = 'button';
+    dismiss.className = 'flag-close';
+    dismiss.setAttribute('aria-label', 'Close');
+    dismiss.textContent = '\u00d7';
+    dismiss.addEventListener('click', close);
+    flag.append(dismiss, title, body);
+
+    for (const action of options.actions || []) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'flag-action';
+      button.textContent = action.actionText;
+      button.addEventListener('click', () => action.executeAction());
+      flag.append(button);
+    }
+
+    flagRegion.append(flag);
+    if (options.close === 'auto') setTimeout(close, 8000);
+    return { close: close };
+  }
+
+  host.getFrameworkAdaptor().registerModule({
+    getModuleRegistrationName: () => 'flag',
+    isEnabled: () => true,
+    getProvider: () => ({ create: createFlag }),
+  });
+
+  // --- The app iframes -----------------------------------------------------
+  //
+  // The server chose the modules, signed their URLs (`jwt`) and put an empty
+  // slot for each on the page. `create` returns a jQuery element holding the
+  // iframe; the bundle names the iframe through `window.name` and accepts
+  // messages only from the origin of `url`.
+  const slots = new Map();
+  const slotKey = (addonKey, moduleKey) => addonKey + ' ' + moduleKey;
+
+  // A short note in a slot, for when the app cannot be shown.
+  function note(slot, text) {
+    if (slot.querySelector('.slot-message')) return;
+    const message = document.createElement('p');
+    message.className = 'slot-message';
+    message.setAttribute('role', 'alert');
+    message.textContent = text;
+    slot.prepend(message);
+  }
+
+  // The bridge is up when `all.js` in the iframe has said hello. Tests wait
+  // for `[data-established="true"]` on the slot.
+  host.onIframeEstablished((data) => {
+    const slot = slots.get(slotKey(data.extension.addon_key, data.extension.key));
+    if (!slot) return;
+    slot.dataset.established = 'true';
+    const message = slot.querySelector('.slot-message');
+    if (message) message.remove();
+  });
+
+  // No hello within the bundle's timeout (12 s): usually the app's server is
+  // down, or its page does not load `all.js` from `/atlassian-connect/all.js`.
+  host.onIframeTimeout((data) => {
+    const slot = slots.get(slotKey(data.extension.addon_key, data.extension.key));
+    if (slot) note(slot, 'The app did not respond: is its server running, and does its page load all.js?');
+  });
+
+  for (const module of view.modules || []) {
+    const slot = document.getElementById(module.slot);
+    if (!slot) {
+      console.warn('[lodger dev host] no slot #' + module.slot + ' for ' + module.addonKey + '/' + module.moduleKey);
+      continue;
+    }
+    slots.set(slotKey(module.addonKey, module.moduleKey), slot);
+    slot.dataset.established = 'false';
+    try {
+      const container = host.create({
+        addon_key: module.addonKey,
+        key: module.moduleKey,
+        url: module.url,
+        options: Object.assign({}, module.options, { hostOrigin: location.origin }),
+      });
+      slot.append(container[0]);
+    } catch (error) {
+      console.error('[lodger dev host] could not create the iframe of ' + module.addonKey + '/' + module.moduleKey, error);
+      note(slot, 'The dev host could not create this app\'s iframe: ' + error.message);
+    }
+  }
+})();

@@ -1,0 +1,182 @@
+//! One emulated Atlassian site: its people, its Jira projects and issues,
+//! the apps installed in it and everything they store there.
+//!
+//! All state is in memory behind one mutex: the emulator serves a developer
+//! and a test suite, not a crowd, and a single lock keeps every operation
+//! atomic the way a real host's database would.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use crate::connect::secret::Secret;
+
+/// What a user may do on the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Administers the site: installs apps, sees the admin pages.
+    SiteAdmin,
+    /// Administers the projects (project settings, project properties).
+    ProjectAdmin,
+    /// Browses and edits issues.
+    User,
+}
+
+/// A person with an Atlassian account on the site.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The Atlassian account id (the `sub` of tokens).
+    pub account_id: String,
+    /// The name shown in the UI.
+    pub display_name: String,
+    /// The email (the Basic-auth user name for UPM).
+    pub email: String,
+    /// The password or API token for Basic auth.
+    pub api_token: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+/// A Jira project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Numeric id, as a string (Jira's REST shape).
+    pub id: String,
+    /// The key, e.g. `LOD`.
+    pub key: String,
+    /// The name.
+    pub name: String,
+}
+
+/// A Jira issue.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// Numeric id, as a string.
+    pub id: String,
+    /// The key, e.g. `LOD-1`.
+    pub key: String,
+    /// The project's id.
+    pub project_id: String,
+    /// The summary.
+    pub summary: String,
+}
+
+/// An app installed (or being installed) in the site.
+#[derive(Debug, Clone)]
+pub struct AppInstall {
+    /// The app key.
+    pub app_key: String,
+    /// The app's base URL from its descriptor.
+    pub app_base_url: String,
+    /// The secret shared with the app at `installed`.
+    pub shared_secret: Secret,
+    /// The descriptor as installed.
+    pub descriptor: Value,
+    /// Upper-case scopes granted.
+    pub scopes: Vec<String>,
+    /// Enabled (`false` while the `installed` callback is in flight).
+    pub enabled: bool,
+}
+
+/// The mutable part of a site.
+#[derive(Debug, Default)]
+pub struct SiteData {
+    /// Installed apps by key.
+    pub installs: HashMap<String, AppInstall>,
+    /// App properties by (app key, property key).
+    pub app_properties: BTreeMap<(String, String), Value>,
+    /// Issue entity properties by (issue id, property key).
+    pub issue_properties: BTreeMap<(String, String), Value>,
+    /// UPM tokens handed out and not yet used.
+    pub upm_tokens: Vec<String>,
+    /// Finished UPM install tasks by id: `Ok(app key)` or `Err(message)`.
+    pub upm_tasks: HashMap<String, Result<String, String>>,
+}
+
+/// One emulated site.
+#[derive(Debug)]
+pub struct Site {
+    /// A short name (`acme`).
+    pub name: String,
+    /// The site's base URL (Jira's REST lives right under it).
+    pub base_url: String,
+    /// The Jira instance's `clientKey`.
+    pub client_key: String,
+    /// The people.
+    pub users: Vec<User>,
+    /// The projects.
+    pub projects: Vec<Project>,
+    /// The issues.
+    pub issues: Vec<Issue>,
+    data: Mutex<SiteData>,
+}
+
+impl Site {
+    /// A site seeded with one project (`LOD`), three issues and four people:
+    /// a site admin (`admin@<name>.test`, token `admin`), a project admin, a
+    /// plain user, and a user who may only browse.
+    pub fn seeded(name: &str, base_url: &str) -> Site {
+        let user = |id: &str, display: &str, role| User {
+            account_id: format!("557058:{name}-{id}"),
+            display_name: display.to_owned(),
+            email: format!("{id}@{name}.test"),
+            api_token: id.to_owned(),
+            role,
+        };
+        let project = Project { id: "10000".into(), key: "LOD".into(), name: "Lodger demo".into() };
+        let issues = ["Try the checklist", "Write the release notes", "Plan the offsite"]
+            .iter()
+            .enumerate()
+            .map(|(i, summary)| Issue {
+                id: (10001 + i).to_string(),
+                key: format!("LOD-{}", i + 1),
+                project_id: project.id.clone(),
+                summary: (*summary).to_owned(),
+            })
+            .collect();
+        Site {
+            name: name.to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            client_key: format!("jira:{name}-{}", super::random_id(6)),
+            users: vec![
+                user("admin", "Ada Admin", Role::SiteAdmin),
+                user("lead", "Pat Project-Lead", Role::ProjectAdmin),
+                user("dev", "Dev Eloper", Role::User),
+            ],
+            projects: vec![project],
+            issues,
+            data: Mutex::new(SiteData::default()),
+        }
+    }
+
+    /// The mutable state, locked.
+    pub fn data(&self) -> MutexGuard<'_, SiteData> {
+        self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The user with this account id.
+    pub fn user(&self, account_id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.account_id == account_id)
+    }
+
+    /// The issue with this key or id.
+    pub fn issue(&self, key_or_id: &str) -> Option<&Issue> {
+        self.issues.iter().find(|i| i.key == key_or_id || i.id == key_or_id)
+    }
+
+    /// The project with this key or id.
+    pub fn project(&self, key_or_id: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.key == key_or_id || p.id == key_or_id)
+    }
+
+    /// Checks Basic-auth credentials (`email:token`) of a user.
+    pub fn basic_auth(&self, header: Option<&str>) -> Option<&User> {
+        use base64::Engine;
+        let encoded = header?.strip_prefix("Basic ")?;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (email, token) = decoded.split_once(':')?;
+        self.users.iter().find(|u| u.email == email && u.api_token == token)
+    }
+}

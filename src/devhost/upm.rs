@@ -1,0 +1,183 @@
+//! The Universal Plugin Manager's REST API: how an admin (or a tool such as
+//! `lodger register` or atlassian-connect-express) installs an app by the URL
+//! of its descriptor (see CONNECT-NOTES, "Installing by descriptor URL").
+//!
+//! 1. `GET /rest/plugins/1.0/` with Basic auth of a site admin answers the
+//!    installed apps and an `upm-token` header;
+//! 2. `POST /rest/plugins/1.0/?token=<upm-token>` with content type
+//!    `application/vnd.atl.plugins.install.uri+json` (or
+//!    `...remote.install+json`) and `{"pluginUri": ...}` installs it and
+//!    answers 202 with a task to poll at `links.self`;
+//! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use super::DevHost;
+use super::install;
+use super::rest::error;
+use super::site::{Role, Site};
+
+/// The UPM routes of one site.
+pub fn routes(
+    host: Arc<DevHost>,
+    site: Arc<Site>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let with = {
+        let (host, site) = (Arc::clone(&host), Arc::clone(&site));
+        warp::any().map(move || (Arc::clone(&host), Arc::clone(&site)))
+    };
+    let auth = warp::header::optional::<String>("authorization");
+    let token =
+        warp::get().and(warp::path!("rest" / "plugins" / "1.0")).and(auth).and(with.clone()).map(
+            |auth: Option<String>, (_, site): (Arc<DevHost>, Arc<Site>)| {
+                list(&site, auth.as_deref())
+            },
+        );
+    let post = warp::post()
+        .and(warp::path!("rest" / "plugins" / "1.0"))
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(auth)
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(warp::body::bytes())
+        .and(with.clone())
+        .then(
+            |query: std::collections::HashMap<String, String>,
+             auth: Option<String>,
+             content_type: Option<String>,
+             body: Bytes,
+             (host, site): (Arc<DevHost>, Arc<Site>)| async move {
+                post_install(
+                    &host,
+                    &site,
+                    query.get("token").map(String::as_str),
+                    auth.as_deref(),
+                    content_type.as_deref(),
+                    &body,
+                )
+                .await
+            },
+        );
+    let task = warp::get()
+        .and(warp::path!("rest" / "plugins" / "1.0" / "pending" / String))
+        .and(with.clone())
+        .map(|id: String, (_, site): (Arc<DevHost>, Arc<Site>)| {
+            match site.data().upm_tasks.get(&id).cloned() {
+                Some(Ok(key)) => warp::reply::json(&json!({"key": key, "enabled": true})).into_response(),
+                Some(Err(message)) => warp::reply::json(&json!({
+                    "status": {"done": true, "errorMessage": message, "subCode": "upm.pluginInstall.error"}
+                }))
+                .into_response(),
+                None => error(StatusCode::NOT_FOUND, "no such task"),
+            }
+        });
+    let delete = warp::delete()
+        .and(warp::path!("rest" / "plugins" / "1.0" / String))
+        .and(auth)
+        .and(with)
+        .then(|plugin: String, auth: Option<String>, (host, site): (Arc<DevHost>, Arc<Site>)| async move {
+            if !is_admin(&site, auth.as_deref()) {
+                return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+            }
+            let key = plugin.strip_suffix("-key").unwrap_or(&plugin);
+            if install::uninstall(&host, &site, key).await {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                error(StatusCode::NOT_FOUND, "no such app")
+            }
+        });
+    token.or(post).unify().or(task).unify().or(delete).unify()
+}
+
+fn is_admin(site: &Site, auth: Option<&str>) -> bool {
+    site.basic_auth(auth).is_some_and(|user| user.role == Role::SiteAdmin)
+}
+
+/// `GET /rest/plugins/1.0/`: installed apps and a fresh `upm-token`.
+fn list(site: &Site, auth: Option<&str>) -> Response {
+    if !is_admin(site, auth) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "site admin credentials required (Basic auth: email and API token)",
+        );
+    }
+    let token = super::random_id(16);
+    let mut data = site.data();
+    data.upm_tokens.push(token.clone());
+    let plugins: Vec<Value> = data
+        .installs
+        .values()
+        .map(|i| json!({"key": i.app_key, "enabled": i.enabled, "userInstalled": true}))
+        .collect();
+    let mut response = warp::reply::json(&json!({ "plugins": plugins })).into_response();
+    if let Ok(value) = HeaderValue::from_str(&token) {
+        response.headers_mut().insert("upm-token", value);
+    }
+    response
+}
+
+/// `POST /rest/plugins/1.0/?token=…`: install by descriptor URL.
+async fn post_install(
+    host: &DevHost,
+    site: &Site,
+    token: Option<&str>,
+    auth: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Response {
+    if !is_admin(site, auth) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "site admin credentials required (Basic auth: email and API token)",
+        );
+    }
+    let known = {
+        let mut data = site.data();
+        let position = token.and_then(|t| data.upm_tokens.iter().position(|known| known == t));
+        position.map(|i| data.upm_tokens.remove(i)).is_some()
+    };
+    if !known {
+        return error(
+            StatusCode::FORBIDDEN,
+            "missing or used upm-token: GET /rest/plugins/1.0/ first",
+        );
+    }
+    let media = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    if !matches!(
+        media,
+        "application/vnd.atl.plugins.install.uri+json"
+            | "application/vnd.atl.plugins.remote.install+json"
+    ) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type application/vnd.atl.plugins.install.uri+json",
+        );
+    }
+    let Some(uri) = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["pluginUri"].as_str().map(str::to_owned))
+    else {
+        return error(StatusCode::BAD_REQUEST, "expected a JSON body with pluginUri");
+    };
+    let task_id = super::random_id(12);
+    let outcome = install::install(host, site, &uri).await.map_err(|e| e.to_string());
+    let failed = outcome.as_ref().err().cloned();
+    site.data().upm_tasks.insert(task_id.clone(), outcome);
+    let self_link = format!("{}/rest/plugins/1.0/pending/{task_id}", site.base_url);
+    match failed {
+        // UPM accepts the request and reports the outcome in the task; tools
+        // poll it. The emulator installs before answering, so the task is done.
+        None => warp::reply::with_status(
+            warp::reply::json(&json!({"type": "INSTALL", "pingAfter": 100, "status": {"done": true}, "links": {"self": self_link}})),
+            StatusCode::ACCEPTED,
+        )
+        .into_response(),
+        Some(message) => error(StatusCode::BAD_REQUEST, &message),
+    }
+}

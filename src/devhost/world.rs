@@ -1,0 +1,147 @@
+//! `lodger dev`: the app and an emulated Jira site side by side on
+//! localhost, the app installed through the real UPM flow, ready to open.
+//!
+//! ```text
+//!   browser ──> http://127.0.0.1:2990/browse/LOD-1   (emulated Jira, connect-js host)
+//!                 └─ iframe ──> http://localhost:8080/jira/issue-panel.html?…&jwt=…   (lodger)
+//!   lodger ──> 127.0.0.1:2990 REST (app properties), signed as the app
+//! ```
+//!
+//! The two run on different origins, as in the cloud, so the bridge works
+//! across origins exactly as it does for a real site.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use super::DevHost;
+use super::site::Site;
+use crate::config::ServeConfig;
+use crate::connect::descriptor::AppKeys;
+use crate::connect::sealed::MasterKey;
+use crate::host::upm::{Registration, register};
+
+/// Where the dev world listens and finds connect-js.
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    /// The app's port (0 picks one).
+    pub app_port: u16,
+    /// The emulated site's port (0 picks one).
+    pub host_port: u16,
+    /// `tools/devhost/node_modules`.
+    pub node_modules: PathBuf,
+    /// Install `node_modules` with npm when missing.
+    pub install_npm_packages: bool,
+}
+
+/// A running dev world.
+#[derive(Debug)]
+pub struct World {
+    /// The app's base URL.
+    pub app_url: String,
+    /// The emulated site.
+    pub site: Arc<Site>,
+    /// The seeded issue's page.
+    pub issue_url: String,
+}
+
+/// Starts the app and the site, installs the app, and returns where they are.
+/// The servers run on the current tokio runtime until it shuts down.
+pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
+    ensure_npm_packages(options)?;
+    let host = Arc::new(DevHost::new(&options.node_modules)?);
+
+    let app_listener = bind(options.app_port, "the app").await?;
+    let host_listener = bind(options.host_port, "the dev host").await?;
+    let app_url = format!("http://localhost:{}", app_listener.local_addr()?.port());
+    let host_url = format!("http://127.0.0.1:{}", host_listener.local_addr()?.port());
+
+    let site = Arc::new(Site::seeded("acme", &host_url));
+    let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
+    tokio::spawn(warp::serve(routes).incoming(host_listener).run());
+
+    let config = ServeConfig {
+        base_url: app_url.clone(),
+        bind: app_listener.local_addr()?,
+        keys: AppKeys::new("lodger")?,
+        // The dev world keeps nothing across restarts, so a fresh key is right.
+        master_keys: vec![MasterKey::generate()],
+        install_keys_url: format!("{host_url}/dev/install-keys"),
+        extra_hosts: vec![host_url.clone()],
+    };
+    let (_, app) = crate::web::server::app(&config)?;
+    tokio::spawn(warp::serve(app).incoming(app_listener).run());
+
+    let admin = site.users.first().context("the seeded site has an admin")?;
+    let registration = Registration {
+        site: &host_url,
+        user: &admin.email,
+        token: &admin.api_token,
+        descriptor_url: &format!("{app_url}/atlassian-connect.json"),
+    };
+    let key =
+        register(&host.http, &registration).await.context("installing lodger into the dev host")?;
+    tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
+    let issue = site.issues.first().map_or("LOD-1", |i| i.key.as_str());
+    let issue_url = format!("{host_url}/browse/{issue}");
+    Ok(World { app_url, site, issue_url })
+}
+
+/// `lodger dev`: start, print where to look, run until Ctrl-C.
+pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
+    let world = start(&options).await?;
+    println!();
+    println!("  lodger dev world is up");
+    println!(
+        "  app:        {}  (descriptor: {}/atlassian-connect.json)",
+        world.app_url, world.app_url
+    );
+    println!("  dev host:   {}  (emulated Jira: site {})", world.site.base_url, world.site.name);
+    println!();
+    println!("  open        {}", world.issue_url);
+    println!();
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn bind(port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpListener::bind(address).await.with_context(|| {
+        format!(
+            "cannot listen for {what} on {address} (is the port in use? pick another with a flag)"
+        )
+    })
+}
+
+/// Installs connect-js and jQuery from npm into `node_modules` when missing,
+/// or says exactly what to install.
+fn ensure_npm_packages(options: &WorldOptions) -> anyhow::Result<()> {
+    if options.node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
+        return Ok(());
+    }
+    let package_dir = options.node_modules.parent().context("node_modules has a parent folder")?;
+    anyhow::ensure!(
+        options.install_npm_packages,
+        "connect-js is not installed: run `npm ci --prefix {}`",
+        package_dir.display()
+    );
+    eprintln!(
+        "installing atlassian-connect-js from npm into {} (once)...",
+        options.node_modules.display()
+    );
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(package_dir)
+        .status()
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the dev world needs Node.js and npm to fetch atlassian-connect-js; install them \
+                 (Debian/Ubuntu: `sudo apt install nodejs npm`, or https://nodejs.org) and run `cargo run` again"
+            )
+        })?;
+    anyhow::ensure!(status.success(), "`npm ci --prefix {}` failed", package_dir.display());
+    Ok(())
+}

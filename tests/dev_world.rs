@@ -1,0 +1,343 @@
+//! The dev world: lodger and the emulated Jira site together over loopback,
+//! installed through UPM, exactly as `cargo run` starts them.
+//!
+//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
+//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use lodger::connect::jwt::{Expectation, UnverifiedToken};
+use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
+use lodger::devhost::site::Site;
+use lodger::devhost::world::{World, WorldOptions, start};
+use serde_json::{Value, json};
+use warp::Filter;
+
+async fn world() -> Option<World> {
+    let node_modules = lodger::devhost::default_node_modules();
+    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
+        let why = format!(
+            "{} has no connect-js: run `npm ci --prefix tools/devhost`",
+            node_modules.display()
+        );
+        if std::env::var("LODGER_REQUIRE_DEVHOST").is_ok_and(|v| v == "1") {
+            panic!("{why}");
+        }
+        eprintln!("skipping: {why}");
+        return None;
+    }
+    let options =
+        WorldOptions { app_port: 0, host_port: 0, node_modules, install_npm_packages: false };
+    Some(start(&options).await.expect("the dev world starts"))
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn admin_basic(site: &Site) -> String {
+    let admin = &site.users[0];
+    let pair = format!("{}:{}", admin.email, admin.api_token);
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+}
+
+fn secret_of(site: &Site, app: &str) -> lodger::connect::secret::Secret {
+    site.data().installs[app].shared_secret.clone()
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn installs_through_upm_and_the_app_stores_its_sealed_credential_in_the_site() {
+    let Some(world) = world().await else { return };
+    let data = world.site.data();
+    let install = &data.installs["lodger"];
+    assert!(install.enabled);
+    assert_eq!(install.scopes, ["READ", "WRITE"]);
+    let stored = &data.app_properties[&("lodger".to_owned(), "lodger-installation".to_owned())];
+    let credential = stored["credential"].as_str().unwrap();
+    assert!(credential.starts_with("v1."));
+    assert!(!credential.contains(install.shared_secret.expose()));
+}
+
+#[tokio::test]
+async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
+    let Some(world) = world().await else { return };
+    let page = http().get(&world.issue_url).send().await.unwrap().text().await.unwrap();
+    let start = page.find(r#"type="application/json">"#).unwrap() + 24;
+    let end = start + page[start..].find("</script>").unwrap();
+    let view: Value = serde_json::from_str(&page[start..end].replace("<\\/", "</")).unwrap();
+    let module = &view["modules"][0];
+    assert_eq!(module["addonKey"], "lodger");
+    let url = module["url"].as_str().unwrap();
+    for part in [
+        "issueKey=LOD-1",
+        "appKey=lodger",
+        "xdm_e=",
+        "xdm_c=",
+        "cp=",
+        "lic=active",
+        "loc=",
+        "tz=",
+        "&jwt=",
+    ] {
+        assert!(url.contains(part), "{part} missing from {url}");
+    }
+    // The jwt is signed with the installation's secret for exactly this URL.
+    let (path, query) = relative_path(url, &world.app_url);
+    let token = url.rsplit_once("jwt=").unwrap().1;
+    let claims = UnverifiedToken::parse(token)
+        .unwrap()
+        .verify(
+            &secret_of(&world.site, "lodger"),
+            &Expectation::request(&query_string_hash("GET", path, query), lodger::now()),
+        )
+        .unwrap();
+    assert_eq!(claims.sub.as_deref(), Some(world.site.users[0].account_id.as_str()));
+    assert_eq!(claims.context.unwrap()["jira"]["issue"]["key"], "LOD-1");
+    // And the app serves the page the URL names.
+    assert_eq!(http().get(url).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let cookie = format!("lodger_dev_user={}", site.users[2].account_id);
+    // What AP.request does for the panel: the user's session, through the app.
+    let property = http()
+        .get(format!(
+            "{}/rest/atlassian-connect/1/addons/lodger/properties/lodger-installation",
+            site.base_url
+        ))
+        .header("cookie", &cookie)
+        .header("x-lodger-dev-app", "lodger")
+        .send()
+        .await
+        .unwrap();
+    let (status, property) = json_of(property).await;
+    assert_eq!(status, 200);
+    // What AP.context.getToken does.
+    let token = http()
+        .post(format!("{}/dev/api/context-token", site.base_url))
+        .header("cookie", &cookie)
+        .header("content-type", "application/json")
+        .body(
+            json!({"addonKey": "lodger", "context": {"jira": {"issue": {"key": "LOD-2"}}}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, token) = json_of(token).await;
+    let token = token["token"].as_str().unwrap();
+    let (header, claims) = lodger::connect::jwt::inspect(token).unwrap();
+    assert_eq!(
+        (header["alg"].as_str(), claims["qsh"].as_str()),
+        (Some("HS256"), Some(CONTEXT_QSH))
+    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    // The page then calls the app with both.
+    let whoami = http()
+        .get(format!("{}/api/whoami", world.app_url))
+        .header("authorization", format!("JWT {token}"))
+        .header("x-lodger-installation", property["value"]["credential"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let (status, whoami) = json_of(whoami).await;
+    assert_eq!(status, 200, "{whoami}");
+    assert_eq!(whoami["accountId"], site.users[2].account_id.as_str());
+    assert_eq!(whoami["context"]["jira"]["issue"]["key"], "LOD-2");
+}
+
+#[tokio::test]
+async fn rest_refuses_unsigned_wrongly_signed_and_out_of_scope_calls() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let path = "/rest/atlassian-connect/1/addons/lodger/properties/probe";
+    let url = format!("{}{path}", site.base_url);
+    let unsigned = http().put(&url).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let sign = |method: &str, secret: &str| {
+        let claims = lodger::connect::jwt::Claims::new(
+            "lodger",
+            lodger::now(),
+            60,
+            &query_string_hash(method, path, ""),
+        );
+        lodger::connect::jwt::sign(&claims, &lodger::connect::secret::Secret::new(secret))
+    };
+    let forged = http()
+        .put(&url)
+        .header("authorization", format!("JWT {}", sign("PUT", "guess")))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let secret = secret_of(site, "lodger");
+    let good = http()
+        .put(&url)
+        .header("authorization", format!("JWT {}", sign("PUT", secret.expose())))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 201);
+    // The descriptor asks for READ and WRITE only: no DELETE.
+    let delete = http()
+        .delete(&url)
+        .header("authorization", format!("JWT {}", sign("DELETE", secret.expose())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 403);
+    // A token for PUT does not work for another method.
+    let replay = http()
+        .delete(&url)
+        .header("authorization", format!("JWT {}", sign("PUT", secret.expose())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
+}
+
+#[tokio::test]
+async fn upm_refuses_bad_credentials_bad_tokens_and_bad_descriptors_and_installs_nothing() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let upm = format!("{}/rest/plugins/1.0/", site.base_url);
+    assert_eq!(http().get(&upm).send().await.unwrap().status(), 401);
+    let plain_user = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", site.users[2].email, site.users[2].api_token))
+    );
+    assert_eq!(
+        http().get(&upm).header("authorization", plain_user).send().await.unwrap().status(),
+        401
+    );
+
+    let install = |token: String, uri: String| {
+        http()
+            .post(format!("{upm}?token={token}"))
+            .header("authorization", admin_basic(site))
+            .header("content-type", "application/vnd.atl.plugins.install.uri+json")
+            .body(json!({"pluginUri": uri}).to_string())
+            .send()
+    };
+    let (status, _) = json_of(
+        install("made-up".into(), format!("{}/atlassian-connect.json", world.app_url))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let fresh_token = || async {
+        let response =
+            http().get(&upm).header("authorization", admin_basic(site)).send().await.unwrap();
+        response.headers()["upm-token"].to_str().unwrap().to_owned()
+    };
+    let (status, body) = json_of(
+        install(fresh_token().await, "http://127.0.0.1:9/atlassian-connect.json".into())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errorMessages"][0].as_str().unwrap().contains("could not fetch the descriptor"),
+        "{body}"
+    );
+
+    // A descriptor the host must refuse: served by a tiny app that also
+    // counts lifecycle calls, which must not happen.
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    let bad = json!({"key": "bad app", "baseUrl": "http://127.0.0.1:1", "authentication": {"type": "none"}});
+    let routes = warp::any().map(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        warp::reply::json(&bad)
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(warp::serve(routes).incoming(listener).run());
+    let (status, body) =
+        json_of(install(fresh_token().await, format!("http://{addr}/d.json")).await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert!(body["errorMessages"][0].as_str().unwrap().contains("descriptor is invalid"), "{body}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "fetched once, no callback");
+    assert_eq!(site.data().installs.len(), 1, "only lodger is installed");
+}
+
+#[tokio::test]
+async fn an_app_refusing_installed_leaves_the_site_as_it_was() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let before_secret = secret_of(site, "lodger");
+    let before_credential = site.data().app_properties
+        [&("lodger".to_owned(), "lodger-installation".to_owned())]
+        .clone();
+    // A copy of lodger's descriptor, served by an app whose `installed` answers 503.
+    let descriptor =
+        http().get(format!("{}/atlassian-connect.json", world.app_url)).send().await.unwrap();
+    let (_, descriptor) = json_of(descriptor).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut refusing = descriptor.clone();
+    refusing["baseUrl"] = json!(format!("http://{addr}"));
+    let app = warp::path!("d.json").map(move || warp::reply::json(&refusing)).or(warp::path!(
+        "lifecycle" / "installed"
+    )
+    .map(|| {
+        warp::reply::with_status(
+            "{\"error\":\"storage unavailable\"}",
+            warp::http::StatusCode::SERVICE_UNAVAILABLE,
+        )
+    }));
+    tokio::spawn(warp::serve(app).incoming(listener).run());
+    let registration = lodger::host::upm::Registration {
+        site: &site.base_url,
+        user: &site.users[0].email,
+        token: &site.users[0].api_token,
+        descriptor_url: &format!("http://{addr}/d.json"),
+    };
+    let err = lodger::host::upm::register(&http(), &registration).await.unwrap_err().to_string();
+    assert!(err.contains("503") && err.contains("storage unavailable"), "{err}");
+    assert_eq!(secret_of(site, "lodger"), before_secret, "the earlier installation is back");
+    assert_eq!(
+        site.data().app_properties[&("lodger".to_owned(), "lodger-installation".to_owned())],
+        before_credential
+    );
+}
+
+#[tokio::test]
+async fn reinstall_hands_over_a_new_secret_and_uninstall_forgets_the_app() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let first = secret_of(site, "lodger");
+    let registration = lodger::host::upm::Registration {
+        site: &site.base_url,
+        user: &site.users[0].email,
+        token: &site.users[0].api_token,
+        descriptor_url: &format!("{}/atlassian-connect.json", world.app_url),
+    };
+    assert_eq!(lodger::host::upm::register(&http(), &registration).await.unwrap(), "lodger");
+    assert_ne!(secret_of(site, "lodger"), first);
+
+    let deleted = http()
+        .delete(format!("{}/rest/plugins/1.0/lodger-key", site.base_url))
+        .header("authorization", admin_basic(site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(site.data().installs.is_empty());
+    assert!(site.data().app_properties.is_empty());
+}
