@@ -72,7 +72,7 @@ fn benches(c: &mut Criterion) {
         keys: AppKeys::new("lodger").expect("keys"),
         master_keys: vec![master],
         install_keys_url: "https://keys.invalid".into(),
-        frame_ancestors: vec![],
+        extra_hosts: vec![],
     };
     let state = lodger::web::server::state(&config).expect("state");
     let context_token = jwt::sign(
