@@ -121,6 +121,18 @@ async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() 
         .unwrap();
     let (status, property) = json_of(property).await;
     assert_eq!(status, 200);
+    // The same cookie without the product page's header is refused: another
+    // page on the same machine cannot ride the session.
+    let forged = http()
+        .get(format!(
+            "{}/rest/atlassian-connect/1/addons/lodger/properties/lodger-installation",
+            site.base_url
+        ))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
     // What AP.context.getToken does.
     let token = http()
         .post(format!("{}/dev/api/context-token", site.base_url))

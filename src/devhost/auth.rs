@@ -31,7 +31,7 @@ pub enum Caller {
         /// The app key.
         app_key: String,
     },
-    /// A user, through an app's iframe (`app_key`), or directly (`None`).
+    /// A user, through an app's iframe (`AP.request`).
     User {
         /// The user.
         user: User,
@@ -105,18 +105,19 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
             .user(account_id)
             .ok_or_else(|| Refusal::Unauthorized("session names no user of this site".into()))?
             .clone();
-        let app_key = request.via_app.map(str::to_owned);
-        if let Some(key) = &app_key {
-            match install_of(site, key) {
-                Some(install) if install.enabled => {}
-                _ => {
-                    return Err(Refusal::Forbidden(format!(
-                        "app {key} is not enabled on this site"
-                    )));
-                }
-            }
+        // A session cookie counts only on calls the product page forwards for
+        // an app's iframe (a custom header, so no other page can forge one
+        // without a CORS preflight the emulator never grants).
+        let Some(key) = request.via_app.filter(|k| !k.is_empty()) else {
+            return Err(Refusal::Unauthorized(
+                "a session is accepted only on AP.request calls from the product page".into(),
+            ));
+        };
+        match install_of(site, key) {
+            Some(install) if install.enabled => {}
+            _ => return Err(Refusal::Forbidden(format!("app {key} is not enabled on this site"))),
         }
-        Caller::User { user, app_key }
+        Caller::User { user, app_key: Some(key.to_owned()) }
     } else {
         return Err(Refusal::Unauthorized("authentication required (JWT or session)".into()));
     };

@@ -168,6 +168,8 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // The page embeds signed iframe URLs that expire in minutes: never reuse it.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // A first visit is signed in as the site admin; the cookie makes the
     // iframes' `AP.request` calls run as that same user.
     if let (None, Some(user)) = (&session, user) {
@@ -232,7 +234,7 @@ fn render_issue(
   <strong>{site}</strong> <span class="subtle">emulated Jira Cloud (lodger dev host)</span>
   <form class="user" method="get" action="/dev/login">
     <input type="hidden" name="next" value="/browse/{key}">
-    <label>Signed in as <select name="account" onchange="this.form.submit()">{switcher}</select></label>
+    <label>Signed in as <select name="account">{switcher}</select></label>
     <noscript><button>Switch</button></noscript>
   </form>
 </header>

@@ -22,4 +22,17 @@
       getPackageVersion: function () { return '4.23.4'; },
     };
   }
+
+  // The bundle hands its analytics events to the product's AMD module
+  // `ac/analytics` (`window.require('ac/analytics').emitGasV3(...)`) and logs
+  // a stack trace for every event when there is none. The dev host has no
+  // analytics: this answers that one module name and drops the events. It is
+  // not an AMD loader (no `define.amd`), so the bundle still sets
+  // `window.connectHost`.
+  if (window.require === undefined) {
+    window.require = function (name) {
+      if (name === 'ac/analytics') return { emitGasV3: function () {} };
+      throw new Error('the dev host page has no module loader (asked for ' + name + ')');
+    };
+  }
 })();

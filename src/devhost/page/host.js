@@ -32,32 +32,25 @@
 
   // --- Helpers -------------------------------------------------------------
 
-  // Which app iframe is calling. The bundle hands every product method a
-  // callback as its last argument; `callback._context.extension` names the
-  // iframe (`addon_key`, `key` = module key, `url`, `options`).
+  // Which app iframe is calling. The bundle calls every product method with
+  // the iframe's arguments, padded to the method's declared parameters minus
+  // one, and then a callback; so each method below declares `callback` last
+  // even when it only returns a Promise. `callback._context.extension` names
+  // the iframe (`addon_key`, `key` = module key, `url`, `options`).
   function caller(callback) {
     const extension = (callback && callback._context && callback._context.extension) || {};
     return { addonKey: extension.addon_key, moduleKey: extension.key };
   }
 
-  // Marks a method as answering with a Promise. The bundle then replies to the
-  // iframe when the Promise settles; resolving with `undefined` counts as an
-  // error there, so every method resolves with a value. A synchronous throw
-  // would leave the iframe waiting forever: the try/catch turns it into a
-  // rejection.
-  function promised(fn) {
-    const wrapped = function () {
-      try {
-        return Promise.resolve(fn.apply(this, arguments));
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error.message : error);
-      }
-    };
-    // The bundle pads the iframe's arguments to `fn.length - 1` and appends
-    // the callback: keep the wrapped function's arity.
-    Object.defineProperty(wrapped, 'length', { value: fn.length });
-    wrapped.returnsPromise = true;
-    return wrapped;
+  // Marks a method as answering with a Promise: the bundle then replies to
+  // the iframe when the Promise settles. Every method here is an `async
+  // function`, because a method that throws synchronously leaves the iframe
+  // waiting forever, while an async function turns any throw into a
+  // rejection. Resolving with `undefined` counts as an error in the iframe,
+  // so every method resolves with a value.
+  function promised(method) {
+    method.returnsPromise = true;
+    return method;
   }
 
   // Where the site's REST API lives, as seen from this page. It is
@@ -158,20 +151,20 @@
       }
       return (await response.json()).token;
     }),
-    getContext: promised(function (callback) {
+    getContext: promised(async function (callback) {
       return view.context;
     }),
   });
 
   // --- AP.user -------------------------------------------------------------
   host.defineModule('user', {
-    getCurrentUser: promised(function (callback) {
+    getCurrentUser: promised(async function (callback) {
       return { atlassianAccountId: view.user.loggedIn ? view.user.accountId : undefined };
     }),
-    getLocale: promised(function (callback) {
+    getLocale: promised(async function (callback) {
       return 'en-US';
     }),
-    getTimeZone: promised(function (callback) {
+    getTimeZone: promised(async function (callback) {
       return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
     }),
   });
@@ -186,7 +179,7 @@
   }
 
   host.defineModule('navigator', {
-    getLocation: promised(function (callback) {
+    getLocation: promised(async function (callback) {
       return {
         target: jiraContext.issue ? 'issue' : 'unknown',
         context: {
@@ -196,13 +189,13 @@
         href: location.href,
       };
     }),
-    reload: promised(function (callback) {
+    reload: promised(async function (callback) {
       return reloadSoon();
     }),
   });
 
   host.defineModule('jira', {
-    refreshIssuePage: promised(function (callback) {
+    refreshIssuePage: promised(async function (callback) {
       return reloadSoon();
     }),
   });
@@ -264,6 +257,15 @@
     getProvider: () => ({ create: createFlag }),
   });
 
+  // --- The user switcher ---------------------------------------------------
+  //
+  // Choosing a user submits the header's form (`/dev/login`), which sets the
+  // session cookie and comes back to this page. Wired here rather than with
+  // an inline `onchange`, which a Content-Security-Policy would block.
+  for (const select of document.querySelectorAll('form.user select')) {
+    if (!select.hasAttribute('onchange')) select.addEventListener('change', () => select.form.submit());
+  }
+
   // --- The app iframes -----------------------------------------------------
   //
   // The server chose the modules, signed their URLs (`jwt`) and put an empty
@@ -308,6 +310,13 @@
     }
     slots.set(slotKey(module.addonKey, module.moduleKey), slot);
     slot.dataset.established = 'false';
+    // The bundle checks the URL's `jwt` against this browser's clock and
+    // shows nothing when it has expired (a product would register a content
+    // resolver to fetch a fresh URL). Say so instead of leaving a blank slot.
+    if (host.hasJwt(module.url) && host.isJwtExpired(module.url)) {
+      note(slot, 'This app\'s signed URL has expired: reload the page.');
+      continue;
+    }
     try {
       const container = host.create({
         addon_key: module.addonKey,
