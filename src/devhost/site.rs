@@ -82,6 +82,8 @@ pub struct AppInstall {
 /// The mutable part of a site.
 #[derive(Debug, Default)]
 pub struct SiteData {
+    /// The issues, in creation order.
+    pub issues: Vec<Issue>,
     /// Installed apps by key.
     pub installs: HashMap<String, AppInstall>,
     /// App properties by (app key, property key).
@@ -107,15 +109,13 @@ pub struct Site {
     pub users: Vec<User>,
     /// The projects.
     pub projects: Vec<Project>,
-    /// The issues.
-    pub issues: Vec<Issue>,
     data: Mutex<SiteData>,
 }
 
 impl Site {
-    /// A site seeded with one project (`LOD`), three issues and four people:
-    /// a site admin (`admin@<name>.test`, token `admin`), a project admin, a
-    /// plain user, and a user who may only browse.
+    /// A site seeded with one project (`LOD`), three issues and three people:
+    /// a site admin (`admin@<name>.test`, token `admin`), a project admin and a
+    /// plain user. Anonymous visitors are the fourth kind of caller.
     pub fn seeded(name: &str, base_url: &str) -> Site {
         let user = |id: &str, display: &str, role| User {
             account_id: format!("557058:{name}-{id}"),
@@ -125,16 +125,17 @@ impl Site {
             role,
         };
         let project = Project { id: "10000".into(), key: "LOD".into(), name: "Lodger demo".into() };
-        let issues = ["Try the checklist", "Write the release notes", "Plan the offsite"]
-            .iter()
-            .enumerate()
-            .map(|(i, summary)| Issue {
-                id: (10001 + i).to_string(),
-                key: format!("LOD-{}", i + 1),
-                project_id: project.id.clone(),
-                summary: (*summary).to_owned(),
-            })
-            .collect();
+        let issues: Vec<Issue> =
+            ["Try the checklist", "Write the release notes", "Plan the offsite"]
+                .iter()
+                .enumerate()
+                .map(|(i, summary)| Issue {
+                    id: (10001 + i).to_string(),
+                    key: format!("LOD-{}", i + 1),
+                    project_id: project.id.clone(),
+                    summary: (*summary).to_owned(),
+                })
+                .collect();
         Site {
             name: name.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -145,8 +146,7 @@ impl Site {
                 user("dev", "Dev Eloper", Role::User),
             ],
             projects: vec![project],
-            issues,
-            data: Mutex::new(SiteData::default()),
+            data: Mutex::new(SiteData { issues, ..SiteData::default() }),
         }
     }
 
@@ -160,9 +160,14 @@ impl Site {
         self.users.iter().find(|u| u.account_id == account_id)
     }
 
-    /// The issue with this key or id.
-    pub fn issue(&self, key_or_id: &str) -> Option<&Issue> {
-        self.issues.iter().find(|i| i.key == key_or_id || i.id == key_or_id)
+    /// The issue with this key or id (a copy: issues change).
+    pub fn issue(&self, key_or_id: &str) -> Option<Issue> {
+        self.data().issues.iter().find(|i| i.key == key_or_id || i.id == key_or_id).cloned()
+    }
+
+    /// The key of the first issue, whose page `lodger dev` prints.
+    pub fn first_issue_key(&self) -> String {
+        self.data().issues.first().map_or_else(|| "LOD-1".to_owned(), |i| i.key.clone())
     }
 
     /// The project with this key or id.

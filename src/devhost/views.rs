@@ -44,8 +44,7 @@ pub fn routes(
         );
     let home = warp::get().and(warp::path::end()).and(with.clone()).map(
         |(_, site): (Arc<DevHost>, Arc<Site>)| {
-            let first = site.issues.first().map_or("LOD-1", |i| i.key.as_str());
-            redirect(&format!("/browse/{first}"), None)
+            redirect(&format!("/browse/{}", site.first_issue_key()), None)
         },
     );
     let login = warp::get()
@@ -163,7 +162,7 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
         "context": context.claims(),
         "modules": modules,
     });
-    let html = render_issue(site, issue, user, &view, &modules);
+    let html = render_issue(site, &issue, user, &view, &modules);
     let mut response = Response::new(html.into());
     response
         .headers_mut()

@@ -85,8 +85,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
     let key =
         register(&host.http, &registration).await.context("installing lodger into the dev host")?;
     tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
-    let issue = site.issues.first().map_or("LOD-1", |i| i.key.as_str());
-    let issue_url = format!("{host_url}/browse/{issue}");
+    let issue_url = format!("{host_url}/browse/{}", site.first_issue_key());
     Ok(World { app_url, site, issue_url })
 }
 
