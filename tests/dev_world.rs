@@ -353,3 +353,63 @@ async fn reinstall_hands_over_a_new_secret_and_uninstall_forgets_the_app() {
     assert!(site.data().installs.is_empty());
     assert!(site.data().app_properties.is_empty());
 }
+
+#[tokio::test]
+async fn two_sites_stay_apart() {
+    let Some(world) = world().await else { return };
+    let (acme, globex) = (&world.site, &world.second_site);
+    assert_ne!(acme.client_key, globex.client_key);
+    assert_ne!(secret_of(acme, "lodger"), secret_of(globex, "lodger"));
+    let credential = |site: &Site| {
+        site.data().app_properties[&("lodger".to_owned(), "lodger-installation".to_owned())]["credential"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let token = |site: &Site| {
+        let claims = lodger::connect::jwt::Claims {
+            sub: Some(site.users[2].account_id.clone()),
+            ..lodger::connect::jwt::Claims::new(&site.client_key, lodger::now(), 60, CONTEXT_QSH)
+        };
+        lodger::connect::jwt::sign(&claims, &secret_of(site, "lodger"))
+    };
+    let whoami = |token: String, credential: String| {
+        http()
+            .get(format!("{}/api/whoami", world.app_url))
+            .header("authorization", format!("JWT {token}"))
+            .header("x-lodger-installation", credential)
+            .send()
+    };
+    assert_eq!(whoami(token(globex), credential(globex)).await.unwrap().status(), 200);
+    // globex's user with acme's credential: refused, whatever the order.
+    assert_eq!(whoami(token(globex), credential(acme)).await.unwrap().status(), 401);
+    assert_eq!(whoami(token(acme), credential(globex)).await.unwrap().status(), 401);
+    // A property written in one site is not in the other.
+    let path = "/rest/atlassian-connect/1/addons/lodger/properties/only-acme";
+    let claims = lodger::connect::jwt::Claims::new(
+        "lodger",
+        lodger::now(),
+        60,
+        &query_string_hash("PUT", path, ""),
+    );
+    let signed = lodger::connect::jwt::sign(&claims, &secret_of(acme, "lodger"));
+    let put = http()
+        .put(format!("{}{path}", acme.base_url))
+        .header("authorization", format!("JWT {signed}"))
+        .body("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let elsewhere = http()
+        .put(format!("{}{path}", globex.base_url))
+        .header("authorization", format!("JWT {signed}"))
+        .body("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 401, "acme's signature means nothing to globex");
+    assert!(
+        !globex.data().app_properties.contains_key(&("lodger".to_owned(), "only-acme".to_owned()))
+    );
+}

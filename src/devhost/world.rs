@@ -42,26 +42,35 @@ pub struct WorldOptions {
 pub struct World {
     /// The app's base URL.
     pub app_url: String,
-    /// The emulated site.
+    /// The main emulated site (`acme`), whose issue page is printed.
     pub site: Arc<Site>,
-    /// The seeded issue's page.
+    /// A second, independent site (`globex`): its own clientKey, secret and
+    /// data, for seeing that tenants stay apart.
+    pub second_site: Arc<Site>,
+    /// The seeded issue's page on the main site.
     pub issue_url: String,
 }
 
-/// Starts the app and the site, installs the app, and returns where they are.
-/// The servers run on the current tokio runtime until it shuts down.
+/// Starts the app and two sites, installs the app in both, and returns where
+/// they are. The servers run on the current tokio runtime until it shuts down.
 pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
     ensure_npm_packages(options)?;
     let host = Arc::new(DevHost::new(&options.node_modules)?);
 
     let app_listener = bind(options.app_port, "the app").await?;
-    let host_listener = bind(options.host_port, "the dev host").await?;
+    let second_port = if options.host_port == 0 { 0 } else { options.host_port + 1 };
+    let mut sites = Vec::new();
+    for (name, port) in [("acme", options.host_port), ("globex", second_port)] {
+        let listener = bind(port, "the dev host").await?;
+        let site = Arc::new(Site::seeded(
+            name,
+            &format!("http://127.0.0.1:{}", listener.local_addr()?.port()),
+        ));
+        let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
+        tokio::spawn(warp::serve(routes).incoming(listener).run());
+        sites.push(site);
+    }
     let app_url = format!("http://localhost:{}", app_listener.local_addr()?.port());
-    let host_url = format!("http://127.0.0.1:{}", host_listener.local_addr()?.port());
-
-    let site = Arc::new(Site::seeded("acme", &host_url));
-    let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
-    tokio::spawn(warp::serve(routes).incoming(host_listener).run());
 
     let config = ServeConfig {
         base_url: app_url.clone(),
@@ -69,24 +78,30 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         keys: AppKeys::new("lodger")?,
         // The dev world keeps nothing across restarts, so a fresh key is right.
         master_keys: vec![MasterKey::generate()],
-        install_keys_url: format!("{host_url}/dev/install-keys"),
-        extra_hosts: vec![host_url.clone()],
+        // Every site serves the emulator's one install key.
+        install_keys_url: format!("{}/dev/install-keys", sites[0].base_url),
+        extra_hosts: sites.iter().map(|s| s.base_url.clone()).collect(),
     };
     let (_, app) = crate::web::server::app(&config)?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());
 
-    let admin = site.users.first().context("the seeded site has an admin")?;
-    let registration = Registration {
-        site: &host_url,
-        user: &admin.email,
-        token: &admin.api_token,
-        descriptor_url: &format!("{app_url}/atlassian-connect.json"),
-    };
-    let key =
-        register(&host.http, &registration).await.context("installing lodger into the dev host")?;
-    tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
-    let issue_url = format!("{host_url}/browse/{}", site.first_issue_key());
-    Ok(World { app_url, site, issue_url })
+    for site in &sites {
+        let admin = site.users.first().context("a seeded site has an admin")?;
+        let registration = Registration {
+            site: &site.base_url,
+            user: &admin.email,
+            token: &admin.api_token,
+            descriptor_url: &format!("{app_url}/atlassian-connect.json"),
+        };
+        let key = register(&host.http, &registration)
+            .await
+            .with_context(|| format!("installing lodger into the dev host's site {}", site.name))?;
+        tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
+    }
+    let second_site = sites.pop().context("two sites")?;
+    let site = sites.pop().context("two sites")?;
+    let issue_url = format!("{}/browse/{}", site.base_url, site.first_issue_key());
+    Ok(World { app_url, site, second_site, issue_url })
 }
 
 /// `lodger dev`: start, print where to look, run until Ctrl-C.
@@ -98,7 +113,9 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
         "  app:        {}  (descriptor: {}/atlassian-connect.json)",
         world.app_url, world.app_url
     );
-    println!("  dev host:   {}  (emulated Jira: site {})", world.site.base_url, world.site.name);
+    for site in [&world.site, &world.second_site] {
+        println!("  dev host:   {}  (emulated Jira: site {})", site.base_url, site.name);
+    }
     println!();
     println!("  open        {}", world.issue_url);
     println!();
