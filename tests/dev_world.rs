@@ -413,3 +413,84 @@ async fn two_sites_stay_apart() {
         !globex.data().app_properties.contains_key(&("lodger".to_owned(), "only-acme".to_owned()))
     );
 }
+
+/// Installs a small app with full pages and a conditional panel; returns its key.
+async fn install_pages_app(world: &World) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let descriptor = json!({
+        "key": "pages-test", "baseUrl": base, "authentication": {"type": "jwt"},
+        "apiMigrations": {"signed-install": true, "context-qsh": true}, "scopes": ["READ"],
+        "lifecycle": {"installed": "/installed", "uninstalled": "/uninstalled"},
+        "modules": {
+            "generalPages": [{"key": "hello", "name": {"value": "Hello"}, "url": "/hello"}],
+            "adminPages": [{"key": "admin", "name": {"value": "Admin"}, "url": "/admin"}],
+            "jiraProjectAdminTabPanels": [{"key": "settings", "name": {"value": "Settings"}, "location": "projectgroup4", "url": "/settings?project={project.key}"}],
+            "webPanels": [{"key": "conditional", "name": {"value": "Conditional"}, "location": "atl.jira.view.issue.right.context", "url": "/cond",
+                "conditions": [{"condition": "entity_property_equal_to", "params": {"entity": "addon", "propertyKey": "flags", "objectName": "show", "value": "true"}}]}]
+        }
+    });
+    let app = warp::path!("d.json")
+        .map(move || warp::reply::json(&descriptor))
+        .or(warp::post().map(|| warp::http::StatusCode::NO_CONTENT));
+    tokio::spawn(warp::serve(app).incoming(listener).run());
+    let site = &world.site;
+    let registration = lodger::host::upm::Registration {
+        site: &site.base_url,
+        user: &site.users[0].email,
+        token: &site.users[0].api_token,
+        descriptor_url: &format!("{base}/d.json"),
+    };
+    lodger::host::upm::register(&http(), &registration).await.unwrap()
+}
+
+async fn page_as(site: &Site, path: &str, account: &str) -> (u16, String) {
+    let response = http()
+        .get(format!("{}{path}", site.base_url))
+        .header("cookie", format!("lodger_dev_user={account}"))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn full_pages_follow_roles_and_carry_the_project_context() {
+    let Some(world) = world().await else { return };
+    let key = install_pages_app(&world).await;
+    let site = &world.site;
+    let (admin, lead, dev) =
+        (&site.users[0].account_id, &site.users[1].account_id, &site.users[2].account_id);
+    let admin_page = format!("/plugins/servlet/ac/{key}/admin");
+    assert_eq!(page_as(site, &admin_page, admin).await.0, 200);
+    assert_eq!(page_as(site, &admin_page, lead).await.0, 403);
+    assert_eq!(page_as(site, &admin_page, "anonymous").await.0, 403);
+    let settings = format!("/plugins/servlet/ac/{key}/settings?project.key=LOD");
+    let (status, html) = page_as(site, &settings, lead).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("/settings?project=LOD&"), "project variable substituted");
+    assert_eq!(page_as(site, &settings, dev).await.0, 403);
+    let (status, html) =
+        page_as(site, &format!("/plugins/servlet/ac/{key}/hello"), "anonymous").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("\"isFullPage\":true"));
+    // The navigation offers only what the user may open.
+    let (_, html) = page_as(site, "/browse/LOD-1", dev).await;
+    assert!(html.contains("/hello") && !html.contains(&admin_page));
+}
+
+#[tokio::test]
+async fn a_panel_shows_only_while_its_condition_holds() {
+    let Some(world) = world().await else { return };
+    let key = install_pages_app(&world).await;
+    let site = &world.site;
+    let admin = site.users[0].account_id.clone();
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    assert!(!html.contains("\"moduleKey\":\"conditional\""));
+    site.data().app_properties.insert((key.clone(), "flags".into()), json!({"show": true}));
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    assert!(html.contains("\"moduleKey\":\"conditional\""));
+    site.data().app_properties.insert((key, "flags".into()), json!({"show": false}));
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    assert!(!html.contains("\"moduleKey\":\"conditional\""));
+}

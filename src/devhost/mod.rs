@@ -11,6 +11,7 @@
 //! | [`keys`] | the install-key server behind signed installs |
 //! | [`auth`] | who may call the REST API: the app (JWT) or a user through an iframe |
 //! | [`rest`] | REST resources: app properties, issues, `myself` |
+//! | [`conditions`] | whether a module shows: logged in, entity properties |
 //! | [`iframe`] | module iframe URLs: context variables, standard parameters, `jwt` |
 //! | [`views`] | product pages that frame the app with connect-js |
 //! | [`site`] | one site's people, projects, issues and stored app data |
@@ -20,6 +21,7 @@
 //! Atlassian's paths, shapes and status codes, and leaves the rest out.
 
 pub mod auth;
+pub mod conditions;
 pub mod iframe;
 pub mod install;
 pub mod keys;

@@ -6,6 +6,7 @@
 //! to the page, whose script (`page/host.js`) creates the iframes with the
 //! real connect-js host bundle and answers the iframes' `AP` calls.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -15,9 +16,10 @@ use warp::{Filter, Rejection, Reply};
 
 use super::DevHost;
 use super::auth::SESSION_COOKIE;
+use super::conditions::{self, Facts};
 use super::iframe::{ViewContext, module_url};
 use super::rest::error;
-use super::site::{Site, User};
+use super::site::{AppInstall, Role, Site, User};
 use crate::connect::jwt::{self, Claims};
 use crate::connect::qsh::CONTEXT_QSH;
 
@@ -49,8 +51,8 @@ pub fn routes(
     );
     let login = warp::get()
         .and(warp::path!("dev" / "login"))
-        .and(warp::query::<std::collections::HashMap<String, String>>())
-        .map(|query: std::collections::HashMap<String, String>| {
+        .and(warp::query::<HashMap<String, String>>())
+        .map(|query: HashMap<String, String>| {
             let account = query.get("account").map_or(ANONYMOUS, String::as_str);
             let next = query
                 .get("next")
@@ -84,12 +86,28 @@ pub fn routes(
                 error(StatusCode::NOT_FOUND, "no such key")
             }
         });
-    let statics = warp::get().and(warp::path::full()).and(with).and_then(
+    let statics = warp::get().and(warp::path::full()).and(with.clone()).and_then(
         |path: warp::path::FullPath, (host, _): (Arc<DevHost>, Arc<Site>)| async move {
             host.static_file(path.as_str()).ok_or_else(warp::reject::not_found)
         },
     );
+    let servlet = warp::get()
+        .and(warp::path!("plugins" / "servlet" / "ac" / String / String))
+        .and(warp::query::<HashMap<String, String>>())
+        .and(session)
+        .and(with.clone())
+        .map(
+            |app: String,
+             module: String,
+             query: HashMap<String, String>,
+             session: Option<String>,
+             (_, site): (Arc<DevHost>, Arc<Site>)| {
+                module_page(&site, &app, &module, &query, session)
+            },
+        );
     browse
+        .or(servlet)
+        .unify()
         .or(home)
         .unify()
         .or(login)
@@ -126,75 +144,261 @@ fn current_user<'a>(site: &'a Site, session: Option<&str>) -> Option<&'a User> {
     }
 }
 
+/// A page of the emulated product and the app modules it frames.
+struct Page<'a> {
+    /// The path, to come back to after switching user.
+    path: String,
+    /// Above the heading: where the page sits.
+    breadcrumb: String,
+    /// The heading.
+    heading: String,
+    /// What the page is about (issue, project), for URLs, claims and conditions.
+    context: ViewContext,
+    /// The signed-in user.
+    user: Option<&'a User>,
+    /// The modules, in the page's view JSON shape.
+    modules: Vec<Value>,
+    /// Whether the modules fill the main column (full-page modules) rather
+    /// than the right-hand context column (panels).
+    full_page: bool,
+}
+
+/// The modules of `kinds` from enabled apps that `pick` selects and whose
+/// conditions hold, as the page's view entries.
+fn modules_for(
+    site: &Site,
+    page: &Page<'_>,
+    kinds: &[&str],
+    pick: &dyn Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let installs: Vec<AppInstall> =
+        site.data().installs.values().filter(|i| i.enabled).cloned().collect();
+    let account_id = page.user.map(|u| u.account_id.as_str());
+    let mut entries = Vec::new();
+    for install in &installs {
+        for kind in kinds {
+            let modules = match &install.descriptor["modules"][*kind] {
+                Value::Array(many) => many.clone(),
+                Value::Null => Vec::new(),
+                one => vec![one.clone()],
+            };
+            for module in modules
+                .iter()
+                .filter(|m| pick(m) && shows_for(site, install, &page.context, page.user, m))
+            {
+                let module_key = module["key"].as_str().unwrap_or("module");
+                let height = if page.full_page { "400px" } else { "60px" };
+                entries.push(json!({
+                    "addonKey": install.app_key,
+                    "moduleKey": module_key,
+                    "title": module["name"]["value"],
+                    "url": module_url(site, install, module, &page.context, account_id),
+                    "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
+                    "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": page.full_page},
+                }));
+            }
+        }
+    }
+    entries
+}
+
+/// Evaluates a module's conditions for this page.
+fn shows_for(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    user: Option<&User>,
+    module: &Value,
+) -> bool {
+    let property = |entity: &str, key: &str| -> Option<Value> {
+        let data = site.data();
+        match entity {
+            "addon" => data.app_properties.get(&(install.app_key.clone(), key.to_owned())).cloned(),
+            "issue" => {
+                let (_, id) = context.issue.as_ref()?;
+                data.issue_properties.get(&(id.clone(), key.to_owned())).cloned()
+            }
+            _ => None,
+        }
+    };
+    conditions::shows(
+        module.get("conditions"),
+        &Facts { logged_in: user.is_some(), property: &property },
+    )
+}
+
 /// `/browse/{key}`: the issue view with the apps' issue panels.
 fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     let Some(issue) = site.issue(key) else {
         return error(StatusCode::NOT_FOUND, "Issue does not exist");
     };
-    let user = current_user(site, session.as_deref());
     let project = site.project(&issue.project_id);
-    let context = ViewContext {
-        issue: Some((issue.key.clone(), issue.id.clone())),
-        project: project.map(|p| (p.key.clone(), p.id.clone())),
+    let mut page = Page {
+        path: format!("/browse/{}", issue.key),
+        breadcrumb: format!("{} / {}", project.map_or("", |p| p.name.as_str()), issue.key),
+        heading: issue.summary.clone(),
+        context: ViewContext {
+            issue: Some((issue.key.clone(), issue.id.clone())),
+            project: project.map(|p| (p.key.clone(), p.id.clone())),
+        },
+        user: current_user(site, session.as_deref()),
+        modules: Vec::new(),
+        full_page: false,
     };
-    let installs: Vec<_> = site.data().installs.values().filter(|i| i.enabled).cloned().collect();
-    let mut modules = Vec::new();
-    for install in &installs {
-        let panels =
-            install.descriptor["modules"]["webPanels"].as_array().cloned().unwrap_or_default();
-        for panel in panels.iter().filter(|p| {
-            p["location"].as_str().is_some_and(|l| l.starts_with("atl.jira.view.issue"))
-        }) {
-            let module_key = panel["key"].as_str().unwrap_or("panel");
-            modules.push(json!({
-                "addonKey": install.app_key,
-                "moduleKey": module_key,
-                "title": panel["name"]["value"],
-                "url": module_url(site, install, panel, &context, user.map(|u| u.account_id.as_str())),
-                "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
-                "options": {"autoresize": true, "width": "100%", "height": "60px"},
-            }));
-        }
-    }
-    let view = json!({
-        "site": {"name": site.name, "baseUrl": site.base_url, "product": "jira"},
-        "user": user.map_or(json!({"loggedIn": false}), |u| json!({"accountId": u.account_id, "displayName": u.display_name, "loggedIn": true})),
-        "context": context.claims(),
-        "modules": modules,
+    let in_issue_view =
+        |m: &Value| m["location"].as_str().is_some_and(|l| l.starts_with("atl.jira.view.issue"));
+    page.modules = modules_for(site, &page, &["webPanels"], &in_issue_view);
+    respond(site, &page, session.is_none())
+}
+
+/// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
+const PAGE_MODULES: &[(&str, Role)] = &[
+    ("generalPages", Role::User),
+    ("jiraProjectPages", Role::User),
+    ("jiraProjectAdminTabPanels", Role::ProjectAdmin),
+    ("adminPages", Role::SiteAdmin),
+    ("configurePage", Role::SiteAdmin),
+];
+
+/// `/plugins/servlet/ac/{appKey}/{moduleKey}`: an app's full page (general,
+/// project, project settings, admin, configure), as Jira serves them.
+fn module_page(
+    site: &Site,
+    app_key: &str,
+    module_key: &str,
+    query: &HashMap<String, String>,
+    session: Option<String>,
+) -> Response {
+    let user = current_user(site, session.as_deref());
+    let Some(install) = site.data().installs.get(app_key).filter(|i| i.enabled).cloned() else {
+        return error(StatusCode::NOT_FOUND, "no such app on this site");
+    };
+    let found = PAGE_MODULES.iter().find_map(|(kind, role)| {
+        let module = match &install.descriptor["modules"][*kind] {
+            Value::Array(many) => many.iter().find(|m| m["key"] == module_key).cloned(),
+            one if one["key"] == module_key => Some(one.clone()),
+            _ => None,
+        };
+        module.map(|m| (*kind, *role, m))
     });
-    let html = render_issue(site, &issue, user, &view, &modules);
-    let mut response = Response::new(html.into());
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let Some((kind, role, module)) = found else {
+        return error(StatusCode::NOT_FOUND, "the app has no page with that key");
+    };
+    if !may_open(kind, role, user) {
+        return error(StatusCode::FORBIDDEN, "you do not have permission to see this page");
+    }
+    let project =
+        query.get("project.key").or_else(|| query.get("project.id")).and_then(|p| site.project(p));
+    let mut page = Page {
+        path: format!("/plugins/servlet/ac/{app_key}/{module_key}"),
+        breadcrumb: match kind {
+            "adminPages" | "configurePage" => "Administration / Apps".to_owned(),
+            "jiraProjectAdminTabPanels" => {
+                format!("{} / Project settings", project.map_or("", |p| p.name.as_str()))
+            }
+            _ => "Apps".to_owned(),
+        },
+        heading: module["name"]["value"].as_str().unwrap_or(module_key).to_owned(),
+        context: ViewContext {
+            issue: None,
+            project: project.map(|p| (p.key.clone(), p.id.clone())),
+        },
+        user,
+        modules: Vec::new(),
+        full_page: true,
+    };
+    if !shows_for(site, &install, &page.context, user, &module) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this page is not available (its conditions do not hold)",
+        );
+    }
+    page.modules = modules_for(site, &page, &[kind], &|m: &Value| m["key"] == module_key);
+    if let Some(project) = project {
+        page.path.push_str(&format!("?project.key={}", project.key));
+    }
+    respond(site, &page, session.is_none())
+}
+
+/// General pages are open to anyone; other pages need a user of the role.
+fn may_open(kind: &str, role: Role, user: Option<&User>) -> bool {
+    kind == "generalPages" || user.is_some_and(|u| rank(u.role) >= rank(role))
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::User => 0,
+        Role::ProjectAdmin => 1,
+        Role::SiteAdmin => 2,
+    }
+}
+
+/// Renders a page; a first visit also gets the session cookie of the site
+/// admin, so that the iframes' `AP.request` calls run as that user.
+fn respond(site: &Site, page: &Page<'_>, first_visit: bool) -> Response {
+    let mut response = Response::new(render(site, page).into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     // The page embeds signed iframe URLs that expire in minutes: never reuse it.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // A first visit is signed in as the site admin; the cookie makes the
-    // iframes' `AP.request` calls run as that same user.
-    if let (None, Some(user)) = (&session, user) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let (true, Some(user)) = (first_visit, page.user) {
         let cookie =
             format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax", user.account_id);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, value);
+            headers.insert(header::SET_COOKIE, value);
         }
     }
     response
 }
 
-fn render_issue(
-    site: &Site,
-    issue: &super::site::Issue,
-    user: Option<&User>,
-    view: &Value,
-    modules: &[Value],
-) -> String {
+/// Links to every page of the site the current user may open.
+fn navigation(site: &Site, user: Option<&User>) -> String {
+    let mut links: Vec<(String, String)> = site
+        .data()
+        .issues
+        .iter()
+        .map(|i| (format!("/browse/{}", i.key), format!("{} {}", i.key, i.summary)))
+        .collect();
+    let installs: Vec<AppInstall> =
+        site.data().installs.values().filter(|i| i.enabled).cloned().collect();
+    let project = site.projects.first();
+    for install in &installs {
+        for (kind, role) in PAGE_MODULES {
+            if !may_open(kind, *role, user) {
+                continue;
+            }
+            let modules = match &install.descriptor["modules"][*kind] {
+                Value::Array(many) => many.clone(),
+                Value::Null => Vec::new(),
+                one => vec![one.clone()],
+            };
+            for module in modules {
+                let key = module["key"].as_str().unwrap_or_default();
+                let mut href = format!("/plugins/servlet/ac/{}/{key}", install.app_key);
+                if kind.starts_with("jiraProject") {
+                    href.push_str(&format!(
+                        "?project.key={}",
+                        project.map_or("", |p| p.key.as_str())
+                    ));
+                }
+                links.push((href, module["name"]["value"].as_str().unwrap_or(key).to_owned()));
+            }
+        }
+    }
+    links
+        .iter()
+        .map(|(href, text)| format!("<li><a href=\"{}\">{}</a></li>", escape(href), escape(text)))
+        .collect()
+}
+
+fn render(site: &Site, page: &Page<'_>) -> String {
     let switcher: String = site
         .users
         .iter()
         .map(|u| (u.account_id.as_str(), u.display_name.as_str()))
         .chain([(ANONYMOUS, "Anonymous (logged out)")])
         .map(|(account, name)| {
-            let selected = user.map_or(ANONYMOUS, |u| u.account_id.as_str()) == account;
+            let selected = page.user.map_or(ANONYMOUS, |u| u.account_id.as_str()) == account;
             format!(
                 "<option value=\"{}\"{}>{}</option>",
                 escape(account),
@@ -203,7 +407,8 @@ fn render_issue(
             )
         })
         .collect();
-    let slots: String = modules
+    let slots: String = page
+        .modules
         .iter()
         .map(|m| {
             format!(
@@ -213,18 +418,29 @@ fn render_issue(
             )
         })
         .collect();
-    let apps_note = if modules.is_empty() {
-        "<p class=\"subtle\">No app adds a panel to this issue.</p>"
+    let note = if page.modules.is_empty() {
+        "<p class=\"subtle\">No app adds anything here.</p>"
     } else {
         ""
     };
+    let (main, aside) = if page.full_page {
+        (format!("{slots}{note}"), String::new())
+    } else {
+        (String::new(), format!("{slots}{note}"))
+    };
+    let view = json!({
+        "site": {"name": site.name, "baseUrl": site.base_url, "product": "jira"},
+        "user": page.user.map_or(json!({"loggedIn": false}), |u| json!({"accountId": u.account_id, "displayName": u.display_name, "loggedIn": true})),
+        "context": page.context.claims(),
+        "modules": page.modules,
+    });
     let view_json = view.to_string().replace("</", "<\\/");
     format!(
         r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>{key}: {summary} - {site} (lodger dev host)</title>
+<title>{heading} - {site} (lodger dev host)</title>
 <link rel="stylesheet" href="/dev/static/host.css">
 <script id="lodger-dev-view" type="application/json">{view_json}</script>
 </head>
@@ -232,18 +448,22 @@ fn render_issue(
 <header class="topbar">
   <strong>{site}</strong> <span class="subtle">emulated Jira Cloud (lodger dev host)</span>
   <form class="user" method="get" action="/dev/login">
-    <input type="hidden" name="next" value="/browse/{key}">
+    <input type="hidden" name="next" value="{path}">
     <label>Signed in as <select name="account">{switcher}</select></label>
     <noscript><button>Switch</button></noscript>
   </form>
 </header>
+<div class="layout">
+<nav class="sidebar" aria-label="Site"><ul>{nav}</ul></nav>
 <main class="issue">
   <div class="issue-main">
-    <p class="subtle">{project} / {key}</p>
-    <h1>{summary}</h1>
+    <p class="subtle">{breadcrumb}</p>
+    <h1>{heading}</h1>
+    {main}
   </div>
-  <aside class="issue-context">{slots}{apps_note}</aside>
+  <aside class="issue-context">{aside}</aside>
 </main>
+</div>
 <div id="flags" aria-live="polite"></div>
 <script src="/dev/static/jquery.js"></script>
 <script src="/dev/static/globals.js"></script>
@@ -252,11 +472,11 @@ fn render_issue(
 </body>
 </html>
 "#,
-        key = escape(&issue.key),
-        summary = escape(&issue.summary),
+        heading = escape(&page.heading),
         site = escape(&site.name),
-        project =
-            escape(&site.project(&issue.project_id).map_or(String::new(), |p| p.name.clone())),
+        path = escape(&page.path),
+        breadcrumb = escape(&page.breadcrumb),
+        nav = navigation(site, page.user),
     )
 }
 
