@@ -92,7 +92,7 @@ pub struct DevArgs {
 /// Flags of `lodger register`.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
-    /// The site, e.g. https://your-site.atlassian.net.
+    /// The site, e.g. `https://your-site.atlassian.net`.
     #[arg(long)]
     pub site: String,
     /// A site admin's email.

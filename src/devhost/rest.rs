@@ -18,7 +18,7 @@ use super::site::Site;
 /// The largest request body the emulator reads.
 const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
-/// A body over [`MAX_BODY_BYTES`].
+/// A body over the emulator's limit of 1 MiB.
 #[derive(Debug)]
 pub struct TooLarge;
 impl warp::reject::Reject for TooLarge {}
