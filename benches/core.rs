@@ -73,6 +73,7 @@ fn benches(c: &mut Criterion) {
         master_keys: vec![master],
         install_keys_url: "https://keys.invalid".into(),
         extra_hosts: vec![],
+        site_dir: None,
     };
     let state = lodger::web::server::state(&config).expect("state");
     let context_token = jwt::sign(

@@ -87,6 +87,11 @@ pub struct DevArgs {
     /// Where connect-js is installed (default: tools/devhost/node_modules of this checkout).
     #[arg(long, env = "LODGER_NODE_MODULES")]
     pub node_modules: Option<std::path::PathBuf>,
+    /// Serve the pages embedded in the binary instead of this checkout's
+    /// `site/`, and watch nothing (by default edits to `site/` show on reload
+    /// and edits to `descriptor/` reinstall the app).
+    #[arg(long)]
+    pub embedded: bool,
 }
 
 /// Flags of `lodger register`.

@@ -26,6 +26,9 @@ pub struct ServeConfig {
     pub install_keys_url: String,
     /// Host origins besides Atlassian's cloud (the dev host): may frame pages, serve `all.js`.
     pub extra_hosts: Vec<String>,
+    /// Serve the pages from this folder instead of the embedded copy (the dev
+    /// world, so edits show on reload); `None` in production.
+    pub site_dir: Option<std::path::PathBuf>,
 }
 
 impl ServeConfig {
@@ -66,6 +69,7 @@ impl ServeConfig {
             master_keys,
             install_keys_url,
             extra_hosts: args.extra_hosts.clone(),
+            site_dir: None,
         })
     }
 }

@@ -67,6 +67,7 @@ fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
         host_port: args.host_port,
         node_modules: args.node_modules.unwrap_or_else(lodger::devhost::default_node_modules),
         install_npm_packages: true,
+        source_dir: (!args.embedded).then(lodger::devhost::checkout_dir).flatten(),
     };
     tokio::runtime::Runtime::new()?.block_on(lodger::devhost::world::run(options))?;
     Ok(true)

@@ -40,8 +40,13 @@ async fn the_panel_works_in_a_real_browser_and_writes_through_ap_request() {
         eprintln!("skipping the browser test: {why}");
         return;
     }
-    let options =
-        WorldOptions { app_port: 0, host_port: 0, node_modules, install_npm_packages: false };
+    let options = WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules,
+        install_npm_packages: false,
+        source_dir: None,
+    };
     let world = start(&options).await.expect("the dev world starts");
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

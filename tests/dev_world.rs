@@ -27,8 +27,13 @@ async fn world() -> Option<World> {
         eprintln!("skipping: {why}");
         return None;
     }
-    let options =
-        WorldOptions { app_port: 0, host_port: 0, node_modules, install_npm_packages: false };
+    let options = WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules,
+        install_npm_packages: false,
+        source_dir: None,
+    };
     Some(start(&options).await.expect("the dev world starts"))
 }
 
@@ -74,19 +79,12 @@ async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
     let module = &view["modules"][0];
     assert_eq!(module["addonKey"], "lodger");
     let url = module["url"].as_str().unwrap();
-    for part in [
-        "issueKey=LOD-1",
-        "appKey=lodger",
-        "xdm_e=",
-        "xdm_c=",
-        "cp=",
-        "lic=active",
-        "loc=",
-        "tz=",
-        "&jwt=",
-    ] {
+    for part in
+        ["issueKey=LOD-1", "appKey=lodger", "xdm_e=", "xdm_c=", "cp=", "loc=", "tz=", "&jwt="]
+    {
         assert!(url.contains(part), "{part} missing from {url}");
     }
+    assert!(!url.contains("lic="), "lic only for apps that enable licensing");
     // The jwt is signed with the installation's secret for exactly this URL.
     let (path, query) = relative_path(url, &world.app_url);
     let token = url.rsplit_once("jwt=").unwrap().1;
@@ -153,6 +151,8 @@ async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() 
         (Some("HS256"), Some(CONTEXT_QSH))
     );
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    // The host states the context: the project comes from the issue it knows.
+    assert_eq!(claims["context"]["jira"]["project"]["key"], "LOD");
     // The page then calls the app with both.
     let whoami = http()
         .get(format!("{}/api/whoami", world.app_url))
@@ -419,7 +419,7 @@ async fn install_pages_app(world: &World) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let descriptor = json!({
-        "key": "pages-test", "baseUrl": base, "authentication": {"type": "jwt"},
+        "key": "pages-test", "baseUrl": base, "authentication": {"type": "jwt"}, "enableLicensing": true,
         "apiMigrations": {"signed-install": true, "context-qsh": true}, "scopes": ["READ"],
         "lifecycle": {"installed": "/installed", "uninstalled": "/uninstalled"},
         "modules": {
@@ -474,6 +474,10 @@ async fn full_pages_follow_roles_and_carry_the_project_context() {
         page_as(site, &format!("/plugins/servlet/ac/{key}/hello"), "anonymous").await;
     assert_eq!(status, 200);
     assert!(html.contains("\"isFullPage\":true"));
+    assert!(html.contains("lic=active"), "a licensed app gets lic");
+    site.data().license_active.insert(key.clone(), false);
+    let (_, html) = page_as(site, &format!("/plugins/servlet/ac/{key}/hello"), "anonymous").await;
+    assert!(html.contains("lic=none"));
     // The navigation offers only what the user may open.
     let (_, html) = page_as(site, "/browse/LOD-1", dev).await;
     assert!(html.contains("/hello") && !html.contains(&admin_page));
@@ -493,4 +497,83 @@ async fn a_panel_shows_only_while_its_condition_holds() {
     site.data().app_properties.insert((key, "flags".into()), json!({"show": false}));
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(!html.contains("\"moduleKey\":\"conditional\""));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
+#[tokio::test]
+async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
+    let node_modules = lodger::devhost::default_node_modules();
+    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
+        return; // world() explains; this test needs the same packages.
+    }
+    let root = std::env::temp_dir().join(format!("lodger-watch-{}", std::process::id()));
+    let checkout = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&checkout.join("site"), &root.join("site"));
+    copy_dir(&checkout.join("descriptor"), &root.join("descriptor"));
+    let options = WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules,
+        install_npm_packages: false,
+        source_dir: Some(root.clone()),
+    };
+    let world = start(&options).await.unwrap();
+
+    std::fs::write(root.join("site/index.html"), "<!doctype html><p>edited</p>").unwrap();
+    let body =
+        http().get(format!("{}/", world.app_url)).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("edited"), "served from disk: {body}");
+
+    let template = root.join("descriptor/jira.json.tera");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace("\"value\": \"Checklist\"", "\"value\": \"Checklist (edited)\""),
+    )
+    .unwrap();
+    let site = world.site.clone();
+    eventually("reinstall with the edited descriptor", async || {
+        let data = site.data();
+        data.installs.get("lodger").is_some_and(|i| {
+            i.enabled
+                && i.descriptor["modules"]["webPanels"][0]["name"]["value"] == "Checklist (edited)"
+        })
+    })
+    .await;
+    // A template that does not render keeps the running descriptor.
+    std::fs::write(&template, "{{ broken").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let served = http()
+        .get(format!("{}/atlassian-connect.json", world.app_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(served.contains("Checklist (edited)"));
+    drop(world);
+    let _ = std::fs::remove_dir_all(root);
 }

@@ -67,16 +67,25 @@ pub fn module_url(
         format!("{}{substituted}", install.app_base_url)
     };
     let module_key = module["key"].as_str().unwrap_or("module");
+    // `lic` only for apps that enable licensing, as Atlassian's hosts do.
+    let licensing = install.descriptor["enableLicensing"] == true;
+    let active = site.data().license_active.get(&install.app_key).copied().unwrap_or(true);
+    let lic = match (licensing, active) {
+        (false, _) => None,
+        (true, true) => Some("active"),
+        (true, false) => Some("none"),
+    };
+    let channel = format!("channel-{}__{module_key}", install.app_key);
     let params = [
-        ("xdm_e", site.base_url.as_str()),
-        ("xdm_c", &format!("channel-{}__{module_key}", install.app_key)),
-        ("cp", ""),
-        ("lic", "active"),
-        ("loc", "en-US"),
-        ("tz", "UTC"),
-        ("cv", "1001.0.0-dev"),
+        ("xdm_e", Some(site.base_url.as_str())),
+        ("xdm_c", Some(channel.as_str())),
+        ("cp", Some("")),
+        ("lic", lic),
+        ("loc", Some("en-US")),
+        ("tz", Some("UTC")),
+        ("cv", Some("1001.0.0-dev")),
     ];
-    for (name, value) in params {
+    for (name, value) in params.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))) {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(name);
         url.push('=');

@@ -139,6 +139,8 @@ pub async fn uninstall(host: &DevHost, site: &Site, app_key: &str) -> bool {
     let mut data = site.data();
     data.installs.remove(app_key);
     data.app_properties.retain(|(app, _), _| app != app_key);
+    // An uninstalled app's dynamic webhooks go with it, as on Jira.
+    data.webhooks.registrations.retain(|r| r.app_key != app_key);
     tracing::info!(site = %site.name, app = %app_key, "uninstalled");
     true
 }

@@ -11,10 +11,17 @@
 //! | [`keys`] | the install-key server behind signed installs |
 //! | [`auth`] | who may call the REST API: the app (JWT) or a user through an iframe |
 //! | [`rest`] | REST resources: app properties, issues, `myself` |
+//! | [`entity_properties`] | issue, project and user entity properties; the bulk issue-property task |
+//! | [`jql`] | the JQL subset search understands, over indexed entity properties |
+//! | [`jira_rest`] | projects, users, permissions, search, tasks, the license resource |
+//! | [`issues`] | creating, editing and deleting issues, and the webhooks that fires |
+//! | [`webhooks`] | descriptor and dynamic webhooks: matching, signing, retrying |
+//! | [`faults`] | injected 429s, 5xx, latency, dropped or late webhooks |
 //! | [`conditions`] | whether a module shows: logged in, entity properties |
 //! | [`iframe`] | module iframe URLs: context variables, standard parameters, `jwt` |
 //! | [`views`] | product pages that frame the app with connect-js |
 //! | [`site`] | one site's people, projects, issues and stored app data |
+//! | [`watch`] | edit and reload: `site/` from disk, descriptor edits reinstall |
 //! | [`world`] | `lodger dev`: app and site side by side, installed and ready |
 //!
 //! What it is not: a Jira. It implements the resources lodger uses, with
@@ -22,13 +29,20 @@
 
 pub mod auth;
 pub mod conditions;
+pub mod entity_properties;
+pub mod faults;
 pub mod iframe;
 pub mod install;
+pub mod issues;
+pub mod jira_rest;
+pub mod jql;
 pub mod keys;
 pub mod rest;
 pub mod site;
 pub mod upm;
 pub mod views;
+pub mod watch;
+pub mod webhooks;
 pub mod world;
 
 use std::collections::HashMap;
@@ -52,6 +66,13 @@ static PAGE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/devhost/page")
 /// (`tools/devhost/node_modules`, installed by `npm ci --prefix tools/devhost`).
 pub fn default_node_modules() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/devhost/node_modules")
+}
+
+/// The checkout this binary was built from, if it is still there (it holds
+/// the `site/` and `descriptor/` the dev world serves and watches).
+pub fn checkout_dir() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    (root.join("site").is_dir() && root.join("descriptor").is_dir()).then_some(root)
 }
 
 /// What every emulated site shares: the install signer, an HTTP client for
@@ -123,7 +144,9 @@ pub fn routes(
     site: Arc<Site>,
 ) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
     upm::routes(Arc::clone(&host), Arc::clone(&site))
-        .or(rest::routes(Arc::clone(&site)))
+        .or(faults::routes(Arc::clone(&site)))
+        .unify()
+        .or(faults::in_front_of(Arc::clone(&site), rest::routes(Arc::clone(&site))))
         .unify()
         .or(views::routes(host, site))
         .unify()

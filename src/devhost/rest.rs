@@ -55,7 +55,7 @@ pub struct Call {
 }
 
 /// Extracts and authenticates a REST call, or rejects with a [`Refusal`].
-fn call(site: Arc<Site>) -> impl Filter<Extract = (Call,), Error = Rejection> + Clone {
+pub(crate) fn call(site: Arc<Site>) -> impl Filter<Extract = (Call,), Error = Rejection> + Clone {
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     warp::method()
         .and(warp::path::full())
@@ -139,7 +139,20 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
                 None => error(StatusCode::NOT_FOUND, "Issue does not exist or you do not have permission to see it."),
             }
         });
-    app_properties.or(myself).unify().or(issue).unify()
+    app_properties
+        .or(myself)
+        .unify()
+        // Before `issue`, which answers GET whatever the method.
+        .or(super::issues::routes(Arc::clone(&site)))
+        .unify()
+        .or(issue)
+        .unify()
+        .or(super::entity_properties::routes(Arc::clone(&site)))
+        .unify()
+        .or(super::jira_rest::routes(Arc::clone(&site)))
+        .unify()
+        .or(super::webhooks::routes(Arc::clone(&site)))
+        .unify()
 }
 
 fn with(

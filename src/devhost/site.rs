@@ -94,6 +94,22 @@ pub struct SiteData {
     pub upm_tokens: Vec<String>,
     /// Finished UPM install tasks by id: `Ok(app key)` or `Err(message)`.
     pub upm_tasks: HashMap<String, Result<String, String>>,
+    /// Project entity properties by (project id, property key).
+    pub project_properties: BTreeMap<(String, String), Value>,
+    /// User entity properties by (account id, property key).
+    pub user_properties: BTreeMap<(String, String), Value>,
+    /// Jira's long-running tasks (`/rest/api/3/task/{id}`) by id.
+    pub tasks: BTreeMap<String, super::jira_rest::Task>,
+    /// Whether a licensed app's license is active, by app key (absent:
+    /// active). Tests flip it to see an app without a valid license.
+    pub license_active: HashMap<String, bool>,
+    /// Dynamic webhooks, delivery policy, failed and recent deliveries
+    /// ([`super::webhooks`]).
+    pub webhooks: super::webhooks::WebhookState,
+    /// Injected faults ([`super::faults`]).
+    pub faults: super::faults::Faults,
+    /// Issue types and id counters ([`super::issues`]).
+    pub issue_extras: super::issues::IssueExtras,
 }
 
 /// One emulated site.

@@ -218,6 +218,10 @@ fn shows_for(
                 let (_, id) = context.issue.as_ref()?;
                 data.issue_properties.get(&(id.clone(), key.to_owned())).cloned()
             }
+            "project" => {
+                let (_, id) = context.project.as_ref()?;
+                data.project_properties.get(&(id.clone(), key.to_owned())).cloned()
+            }
             _ => None,
         }
     };
@@ -489,9 +493,22 @@ fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response
     let Some(install) = site.data().installs.get(app_key).filter(|i| i.enabled).cloned() else {
         return error(StatusCode::NOT_FOUND, "app not installed or not enabled");
     };
+    // The page says what it shows; the host, not the page, states the
+    // context claims, so only issues and projects that exist get in.
+    let asked = &body["context"]["jira"];
+    let issue = asked["issue"]["key"].as_str().and_then(|key| site.issue(key));
+    let project = issue
+        .as_ref()
+        .map(|i| i.project_id.clone())
+        .or_else(|| asked["project"]["key"].as_str().map(str::to_owned))
+        .and_then(|key| site.project(&key).cloned());
+    let context = ViewContext {
+        issue: issue.map(|i| (i.key, i.id)),
+        project: project.map(|p| (p.key, p.id)),
+    };
     let claims = Claims {
         sub: user.map(|u| u.account_id.clone()),
-        context: Some(body["context"].clone()),
+        context: Some(context.claims()),
         ..Claims::new(&site.client_key, crate::now(), CONTEXT_TOKEN_SECONDS, CONTEXT_QSH)
     };
     warp::reply::json(&json!({"token": jwt::sign(&claims, &install.shared_secret)})).into_response()

@@ -35,6 +35,9 @@ pub struct WorldOptions {
     pub node_modules: PathBuf,
     /// Install `node_modules` with npm when missing.
     pub install_npm_packages: bool,
+    /// A checkout to serve `site/` from and watch (`site/`, `descriptor/`);
+    /// `None` serves the embedded site and watches nothing.
+    pub source_dir: Option<PathBuf>,
 }
 
 /// A running dev world.
@@ -49,6 +52,8 @@ pub struct World {
     pub second_site: Arc<Site>,
     /// The seeded issue's page on the main site.
     pub issue_url: String,
+    /// The file watcher, while `source_dir` is watched.
+    pub watcher: Option<notify::RecommendedWatcher>,
 }
 
 /// Starts the app and two sites, installs the app in both, and returns where
@@ -81,8 +86,9 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         // Every site serves the emulator's one install key.
         install_keys_url: format!("{}/dev/install-keys", sites[0].base_url),
         extra_hosts: sites.iter().map(|s| s.base_url.clone()).collect(),
+        site_dir: options.source_dir.as_ref().map(|root| root.join("site")),
     };
-    let (_, app) = crate::web::server::app(&config)?;
+    let (app_state, app) = crate::web::server::app(&config)?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());
 
     for site in &sites {
@@ -101,7 +107,18 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
     let second_site = sites.pop().context("two sites")?;
     let site = sites.pop().context("two sites")?;
     let issue_url = format!("{}/browse/{}", site.base_url, site.first_issue_key());
-    Ok(World { app_url, site, second_site, issue_url })
+    let watcher = match &options.source_dir {
+        Some(root) => Some(super::watch::start(super::watch::Watch {
+            root: root.clone(),
+            app: app_state,
+            app_url: app_url.clone(),
+            keys: config.keys.clone(),
+            sites: vec![Arc::clone(&site), Arc::clone(&second_site)],
+            http: host.http.clone(),
+        })?),
+        None => None,
+    };
+    Ok(World { app_url, site, second_site, issue_url, watcher })
 }
 
 /// `lodger dev`: start, print where to look, run until Ctrl-C.

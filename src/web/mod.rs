@@ -7,6 +7,7 @@
 //! | [`api`] | `/api/*`, what the pages call |
 //! | [`assets`] | the embedded site: pages, scripts, styles, with ETags and precompression |
 //! | [`security_headers`] | CSP (`frame-ancestors`), `X-Content-Type-Options`, `Referrer-Policy` |
+//! | [`site_dir`] | the site served from disk, for the dev world's edit-and-reload |
 //! | [`signed_request`] | method, path, query and token of a request, for its `qsh` |
 //! | [`reject`] | the one mapping from failures to HTTP statuses |
 //! | [`state`] | what handlers share |
@@ -20,6 +21,7 @@ pub mod reject;
 pub mod security_headers;
 pub mod server;
 pub mod signed_request;
+pub mod site_dir;
 pub mod state;
 
 use std::sync::Arc;
@@ -29,9 +31,19 @@ use warp::http::{HeaderMap, HeaderValue, header};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
+use crate::connect::installation::Product;
 use assets::Assets;
 use security_headers::SecurityHeaders;
 use state::AppState;
+
+/// Where the app's pages come from.
+#[derive(Debug, Clone)]
+pub enum SiteFiles {
+    /// Embedded at build time: hashed, precompressed (production).
+    Embedded(Arc<Assets>),
+    /// A folder read on each request (the dev world's `site/`).
+    Disk(std::path::PathBuf),
+}
 
 /// Every route of the app server, with errors recovered into JSON responses.
 ///
@@ -39,13 +51,13 @@ use state::AppState;
 /// come before the static site, whose catch-all answers 404 for the rest.
 pub fn app(
     state: Arc<AppState>,
-    assets: Arc<Assets>,
+    files: SiteFiles,
     security: Arc<SecurityHeaders>,
 ) -> BoxedFilter<(Response,)> {
     let realm = reject::realm(&state.keys.jira);
     let mut common = HeaderMap::new();
     security.apply(&mut common, false);
-    let dynamic = descriptors(&state)
+    let dynamic = descriptors(Arc::clone(&state))
         .or(health())
         .unify()
         .or(lifecycle::routes(Arc::clone(&state)))
@@ -54,8 +66,12 @@ pub fn app(
         .unify()
         .with(warp::reply::with::headers(common))
         .map(Reply::into_response);
+    let site = match files {
+        SiteFiles::Embedded(assets) => assets::routes(assets, security).boxed(),
+        SiteFiles::Disk(dir) => site_dir::routes(dir, security).boxed(),
+    };
     dynamic
-        .or(assets::routes(assets, security))
+        .or(site)
         .unify()
         .recover(move |rejection| reject::recover(rejection, realm.clone()))
         .unify()
@@ -64,20 +80,21 @@ pub fn app(
 
 /// `GET /atlassian-connect.json` and `GET /confluence/atlassian-connect.json`
 /// (the paths of [`crate::connect::descriptor::descriptor_path`]): the
-/// descriptors, rendered once at start.
-fn descriptors(state: &AppState) -> BoxedFilter<(Response,)> {
-    let jira = bytes::Bytes::from(state.descriptors.jira.clone());
-    let confluence = bytes::Bytes::from(state.descriptors.confluence.clone());
-    let jira = warp::path!("atlassian-connect.json").map(move || json_document(&jira));
-    let confluence = warp::path!("confluence" / "atlassian-connect.json")
-        .map(move || json_document(&confluence));
-    warp::get().and(jira.or(confluence).unify()).boxed()
+/// descriptors, rendered at start (and again by the dev world on edits).
+fn descriptors(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let jira = warp::path!("atlassian-connect.json").map(|| Product::Jira);
+    let confluence =
+        warp::path!("confluence" / "atlassian-connect.json").map(|| Product::Confluence);
+    warp::get()
+        .and(jira.or(confluence).unify())
+        .map(move |product| json_document(state.descriptor(product)))
+        .boxed()
 }
 
 /// A descriptor response: JSON, revalidated on every fetch, readable by any
 /// origin (it holds nothing secret, and tools fetch it from browsers).
-fn json_document(body: &bytes::Bytes) -> Response {
-    let mut response = Response::new(body.clone().into());
+fn json_document(body: bytes::Bytes) -> Response {
+    let mut response = Response::new(body.into());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

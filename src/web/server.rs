@@ -9,12 +9,12 @@ use tokio::net::TcpListener;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::SiteFiles;
 use super::assets::Assets;
 use super::security_headers::SecurityHeaders;
 use super::state::{AppState, Descriptors};
 use crate::config::ServeConfig;
 use crate::connect::descriptor::Templates;
-use crate::connect::installation::Product;
 use crate::connect::sealed::Keyring;
 use crate::host::client::{HostClient, RetryPolicy};
 use crate::host::install_keys::InstallKeys;
@@ -25,11 +25,7 @@ const KEY_SERVER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Builds the shared state: renders descriptors, derives sealing keys, makes
 /// the HTTP clients. All of it once, at start.
 pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
-    let templates = Templates::embedded()?;
-    let descriptors = Descriptors {
-        jira: templates.render(Product::Jira, &config.base_url, &config.keys)?,
-        confluence: templates.render(Product::Confluence, &config.base_url, &config.keys)?,
-    };
+    let descriptors = Descriptors::render(&Templates::embedded()?, &config.base_url, &config.keys)?;
     let keyring = Keyring::new(config.master_keys.clone())?;
     let install_keys = InstallKeys::new(&config.install_keys_url, KEY_SERVER_TIMEOUT)?;
     let host = HostClient::new(RetryPolicy::default())?;
@@ -47,9 +43,12 @@ pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
 /// and its routes (for `warp::test` or a server).
 pub fn app(config: &ServeConfig) -> anyhow::Result<(Arc<AppState>, BoxedFilter<(Response,)>)> {
     let state = state(config)?;
-    let assets = Arc::new(Assets::embedded()?);
+    let files = match &config.site_dir {
+        Some(dir) => SiteFiles::Disk(dir.clone()),
+        None => SiteFiles::Embedded(Arc::new(Assets::embedded()?)),
+    };
     let security = Arc::new(SecurityHeaders::new(&config.extra_hosts));
-    Ok((Arc::clone(&state), super::app(state, assets, security)))
+    Ok((Arc::clone(&state), super::app(state, files, security)))
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then finishes the

@@ -2,11 +2,13 @@
 //! values once at start, and the two in-memory caches (an optimisation only:
 //! the host holds the truth).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
 
 use crate::cache::BoundedCache;
-use crate::connect::descriptor::AppKeys;
-use crate::connect::installation::Installation;
+use crate::connect::descriptor::{AppKeys, DescriptorError, Templates};
+use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::{Keyring, SealError};
 use crate::host::client::HostClient;
 use crate::host::install_keys::InstallKeys;
@@ -18,13 +20,36 @@ const KNOWN_TENANTS: usize = 10_000;
 /// for an AEAD open.
 const OPENED_CREDENTIALS: usize = 10_000;
 
-/// The descriptors, rendered once at start for the configured base URL.
+/// The descriptors, rendered for the configured base URL: once at start, and
+/// again only when the dev world sees a template change.
 #[derive(Debug, Clone)]
 pub struct Descriptors {
     /// Served at `/atlassian-connect.json`.
-    pub jira: String,
+    pub jira: Bytes,
     /// Served at `/confluence/atlassian-connect.json`.
-    pub confluence: String,
+    pub confluence: Bytes,
+}
+
+impl Descriptors {
+    /// Renders both products' descriptors from `templates`.
+    pub fn render(
+        templates: &Templates,
+        base_url: &str,
+        keys: &AppKeys,
+    ) -> Result<Descriptors, DescriptorError> {
+        Ok(Descriptors {
+            jira: templates.render(Product::Jira, base_url, keys)?.into(),
+            confluence: templates.render(Product::Confluence, base_url, keys)?.into(),
+        })
+    }
+
+    /// The descriptor of `product`.
+    pub fn of(&self, product: Product) -> &Bytes {
+        match product {
+            Product::Jira => &self.jira,
+            Product::Confluence => &self.confluence,
+        }
+    }
 }
 
 /// Shared state of the app server.
@@ -40,8 +65,7 @@ pub struct AppState {
     pub install_keys: InstallKeys,
     /// The client that calls tenants as the app.
     pub host: HostClient,
-    /// The rendered descriptors.
-    pub descriptors: Descriptors,
+    descriptors: RwLock<Descriptors>,
     /// Installations by `clientKey`.
     pub tenants: BoundedCache<String, Arc<Installation>>,
     /// Opened credentials by their sealed string.
@@ -64,10 +88,21 @@ impl AppState {
             keyring,
             install_keys,
             host,
-            descriptors,
+            descriptors: RwLock::new(descriptors),
             tenants: BoundedCache::new(KNOWN_TENANTS),
             opened: BoundedCache::new(OPENED_CREDENTIALS),
         }
+    }
+
+    /// The current descriptor of `product` (a cheap reference-counted copy).
+    pub fn descriptor(&self, product: Product) -> Bytes {
+        let descriptors = self.descriptors.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        descriptors.of(product).clone()
+    }
+
+    /// Replaces the descriptors (the dev world, after a template edit).
+    pub fn replace_descriptors(&self, descriptors: Descriptors) {
+        *self.descriptors.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = descriptors;
     }
 
     /// Remembers an installation this process has verified.

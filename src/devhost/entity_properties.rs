@@ -1,0 +1,574 @@
+//! Jira entity properties on the emulated site: JSON values that apps (and
+//! users, through apps' iframes) attach to issues, projects and users
+//! (Atlassian: "Entity properties", and the "Issue properties", "Project
+//! properties" and "User properties" groups of the Jira REST API v3).
+//!
+//! | resource | what |
+//! |---|---|
+//! | `/rest/api/3/issue/{issueIdOrKey}/properties[/{propertyKey}]` | an issue's properties |
+//! | `/rest/api/3/project/{projectIdOrKey}/properties[/{propertyKey}]` | a project's properties |
+//! | `/rest/api/3/user/properties[/{propertyKey}]?accountId=` | a user's properties |
+//! | `PUT`/`DELETE /rest/api/3/issue/properties/{propertyKey}` | bulk set / delete over issues, as a task |
+//!
+//! Each answers like Jira: the list is `{"keys": [{"key", "self"}]}`, one
+//! property is `{"key", "value"}` (404 when absent), `PUT` takes the raw
+//! JSON value (201 created, 200 updated; 400 for a value that is not JSON,
+//! a key over 255 characters or a value over 32768 characters), `DELETE`
+//! is 204 (404 when absent). Version 2 and 3 paths behave the same.
+//!
+//! **Who may.** A user (calling through an app's iframe) needs what Jira
+//! asks: Browse Projects to read; Edit Issues to write an issue's
+//! properties; Administer Projects (or Jira) to write a project's; and only
+//! their own user properties unless they administer Jira. The app itself
+//! may use all of them within its scopes, checked by the site's shared
+//! authentication from the method: Jira's OpenAPI document gives these
+//! operations the Connect scopes READ (GET), WRITE (PUT) and DELETE
+//! (DELETE), project properties included. (The PROJECT_ADMIN scope is not
+//! needed to set a project property, whatever its name suggests:
+//! `setProjectProperty` is `x-atlassian-connect-scope: WRITE`.)
+//!
+//! **No versions.** Entity properties have no version or ETag: the last
+//! writer wins. The only compare-and-set Jira offers is the bulk operation's
+//! `filter` (`entityIds`, `hasProperty`, `currentValue`), evaluated when the
+//! asynchronous task runs: here atomically, under the site's lock, so two
+//! bulk writes racing on one issue cannot both see the old value.
+//!
+//! **Search.** [`index`] reads which issue properties installed apps index
+//! (the `jiraEntityProperties` module), which is what makes
+//! `issue.property[key].path` searchable in JQL (see [`super::jql`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use warp::http::{Method, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use super::auth::Caller;
+use super::jira_rest::{
+    Task, TaskStatus, api, caller_may, encode, json_response, next_task_id, now_millis,
+    percent_decode, query_param, raw_query, start_task, submitter, with_site,
+};
+use super::jql::{Extraction, ExtractionType};
+use super::rest::{Call, call, error};
+use super::site::{Role, Site, SiteData};
+
+/// Longest property key (Atlassian: "The maximum length is 255 characters").
+pub const MAX_KEY_CHARS: usize = 255;
+/// Longest property value, serialised (Atlassian: "The maximum length is
+/// 32768 characters").
+pub const MAX_VALUE_CHARS: usize = 32_768;
+
+/// How long a bulk task waits in the queue, and then runs, before it
+/// applies: long enough for a client to see `ENQUEUED` and `RUNNING`.
+const QUEUED_FOR: Duration = Duration::from_millis(150);
+const RUNS_FOR: Duration = Duration::from_millis(150);
+
+/// Why a request fails: a status and Jira's message, made into Jira's
+/// error body at the end ([`error`]).
+type Failure = (StatusCode, String);
+
+fn fail(status: StatusCode, message: &str) -> Failure {
+    (status, message.to_owned())
+}
+
+/// What kind of entity a property hangs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityKind {
+    /// An issue (by id).
+    Issue,
+    /// A project (by id).
+    Project,
+    /// A user (by account id).
+    User,
+}
+
+/// Every entity-property route.
+pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    // Before the per-issue routes: `/issue/properties/{key}` is the bulk one.
+    let bulk = api()
+        .and(warp::path("issue"))
+        .and(warp::path("properties"))
+        .and(warp::path::param::<String>())
+        .and(warp::path::end())
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(|version: String, key: String, site: Arc<Site>, call: Call| {
+            bulk(&site, &version, &percent_decode(&key, false), call)
+        });
+    let issue = api()
+        .and(warp::path("issue"))
+        .and(warp::path::param::<String>())
+        .and(warp::path("properties"))
+        .and(warp::path::tail())
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(|version: String, id: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
+            let id = percent_decode(&id, false);
+            property(&site, &version, EntityKind::Issue, Some(id), tail.as_str(), &call)
+        });
+    let project = api()
+        .and(warp::path("project"))
+        .and(warp::path::param::<String>())
+        .and(warp::path("properties"))
+        .and(warp::path::tail())
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(|version: String, id: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
+            let id = percent_decode(&id, false);
+            property(&site, &version, EntityKind::Project, Some(id), tail.as_str(), &call)
+        });
+    let user = api()
+        .and(warp::path("user"))
+        .and(warp::path("properties"))
+        .and(warp::path::tail())
+        .and(raw_query())
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(
+            |version: String,
+             tail: warp::path::Tail,
+             query: String,
+             site: Arc<Site>,
+             call: Call| {
+                let account = query_param(&query, "accountId").filter(|a| !a.is_empty());
+                property(&site, &version, EntityKind::User, account, tail.as_str(), &call)
+            },
+        );
+    bulk.or(issue).unify().or(project).unify().or(user).unify()
+}
+
+/// The entity a request names, resolved: its id and the URL of its
+/// property collection.
+struct Entity {
+    kind: EntityKind,
+    id: String,
+    /// `{base}/rest/api/{v}/issue/{id}/properties`, or the user's with the
+    /// `?accountId=` to append after the key.
+    collection: String,
+    /// For a user: `?accountId=…`.
+    suffix: String,
+}
+
+impl Entity {
+    fn self_url(&self, key: &str) -> String {
+        format!("{}/{}{}", self.collection, encode(key), self.suffix)
+    }
+}
+
+fn resolve(
+    site: &Site,
+    version: &str,
+    kind: EntityKind,
+    id: Option<String>,
+) -> Result<Entity, Failure> {
+    let api = format!("{}/rest/api/{version}", site.base_url);
+    match kind {
+        EntityKind::Issue => {
+            let given = id.unwrap_or_default();
+            let issue = site.issue(&given).ok_or_else(|| {
+                fail(
+                    StatusCode::NOT_FOUND,
+                    "Issue does not exist or you do not have permission to see it.",
+                )
+            })?;
+            Ok(Entity {
+                kind,
+                collection: format!("{api}/issue/{}/properties", issue.id),
+                id: issue.id,
+                suffix: String::new(),
+            })
+        }
+        EntityKind::Project => {
+            let given = id.unwrap_or_default();
+            let project = site.project(&given).ok_or_else(|| {
+                fail(
+                    StatusCode::NOT_FOUND,
+                    &format!("No project could be found with key '{given}'."),
+                )
+            })?;
+            Ok(Entity {
+                kind,
+                id: project.id.clone(),
+                collection: format!("{api}/project/{}/properties", project.id),
+                suffix: String::new(),
+            })
+        }
+        EntityKind::User => {
+            let Some(account_id) = id else {
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    "The accountId query parameter is required.",
+                ));
+            };
+            if site.user(&account_id).is_none() {
+                return Err(fail(
+                    StatusCode::NOT_FOUND,
+                    &format!("The user with account ID '{account_id}' does not exist."),
+                ));
+            }
+            Ok(Entity {
+                kind,
+                collection: format!("{api}/user/properties"),
+                suffix: format!("?accountId={}", encode(&account_id)),
+                id: account_id,
+            })
+        }
+    }
+}
+
+/// Whether `caller` may read (`write == false`) or change the entity's
+/// properties. The app is bounded by its scopes only (already checked);
+/// a user by the permissions Jira documents for each operation.
+fn allowed(data: &SiteData, caller: &Caller, entity: &Entity, write: bool) -> Result<(), Failure> {
+    let Caller::User { user, .. } = caller else { return Ok(()) };
+    let (may, refusal) = match (entity.kind, write) {
+        (EntityKind::User, _) => (
+            user.account_id == entity.id || user.role == Role::SiteAdmin,
+            "You may only use your own user properties unless you administer Jira.",
+        ),
+        (_, false) => (
+            caller_may(data, caller, "BROWSE_PROJECTS"),
+            "You do not have permission to browse this project.",
+        ),
+        (EntityKind::Issue, true) => (
+            caller_may(data, caller, "EDIT_ISSUES"),
+            "You do not have permission to edit this issue.",
+        ),
+        (EntityKind::Project, true) => (
+            caller_may(data, caller, "ADMINISTER_PROJECTS"),
+            "You do not have permission to administer this project.",
+        ),
+    };
+    if may { Ok(()) } else { Err(fail(StatusCode::FORBIDDEN, refusal)) }
+}
+
+fn properties_of(data: &mut SiteData, kind: EntityKind) -> &mut BTreeMap<(String, String), Value> {
+    match kind {
+        EntityKind::Issue => &mut data.issue_properties,
+        EntityKind::Project => &mut data.project_properties,
+        EntityKind::User => &mut data.user_properties,
+    }
+}
+
+fn not_found(key: &str) -> Response {
+    error(StatusCode::NOT_FOUND, &format!("The property with key '{key}' does not exist."))
+}
+
+/// One property request: list, get, set or delete.
+fn property(
+    site: &Site,
+    version: &str,
+    kind: EntityKind,
+    id: Option<String>,
+    tail: &str,
+    call: &Call,
+) -> Response {
+    let entity = match resolve(site, version, kind, id) {
+        Ok(entity) => entity,
+        Err((status, message)) => return error(status, &message),
+    };
+    let key = percent_decode(tail.trim_end_matches('/'), false);
+    if key.contains('/') {
+        return error(StatusCode::NOT_FOUND, "not found on this emulated site");
+    }
+    let write = !matches!(call.method, Method::GET | Method::HEAD);
+    let mut data = site.data();
+    if let Err((status, message)) = allowed(&data, &call.caller, &entity, write) {
+        return error(status, &message);
+    }
+    let properties = properties_of(&mut data, kind);
+    if key.is_empty() {
+        if call.method != Method::GET {
+            return error(StatusCode::METHOD_NOT_ALLOWED, "The property key is not specified.");
+        }
+        let keys: Vec<Value> = properties
+            .range((entity.id.clone(), String::new())..)
+            .take_while(|((id, _), _)| *id == entity.id)
+            .map(|((_, k), _)| json!({ "key": k, "self": entity.self_url(k) }))
+            .collect();
+        return json_response(StatusCode::OK, &json!({ "keys": keys }));
+    }
+    let id = (entity.id.clone(), key.clone());
+    match call.method {
+        Method::GET => match properties.get(&id) {
+            Some(value) => json_response(StatusCode::OK, &json!({ "key": key, "value": value })),
+            None => not_found(&key),
+        },
+        Method::PUT => {
+            let value = match checked_value(&key, &call.body) {
+                Ok(value) => value,
+                Err((status, message)) => return error(status, &message),
+            };
+            let status = if properties.insert(id, value).is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            warp::reply::with_status(warp::reply(), status).into_response()
+        }
+        Method::DELETE => match properties.remove(&id) {
+            Some(_) => StatusCode::NO_CONTENT.into_response(),
+            None => not_found(&key),
+        },
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
+    }
+}
+
+fn key_too_long() -> Failure {
+    fail(StatusCode::BAD_REQUEST, "The property key cannot be longer than 255 characters.")
+}
+
+fn value_too_long() -> Failure {
+    fail(StatusCode::BAD_REQUEST, "The property value cannot be longer than 32768 characters.")
+}
+
+/// The value of a `PUT`: non-empty valid JSON of at most 32768 characters,
+/// under a key of at most 255.
+fn checked_value(key: &str, body: &[u8]) -> Result<Value, Failure> {
+    if key.chars().count() > MAX_KEY_CHARS {
+        return Err(key_too_long());
+    }
+    let invalid =
+        || fail(StatusCode::BAD_REQUEST, "The property value must be valid, non-empty JSON.");
+    let text = std::str::from_utf8(body).map_err(|_| invalid())?;
+    if text.chars().count() > MAX_VALUE_CHARS {
+        return Err(value_too_long());
+    }
+    if text.trim().is_empty() {
+        return Err(invalid());
+    }
+    serde_json::from_str(text).map_err(|_| invalid())
+}
+
+// --- Bulk ----------------------------------------------------------------------
+
+/// What a bulk task does to each eligible issue.
+#[derive(Debug, Clone)]
+enum BulkChange {
+    Set(Value),
+    Delete,
+}
+
+/// A bulk task's request, kept until it runs.
+#[derive(Debug, Clone)]
+struct BulkJob {
+    key: String,
+    change: BulkChange,
+    /// `filter.entityIds` (`None`: every issue).
+    entity_ids: Option<Vec<String>>,
+    /// `filter.hasProperty`.
+    has_property: Option<bool>,
+    /// `filter.currentValue`.
+    current_value: Option<Value>,
+    /// Whether the submitter may edit issues at all (a user needs Edit
+    /// Issues; without it no issue is eligible).
+    may_edit: bool,
+}
+
+/// `PUT` (set) or `DELETE` (delete) `/rest/api/3/issue/properties/{propertyKey}`:
+/// validates, enqueues a task, and answers 303 with its URL (Atlassian:
+/// "Bulk set issue property", "Bulk delete issue property").
+fn bulk(site: &Arc<Site>, version: &str, key: &str, call: Call) -> Response {
+    let change_is_set = match call.method {
+        Method::PUT => true,
+        Method::DELETE => false,
+        _ => return error(StatusCode::METHOD_NOT_ALLOWED, "use PUT or DELETE"),
+    };
+    if key.chars().count() > MAX_KEY_CHARS {
+        let (status, message) = key_too_long();
+        return error(status, &message);
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&call.body) else {
+        return error(StatusCode::BAD_REQUEST, "The request body must be a JSON object.");
+    };
+    if !body.is_object() {
+        return error(StatusCode::BAD_REQUEST, "The request body must be a JSON object.");
+    }
+    // Set takes `filter: {…}`; delete takes the filter fields at the top.
+    let filter = if change_is_set { &body["filter"] } else { &body };
+    let change = if change_is_set {
+        if body.get("expression").is_some() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Jira expressions are not supported by this emulated site: send a value.",
+            );
+        }
+        let Some(value) = body.get("value").filter(|v| !v.is_null()) else {
+            return error(StatusCode::BAD_REQUEST, "The property value must be provided.");
+        };
+        if value.to_string().chars().count() > MAX_VALUE_CHARS {
+            let (status, message) = value_too_long();
+            return error(status, &message);
+        }
+        BulkChange::Set(value.clone())
+    } else {
+        BulkChange::Delete
+    };
+    let entity_ids = match filter.get("entityIds") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(ids)) => {
+            let mut parsed = Vec::new();
+            for id in ids {
+                match id.as_i64().map(|n| n.to_string()).or_else(|| id.as_str().map(str::to_owned))
+                {
+                    Some(id) => parsed.push(id),
+                    None => return error(StatusCode::BAD_REQUEST, "entityIds must be issue ids."),
+                }
+            }
+            Some(parsed)
+        }
+        Some(_) => return error(StatusCode::BAD_REQUEST, "entityIds must be a list of issue ids."),
+    };
+    let has_property = match filter.get("hasProperty") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) if change_is_set => Some(*b),
+        Some(_) => return error(StatusCode::BAD_REQUEST, "hasProperty must be true or false."),
+    };
+    let current_value = filter.get("currentValue").filter(|v| !v.is_null()).cloned();
+    if current_value.is_some() && has_property == Some(false) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The filter can match no issue: currentValue needs the property, hasProperty false excludes it.",
+        );
+    }
+    let mut data = site.data();
+    let job = BulkJob {
+        key: key.to_owned(),
+        change,
+        entity_ids,
+        has_property,
+        current_value,
+        may_edit: caller_may(&data, &call.caller, "EDIT_ISSUES")
+            || matches!(call.caller, Caller::App { .. }),
+    };
+    let id = next_task_id(&data);
+    let description = if change_is_set {
+        format!("Bulk set of issue property {key}")
+    } else {
+        format!("Bulk delete of issue property {key}")
+    };
+    let task = Task::enqueued(id.clone(), description, submitter(&call.caller));
+    let response = start_task(site, &mut data, version, task);
+    drop(data);
+    tokio::spawn(run_bulk(Arc::clone(site), id, job));
+    response
+}
+
+/// Runs a bulk task: queued, running, then applied in one step under the
+/// site's lock, each issue's filter checked against its value at that moment.
+async fn run_bulk(site: Arc<Site>, task_id: String, job: BulkJob) {
+    tokio::time::sleep(QUEUED_FOR).await;
+    if let Some(task) = site.data().tasks.get_mut(&task_id) {
+        task.status = TaskStatus::Running;
+        task.started = Some(now_millis());
+        task.progress = 50;
+    }
+    tokio::time::sleep(RUNS_FOR).await;
+    let mut data = site.data();
+    let ids: Vec<String> = data
+        .issues
+        .iter()
+        .map(|issue| issue.id.clone())
+        .filter(|id| job.entity_ids.as_ref().is_none_or(|wanted| wanted.contains(id)))
+        .collect();
+    let mut changed = 0usize;
+    for id in ids {
+        if !job.may_edit {
+            break;
+        }
+        let slot = (id, job.key.clone());
+        let current = data.issue_properties.get(&slot);
+        let eligible = job.has_property.is_none_or(|wanted| current.is_some() == wanted)
+            && job.current_value.as_ref().is_none_or(|wanted| current == Some(wanted));
+        if !eligible {
+            continue;
+        }
+        match &job.change {
+            BulkChange::Set(value) => {
+                data.issue_properties.insert(slot, value.clone());
+                changed += 1;
+            }
+            BulkChange::Delete => {
+                if data.issue_properties.remove(&slot).is_some() {
+                    changed += 1;
+                }
+            }
+        }
+    }
+    tracing::info!(site = %site.name, task = %task_id, key = %job.key, "bulk issue property task changed {changed} issue(s)");
+    if let Some(task) = data.tasks.get_mut(&task_id) {
+        task.status = TaskStatus::Complete;
+        task.progress = 100;
+        task.finished = Some(now_millis());
+    }
+}
+
+// --- Index -----------------------------------------------------------------------
+
+/// The issue property paths the enabled apps index, from their descriptors'
+/// `modules.jiraEntityProperties` (Atlassian: "Entity property" module:
+/// `entityType` (default `issue`), `keyConfigurations[].propertyKey`,
+/// `extractions[{objectName, type, alias}]`). Sorted by app key, so that
+/// when two apps index one path the first app's type wins, every time.
+pub fn index(data: &SiteData) -> Vec<Extraction> {
+    let mut installs: Vec<_> = data.installs.values().filter(|i| i.enabled).collect();
+    installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
+    let list = |value: &Value| -> Vec<Value> {
+        match value {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        }
+    };
+    let mut index = Vec::new();
+    for install in installs {
+        for module in list(&install.descriptor["modules"]["jiraEntityProperties"]) {
+            let entity_type = module["entityType"].as_str().unwrap_or("issue");
+            if !entity_type.eq_ignore_ascii_case("issue") {
+                continue;
+            }
+            for configuration in list(&module["keyConfigurations"]) {
+                let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
+                for extraction in list(&configuration["extractions"]) {
+                    let Some(object_name) = extraction["objectName"].as_str() else { continue };
+                    let kind = match extraction["type"].as_str() {
+                        Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
+                        _ => ExtractionType::Text,
+                    };
+                    index.push(Extraction {
+                        property_key: property_key.to_owned(),
+                        object_name: object_name.to_owned(),
+                        kind,
+                        alias: extraction["alias"].as_str().map(str::to_owned),
+                    });
+                }
+            }
+        }
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_must_be_json_within_the_limits() {
+        assert!(checked_value("k", b"{\"a\": 1}").is_ok());
+        assert!(checked_value("k", b"\"text\"").is_ok());
+        for bad in [&b""[..], b"  ", b"{", b"\xff"] {
+            let (status, _) = checked_value("k", bad).unwrap_err();
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+        }
+        let long_key = "k".repeat(MAX_KEY_CHARS + 1);
+        assert!(checked_value(&long_key, b"1").is_err());
+        assert!(checked_value(&"k".repeat(MAX_KEY_CHARS), b"1").is_ok());
+        let at_limit = format!("\"{}\"", "x".repeat(MAX_VALUE_CHARS - 2));
+        assert!(checked_value("k", at_limit.as_bytes()).is_ok());
+        let over = format!("\"{}\"", "x".repeat(MAX_VALUE_CHARS - 1));
+        assert!(checked_value("k", over.as_bytes()).is_err());
+    }
+}

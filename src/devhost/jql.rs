@@ -1,0 +1,1096 @@
+//! A small subset of JQL, Jira's query language, as the emulated site's
+//! search (`/rest/api/3/search`) understands it (Atlassian: "Use advanced
+//! search with Jira Query Language (JQL)", "Entity properties": searching).
+//!
+//! What it reads:
+//!
+//! ```text
+//! query    := [or] [ORDER BY sort {, sort}]
+//! or       := and {OR and}
+//! and      := unary {AND unary}
+//! unary    := NOT unary | "(" or ")" | clause
+//! clause   := field op value | field [NOT] IN "(" value {, value} ")"
+//! field    := project | issuekey | key | id
+//!           | issue.property[<property key>].<path>   (an indexed entity property)
+//!           | <alias>                                  (an extraction's alias)
+//! op       := = | != | > | >= | < | <=
+//! value    := "quoted" | 'quoted' | word
+//! ```
+//!
+//! Keywords and field names are case-insensitive, as in Jira. An entity
+//! property is searchable only when an installed app indexes it: its
+//! descriptor declares the property key in
+//! `modules.jiraEntityProperties[].keyConfigurations[].propertyKey` and the
+//! path as one of that key's `extractions[].objectName` (see [`Extraction`]).
+//! A clause over anything else is valid JQL that matches nothing, which is
+//! what Jira does. Values compare by the extraction's type: `number`
+//! numerically, the others as strings.
+//!
+//! What it is not: the rest of JQL (functions, `~`, `IS EMPTY`, history
+//! operators, most fields). Those are syntax errors here, answered with 400
+//! like Jira answers a query it cannot read, with the position.
+//!
+//! The parser is pure and total: it never panics, whatever the input (the
+//! input is bounded in length and nesting depth, so recursion is bounded
+//! too), and it allocates no more than a small multiple of the input.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The longest query the parser reads, in characters.
+pub const MAX_QUERY_CHARS: usize = 16 * 1024;
+/// How deeply parentheses and `NOT` may nest.
+pub const MAX_DEPTH: usize = 32;
+
+/// A query that cannot be run, with Jira's wording.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct JqlError(pub String);
+
+/// A parsed query: an optional condition and an optional order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The condition (`None`: every issue).
+    pub condition: Option<Expr>,
+    /// `ORDER BY` fields, first first.
+    pub order: Vec<(SortField, bool)>,
+}
+
+/// A condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Every part holds.
+    And(Vec<Expr>),
+    /// Some part holds.
+    Or(Vec<Expr>),
+    /// The part does not hold.
+    Not(Box<Expr>),
+    /// One comparison.
+    Clause(Clause),
+}
+
+/// `field op value(s)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    /// What is compared.
+    pub field: Field,
+    /// How.
+    pub operator: Operator,
+    /// With what (one value, or the list of `IN`).
+    pub values: Vec<String>,
+}
+
+/// A field a clause can name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// `project`: key, id or name.
+    Project,
+    /// `issuekey` or `key`.
+    IssueKey,
+    /// `id`: the issue id.
+    Id,
+    /// `issue.property[key].path`.
+    Property {
+        /// The entity property key.
+        key: String,
+        /// The path inside the JSON value, dot-separated in the query.
+        path: String,
+    },
+    /// Any other name: an extraction alias, or an unknown field.
+    Named(String),
+}
+
+impl Field {
+    fn describe(&self) -> String {
+        match self {
+            Field::Project => "project".into(),
+            Field::IssueKey => "issuekey".into(),
+            Field::Id => "id".into(),
+            Field::Property { key, path } => format!("issue.property[{key}].{path}"),
+            Field::Named(name) => name.clone(),
+        }
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    /// `=`
+    Equals,
+    /// `!=`
+    NotEquals,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `IN (…)`
+    In,
+    /// `NOT IN (…)`
+    NotIn,
+}
+
+impl Operator {
+    fn symbol(self) -> &'static str {
+        match self {
+            Operator::Equals => "=",
+            Operator::NotEquals => "!=",
+            Operator::Greater => ">",
+            Operator::GreaterOrEqual => ">=",
+            Operator::Less => "<",
+            Operator::LessOrEqual => "<=",
+            Operator::In => "in",
+            Operator::NotIn => "not in",
+        }
+    }
+
+    fn is_ordering(self) -> bool {
+        matches!(
+            self,
+            Operator::Greater | Operator::GreaterOrEqual | Operator::Less | Operator::LessOrEqual
+        )
+    }
+}
+
+/// A field `ORDER BY` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    /// `key` / `issuekey`: by project key, then issue number.
+    Key,
+    /// `id` / `created`: creation order.
+    Id,
+    /// `summary`.
+    Summary,
+}
+
+/// Parses a JQL query of the subset above.
+///
+/// ```
+/// use lodger::devhost::jql::{JqlError, parse};
+/// # fn main() -> Result<(), JqlError> {
+/// let query = parse("project = LOD AND issue.property[lodger].open > 0")?;
+/// assert!(query.condition.is_some());
+/// let error = parse("project = ").err().map(|e| e.to_string()).unwrap_or_default();
+/// assert!(error.ends_with("(line 1, character 11)"));
+/// # Ok(())
+/// # }
+/// ```
+pub fn parse(text: &str) -> Result<Query, JqlError> {
+    let chars: Vec<char> = text.chars().take(MAX_QUERY_CHARS + 1).collect();
+    if chars.len() > MAX_QUERY_CHARS {
+        return Err(JqlError(format!(
+            "Error in the JQL Query: the query is longer than {MAX_QUERY_CHARS} characters."
+        )));
+    }
+    Parser { chars, pos: 0, depth: 0 }.query()
+}
+
+/// What can follow a word in the query: used in error messages.
+const OPERATORS: &str =
+    "The valid operators are '=', '!=', '<', '>', '<=', '>=', 'IN' and 'NOT IN'.";
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    depth: usize,
+}
+
+/// A lexical token, with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Quoted(String),
+    Symbol(&'static str),
+    End,
+}
+
+impl Token {
+    fn shown(&self) -> String {
+        match self {
+            Token::Word(w) => format!("'{w}'"),
+            Token::Quoted(q) => format!("'\"{q}\"'"),
+            Token::Symbol(s) => format!("'{s}'"),
+            Token::End => "end of query".into(),
+        }
+    }
+
+    fn is_keyword(&self, keyword: &str) -> bool {
+        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(keyword))
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    !c.is_whitespace()
+        && !matches!(c, '=' | '!' | '<' | '>' | '(' | ')' | '[' | ']' | ',' | '"' | '\'' | '~')
+}
+
+impl Parser {
+    fn error_at(&self, at: usize, message: &str) -> JqlError {
+        let before = &self.chars[..at.min(self.chars.len())];
+        let line = 1 + before.iter().filter(|c| **c == '\n').count();
+        let column = 1 + before.iter().rev().take_while(|c| **c != '\n').count();
+        JqlError(format!("Error in the JQL Query: {message} (line {line}, character {column})"))
+    }
+
+    fn skip_space(&mut self) {
+        while self.chars.get(self.pos).is_some_and(|c| c.is_whitespace()) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next token and where it starts, without consuming it.
+    fn peek(&mut self) -> Result<(Token, usize, usize), JqlError> {
+        self.skip_space();
+        let start = self.pos;
+        let Some(&c) = self.chars.get(start) else { return Ok((Token::End, start, start)) };
+        let two = |second: char| self.chars.get(start + 1) == Some(&second);
+        let symbol = |s: &'static str, len: usize| Ok((Token::Symbol(s), start, start + len));
+        match c {
+            '!' if two('=') => symbol("!=", 2),
+            '>' if two('=') => symbol(">=", 2),
+            '<' if two('=') => symbol("<=", 2),
+            '=' => symbol("=", 1),
+            '>' => symbol(">", 1),
+            '<' => symbol("<", 1),
+            '(' => symbol("(", 1),
+            ')' => symbol(")", 1),
+            '[' => symbol("[", 1),
+            ']' => symbol("]", 1),
+            ',' => symbol(",", 1),
+            '"' | '\'' => {
+                let mut text = String::new();
+                let mut at = start + 1;
+                loop {
+                    match self.chars.get(at) {
+                        None => {
+                            let shown: String = self.chars[start..].iter().take(40).collect();
+                            return Err(self.error_at(
+                                start,
+                                &format!("The quoted string {shown} has not been completed."),
+                            ));
+                        }
+                        Some('\\') => {
+                            // An escaped character; a backslash at the very
+                            // end leaves the string unfinished.
+                            if let Some(escaped) = self.chars.get(at + 1) {
+                                text.push(*escaped);
+                            }
+                            at += 2;
+                        }
+                        Some(q) if *q == c => break,
+                        Some(other) => {
+                            text.push(*other);
+                            at += 1;
+                        }
+                    }
+                }
+                Ok((Token::Quoted(text), start, at + 1))
+            }
+            c if is_word_char(c) => {
+                let mut end = start;
+                while self.chars.get(end).is_some_and(|c| is_word_char(*c)) {
+                    end += 1;
+                }
+                Ok((Token::Word(self.chars[start..end].iter().collect()), start, end))
+            }
+            other => {
+                Err(self.error_at(start, &format!("The character '{other}' is not allowed here.")))
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<(Token, usize), JqlError> {
+        let (token, start, end) = self.peek()?;
+        self.pos = end;
+        Ok((token, start))
+    }
+
+    fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), JqlError> {
+        let (token, start) = self.next()?;
+        if token == Token::Symbol(symbol) {
+            Ok(())
+        } else {
+            Err(self.error_at(start, &format!("Expecting {what} but got {}.", token.shown())))
+        }
+    }
+
+    fn query(mut self) -> Result<Query, JqlError> {
+        let (first, _, _) = self.peek()?;
+        let condition =
+            if first == Token::End || first.is_keyword("order") { None } else { Some(self.or()?) };
+        let mut order = Vec::new();
+        let (token, start) = self.next()?;
+        if token.is_keyword("order") {
+            let (by, at) = self.next()?;
+            if !by.is_keyword("by") {
+                return Err(self.error_at(at, &format!("Expecting 'by' but got {}.", by.shown())));
+            }
+            loop {
+                let (field, at) = self.next()?;
+                let sort = match &field {
+                    Token::Word(w)
+                        if w.eq_ignore_ascii_case("key") || w.eq_ignore_ascii_case("issuekey") =>
+                    {
+                        SortField::Key
+                    }
+                    Token::Word(w)
+                        if w.eq_ignore_ascii_case("id") || w.eq_ignore_ascii_case("created") =>
+                    {
+                        SortField::Id
+                    }
+                    Token::Word(w) if w.eq_ignore_ascii_case("summary") => SortField::Summary,
+                    other => {
+                        return Err(self.error_at(
+                            at,
+                            &format!(
+                                "Expecting a field to order by (key, id, created or summary) but got {}.",
+                                other.shown()
+                            ),
+                        ));
+                    }
+                };
+                let (direction, _, end) = self.peek()?;
+                let descending = if direction.is_keyword("desc") {
+                    self.pos = end;
+                    true
+                } else {
+                    if direction.is_keyword("asc") {
+                        self.pos = end;
+                    }
+                    false
+                };
+                order.push((sort, descending));
+                let (separator, _, end) = self.peek()?;
+                if separator != Token::Symbol(",") {
+                    break;
+                }
+                self.pos = end;
+            }
+            let (rest, at) = self.next()?;
+            if rest != Token::End {
+                return Err(
+                    self.error_at(at, &format!("Expecting end of query but got {}.", rest.shown()))
+                );
+            }
+        } else if token != Token::End {
+            let message = format!("Expecting 'AND', 'OR' or 'ORDER BY' but got {}.", token.shown());
+            return Err(self.error_at(start, &message));
+        }
+        Ok(Query { condition, order })
+    }
+
+    fn or(&mut self) -> Result<Expr, JqlError> {
+        let mut parts = vec![self.and()?];
+        loop {
+            let (token, _, end) = self.peek()?;
+            if !token.is_keyword("or") {
+                break;
+            }
+            self.pos = end;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) })
+    }
+
+    fn and(&mut self) -> Result<Expr, JqlError> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            let (token, _, end) = self.peek()?;
+            if !token.is_keyword("and") {
+                break;
+            }
+            self.pos = end;
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
+    }
+
+    fn nest(&mut self, at: usize) -> Result<(), JqlError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error_at(
+                at,
+                &format!("The query nests parentheses or NOT more than {MAX_DEPTH} deep."),
+            ));
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self) -> Result<Expr, JqlError> {
+        let (token, start, end) = self.peek()?;
+        if token.is_keyword("not") {
+            self.pos = end;
+            self.nest(start)?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
+        }
+        if token == Token::Symbol("(") {
+            self.pos = end;
+            self.nest(start)?;
+            let inner = self.or()?;
+            self.expect_symbol(")", "')'")?;
+            self.depth -= 1;
+            return Ok(inner);
+        }
+        self.clause()
+    }
+
+    fn clause(&mut self) -> Result<Expr, JqlError> {
+        let field = self.field()?;
+        let (token, start) = self.next()?;
+        let operator = match &token {
+            Token::Symbol("=") => Operator::Equals,
+            Token::Symbol("!=") => Operator::NotEquals,
+            Token::Symbol(">") => Operator::Greater,
+            Token::Symbol(">=") => Operator::GreaterOrEqual,
+            Token::Symbol("<") => Operator::Less,
+            Token::Symbol("<=") => Operator::LessOrEqual,
+            t if t.is_keyword("in") => Operator::In,
+            t if t.is_keyword("not") => {
+                let (after, at) = self.next()?;
+                if !after.is_keyword("in") {
+                    return Err(
+                        self.error_at(at, &format!("Expecting 'IN' but got {}.", after.shown()))
+                    );
+                }
+                Operator::NotIn
+            }
+            other => {
+                let message = format!("Expecting operator but got {}. {OPERATORS}", other.shown());
+                return Err(self.error_at(start, &message));
+            }
+        };
+        let values = if matches!(operator, Operator::In | Operator::NotIn) {
+            self.expect_symbol("(", "'(' to start a list of values")?;
+            let mut values = vec![self.value()?];
+            loop {
+                let (token, at) = self.next()?;
+                match token {
+                    Token::Symbol(",") => values.push(self.value()?),
+                    Token::Symbol(")") => break,
+                    other => {
+                        return Err(self.error_at(
+                            at,
+                            &format!("Expecting ',' or ')' but got {}.", other.shown()),
+                        ));
+                    }
+                }
+            }
+            values
+        } else {
+            vec![self.value()?]
+        };
+        Ok(Expr::Clause(Clause { field, operator, values }))
+    }
+
+    fn field(&mut self) -> Result<Field, JqlError> {
+        let (token, start) = self.next()?;
+        let name = match token {
+            Token::Word(w) if !is_reserved(&w) => w,
+            Token::Quoted(q) => q,
+            other => {
+                return Err(self.error_at(
+                    start,
+                    &format!("Expecting a field name but got {}.", other.shown()),
+                ));
+            }
+        };
+        if name.eq_ignore_ascii_case("issue.property") {
+            return self.property();
+        }
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "project" => Field::Project,
+            "issuekey" | "key" => Field::IssueKey,
+            "id" => Field::Id,
+            _ => Field::Named(name),
+        })
+    }
+
+    /// After `issue.property`: `[key].path`.
+    fn property(&mut self) -> Result<Field, JqlError> {
+        self.expect_symbol("[", "'[' after issue.property")?;
+        let start = self.pos;
+        let mut end = start;
+        while self.chars.get(end).is_some_and(|c| *c != ']') {
+            end += 1;
+        }
+        if self.chars.get(end).is_none() {
+            return Err(self.error_at(start, "The property key has no closing ']'."));
+        }
+        let key: String = self.chars[start..end].iter().collect::<String>().trim().to_owned();
+        if key.is_empty() {
+            return Err(self.error_at(start, "The property key is empty."));
+        }
+        self.pos = end + 1;
+        // The path follows at once: `.a.b` (no spaces, as in Jira).
+        let path_start = self.pos;
+        let mut path_end = path_start;
+        while self.chars.get(path_end).is_some_and(|c| is_word_char(*c)) {
+            path_end += 1;
+        }
+        let raw: String = self.chars[path_start..path_end].iter().collect();
+        let path = raw.strip_prefix('.').unwrap_or_default();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(self
+                .error_at(path_start, "Expecting a path such as '.open' after the property key."));
+        }
+        self.pos = path_end;
+        Ok(Field::Property { key, path: path.to_owned() })
+    }
+
+    fn value(&mut self) -> Result<String, JqlError> {
+        let (token, start) = self.next()?;
+        match token {
+            Token::Word(w) if !is_reserved(&w) => Ok(w),
+            Token::Quoted(q) => Ok(q),
+            other => Err(self.error_at(
+                start,
+                &format!("Expecting either a value, list or function but got {}.", other.shown()),
+            )),
+        }
+    }
+}
+
+/// Words JQL reserves: they cannot be a field or value unless quoted.
+fn is_reserved(word: &str) -> bool {
+    ["and", "or", "not", "in", "order", "by", "is", "empty", "null"]
+        .iter()
+        .any(|r| word.eq_ignore_ascii_case(r))
+}
+
+/// How an extraction indexes a value (Atlassian: "Entity property" module,
+/// `extractions[].type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractionType {
+    /// Compared numerically.
+    Number,
+    /// Compared as text (`string`, `text`, `user`, `date` alike here).
+    Text,
+}
+
+/// One indexed path of an issue property, declared by an installed app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extraction {
+    /// The entity property key (`keyConfigurations[].propertyKey`).
+    pub property_key: String,
+    /// The path inside the value (`extractions[].objectName`).
+    pub object_name: String,
+    /// How values compare.
+    pub kind: ExtractionType,
+    /// The alias usable as a field name, if declared.
+    pub alias: Option<String>,
+}
+
+/// A project as the query sees it.
+#[derive(Debug, Clone)]
+pub struct ProjectFacts<'a> {
+    /// The id.
+    pub id: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// The name.
+    pub name: &'a str,
+}
+
+/// An issue as the query sees it.
+#[derive(Debug, Clone)]
+pub struct IssueFacts<'a> {
+    /// The id.
+    pub id: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// The summary.
+    pub summary: &'a str,
+    /// The project's id.
+    pub project_id: &'a str,
+    /// The issue's entity properties by key.
+    pub properties: BTreeMap<&'a str, &'a Value>,
+}
+
+/// Everything a query runs over.
+#[derive(Debug, Clone)]
+pub struct Universe<'a> {
+    /// The projects.
+    pub projects: Vec<ProjectFacts<'a>>,
+    /// The issues, in creation order.
+    pub issues: Vec<IssueFacts<'a>>,
+    /// The indexed property paths.
+    pub index: Vec<Extraction>,
+}
+
+/// Runs `query`: the positions (in `universe.issues`) of the matching
+/// issues, ordered. Fails, like Jira, on an unknown field, an operator a
+/// field does not support, a project or issue that does not exist, or a
+/// value that is not a number where a number is indexed.
+pub fn run(query: &Query, universe: &Universe<'_>) -> Result<Vec<usize>, JqlError> {
+    if let Some(condition) = &query.condition {
+        check(condition, universe)?;
+    }
+    let mut hits: Vec<usize> = (0..universe.issues.len())
+        .filter(|i| {
+            query.condition.as_ref().is_none_or(|c| holds(c, &universe.issues[*i], universe))
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        let (a, b) = (&universe.issues[*a], &universe.issues[*b]);
+        for (field, descending) in &query.order {
+            let ordering = match field {
+                SortField::Key => key_order(a.key, b.key),
+                SortField::Id => number_order(a.id, b.id),
+                SortField::Summary => a.summary.cmp(b.summary),
+            };
+            let ordering = if *descending { ordering.reverse() } else { ordering };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        Ordering::Equal
+    });
+    Ok(hits)
+}
+
+fn key_order(a: &str, b: &str) -> Ordering {
+    let split = |k: &str| {
+        let (project, number) = k.rsplit_once('-').unwrap_or((k, ""));
+        (project.to_owned(), number.parse::<u64>().unwrap_or(0))
+    };
+    split(a).cmp(&split(b))
+}
+
+fn number_order(a: &str, b: &str) -> Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(a), Ok(b)) => a.cmp(&b),
+        _ => a.cmp(b),
+    }
+}
+
+/// The extraction a property field or alias names, if any app indexes it.
+fn extraction<'u>(field: &Field, universe: &'u Universe<'_>) -> Option<&'u Extraction> {
+    match field {
+        Field::Property { key, path } => {
+            universe.index.iter().find(|e| e.property_key == *key && e.object_name == *path)
+        }
+        Field::Named(name) => universe
+            .index
+            .iter()
+            .find(|e| e.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name))),
+        _ => None,
+    }
+}
+
+/// The checks Jira makes before it searches.
+fn check(expr: &Expr, universe: &Universe<'_>) -> Result<(), JqlError> {
+    let clause = match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            return parts.iter().try_for_each(|p| check(p, universe));
+        }
+        Expr::Not(inner) => return check(inner, universe),
+        Expr::Clause(clause) => clause,
+    };
+    let unsupported = || {
+        JqlError(format!(
+            "The operator '{}' is not supported by the '{}' field.",
+            clause.operator.symbol(),
+            clause.field.describe()
+        ))
+    };
+    match &clause.field {
+        Field::Project => {
+            if clause.operator.is_ordering() {
+                return Err(unsupported());
+            }
+            for value in &clause.values {
+                if find_project(value, universe).is_none() {
+                    return Err(JqlError(format!(
+                        "The value '{value}' does not exist for the field 'project'."
+                    )));
+                }
+            }
+        }
+        Field::IssueKey | Field::Id => {
+            if clause.operator.is_ordering() {
+                return Err(unsupported());
+            }
+            for value in &clause.values {
+                if find_issue(value, universe).is_none() {
+                    return Err(JqlError(format!(
+                        "An issue with key '{value}' does not exist for field '{}'.",
+                        clause.field.describe()
+                    )));
+                }
+            }
+        }
+        Field::Property { .. } | Field::Named(_) => match extraction(&clause.field, universe) {
+            Some(e) if e.kind == ExtractionType::Number => {
+                for value in &clause.values {
+                    if parse_number(value).is_none() {
+                        return Err(JqlError(format!(
+                            "The value '{value}' is not a valid number for the field '{}'.",
+                            clause.field.describe()
+                        )));
+                    }
+                }
+            }
+            Some(_) => {}
+            // Any property path is valid JQL; unindexed ones match nothing.
+            None if matches!(clause.field, Field::Property { .. }) => {}
+            None => {
+                return Err(JqlError(format!(
+                    "Field '{}' does not exist or you do not have permission to view it.",
+                    clause.field.describe()
+                )));
+            }
+        },
+    }
+    Ok(())
+}
+
+fn find_project<'u, 'a>(value: &str, universe: &'u Universe<'a>) -> Option<&'u ProjectFacts<'a>> {
+    universe.projects.iter().find(|p| {
+        p.id == value || p.key.eq_ignore_ascii_case(value) || p.name.eq_ignore_ascii_case(value)
+    })
+}
+
+fn find_issue<'u, 'a>(value: &str, universe: &'u Universe<'a>) -> Option<&'u IssueFacts<'a>> {
+    universe.issues.iter().find(|i| i.id == value || i.key.eq_ignore_ascii_case(value))
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn holds(expr: &Expr, issue: &IssueFacts<'_>, universe: &Universe<'_>) -> bool {
+    let clause = match expr {
+        Expr::And(parts) => return parts.iter().all(|p| holds(p, issue, universe)),
+        Expr::Or(parts) => return parts.iter().any(|p| holds(p, issue, universe)),
+        Expr::Not(inner) => return !holds(inner, issue, universe),
+        Expr::Clause(clause) => clause,
+    };
+    match &clause.field {
+        Field::Project => {
+            let is_it =
+                |v: &String| find_project(v, universe).is_some_and(|p| p.id == issue.project_id);
+            membership(clause.operator, clause.values.iter().any(is_it))
+        }
+        Field::IssueKey | Field::Id => {
+            let is_it = |v: &String| find_issue(v, universe).is_some_and(|i| i.id == issue.id);
+            membership(clause.operator, clause.values.iter().any(is_it))
+        }
+        Field::Property { .. } | Field::Named(_) => {
+            let Some(extraction) = extraction(&clause.field, universe) else { return false };
+            let Some(value) = issue.properties.get(extraction.property_key.as_str()) else {
+                return false;
+            };
+            let indexed = indexed_values(value, &extraction.object_name, extraction.kind);
+            // Like any JQL field, a property without a value matches no
+            // clause, not even `!=` or `NOT IN`.
+            if indexed.is_empty() {
+                return false;
+            }
+            let compare = |wanted: &String| -> Vec<Ordering> {
+                indexed.iter().filter_map(|have| have.compare(wanted)).collect()
+            };
+            match clause.operator {
+                Operator::Equals | Operator::In => {
+                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Equal))
+                }
+                Operator::NotEquals | Operator::NotIn => {
+                    !clause.values.iter().any(|v| compare(v).contains(&Ordering::Equal))
+                }
+                Operator::Greater => {
+                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Greater))
+                }
+                Operator::Less => {
+                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Less))
+                }
+                Operator::GreaterOrEqual => {
+                    clause.values.iter().any(|v| compare(v).iter().any(|o| *o != Ordering::Less))
+                }
+                Operator::LessOrEqual => {
+                    clause.values.iter().any(|v| compare(v).iter().any(|o| *o != Ordering::Greater))
+                }
+            }
+        }
+    }
+}
+
+fn membership(operator: Operator, member: bool) -> bool {
+    match operator {
+        Operator::NotEquals | Operator::NotIn => !member,
+        _ => member,
+    }
+}
+
+/// A value an extraction indexed.
+#[derive(Debug, Clone, PartialEq)]
+enum Indexed {
+    Number(f64),
+    Text(String),
+}
+
+impl Indexed {
+    /// How the indexed value compares with a query value (`None`: it does not).
+    fn compare(&self, wanted: &str) -> Option<Ordering> {
+        match self {
+            Indexed::Number(have) => parse_number(wanted).and_then(|w| have.partial_cmp(&w)),
+            Indexed::Text(have) => Some(have.as_str().cmp(wanted)),
+        }
+    }
+}
+
+/// The values Jira would index at `object_name` (dot path) of a property:
+/// numbers for `number`, strings otherwise; each element of an array.
+fn indexed_values(value: &Value, object_name: &str, kind: ExtractionType) -> Vec<Indexed> {
+    let mut at = value;
+    for segment in object_name.split('.') {
+        match at.get(segment) {
+            Some(next) => at = next,
+            None => return Vec::new(),
+        }
+    }
+    let items: Vec<&Value> = match at {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| match (kind, item) {
+            (ExtractionType::Number, Value::Number(n)) => n.as_f64().map(Indexed::Number),
+            (ExtractionType::Text, Value::String(s)) => Some(Indexed::Text(s.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn clause(field: Field, operator: Operator, values: &[&str]) -> Expr {
+        Expr::Clause(Clause {
+            field,
+            operator,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        })
+    }
+
+    #[test]
+    fn reads_the_clauses_lodger_sends() {
+        let query = parse("project = LOD AND issue.property[lodger-checklist].open > 0").unwrap();
+        assert_eq!(
+            query.condition,
+            Some(Expr::And(vec![
+                clause(Field::Project, Operator::Equals, &["LOD"]),
+                clause(
+                    Field::Property { key: "lodger-checklist".into(), path: "open".into() },
+                    Operator::Greater,
+                    &["0"]
+                ),
+            ]))
+        );
+        let query = parse("key in (LOD-1, \"LOD-2\") order by key desc").unwrap();
+        assert_eq!(
+            query.condition,
+            Some(clause(Field::IssueKey, Operator::In, &["LOD-1", "LOD-2"]))
+        );
+        assert_eq!(query.order, vec![(SortField::Key, true)]);
+    }
+
+    #[test]
+    fn keywords_and_fields_are_case_insensitive() {
+        let query = parse("PROJECT = LOD and IssueKey NOT IN (LOD-3) Or id != 10001").unwrap();
+        assert!(matches!(query.condition, Some(Expr::Or(ref parts)) if parts.len() == 2));
+    }
+
+    #[test]
+    fn property_keys_may_hold_colons_and_dots() {
+        let query = parse(
+            "issue.property[com.atlassian.jira.issue:lodger:glance:status].value.label = \"3/5\"",
+        )
+        .unwrap();
+        let Some(Expr::Clause(c)) = query.condition else { panic!("one clause") };
+        assert_eq!(
+            c.field,
+            Field::Property {
+                key: "com.atlassian.jira.issue:lodger:glance:status".into(),
+                path: "value.label".into()
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_character() {
+        let err = parse("project LOD").unwrap_err().to_string();
+        assert!(
+            err.starts_with("Error in the JQL Query: Expecting operator but got 'LOD'."),
+            "{err}"
+        );
+        assert!(err.ends_with("(line 1, character 9)"), "{err}");
+        let err = parse("project = LOD AND\n  key = ").unwrap_err().to_string();
+        assert!(err.ends_with("(line 2, character 9)"), "{err}");
+        let err = parse("summary = \"open").unwrap_err().to_string();
+        assert!(err.contains("has not been completed") && err.contains("character 11"), "{err}");
+        let err = parse("project = LOD extra").unwrap_err().to_string();
+        assert!(err.contains("'extra'") && err.contains("character 15"), "{err}");
+        assert!(parse("issue.property[x] = 1").unwrap_err().to_string().contains("path"));
+        assert!(parse("a ~ b").is_err());
+    }
+
+    #[test]
+    fn empty_queries_and_bare_order_select_everything() {
+        assert_eq!(parse("").unwrap().condition, None);
+        assert_eq!(parse("  order by id").unwrap().order, vec![(SortField::Id, false)]);
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_deep_input_does_not_overflow() {
+        let ok = format!("{}project = LOD{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+        let deep =
+            format!("{}project = LOD{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        assert!(parse(&deep).unwrap_err().to_string().contains("nests"));
+        assert!(parse(&"NOT ".repeat(100_000)).is_err());
+        assert!(parse(&"(".repeat(1_000_000)).is_err());
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let samples = [
+            "",
+            " ",
+            "(",
+            ")",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "\\",
+            "\"\\",
+            "=",
+            "!",
+            "!=",
+            "<>",
+            "a",
+            "a =",
+            "a = (",
+            "a in",
+            "a in (",
+            "a in (b",
+            "a in (b,",
+            "a in ()",
+            "a not",
+            "a not b",
+            "issue.property",
+            "issue.property[",
+            "issue.property[]",
+            "issue.property[k]",
+            "issue.property[k].",
+            "issue.property[k]..a = 1",
+            "order",
+            "order by",
+            "order by x",
+            "order by key,",
+            "é = ü",
+            "ключ = 1",
+            "\u{0}",
+            "a = b and",
+            "a = b or or",
+            "not",
+            "((a = b)",
+            "a = b)",
+            "a = 'x\\",
+            "𝄞 = 𝄞",
+            "and = and",
+        ];
+        for sample in samples {
+            let _ = parse(sample);
+        }
+        // Every prefix of a realistic query.
+        let query = "project = LOD AND (issue.property[lodger].open >= 1 OR key NOT IN (\"LOD-1\", 'LOD-2')) ORDER BY key DESC, id";
+        for end in 0..=query.chars().count() {
+            let prefix: String = query.chars().take(end).collect();
+            let _ = parse(&prefix);
+        }
+    }
+
+    fn universe<'a>(properties: &'a [(usize, &'a str, Value)]) -> Universe<'a> {
+        let projects = vec![ProjectFacts { id: "10000", key: "LOD", name: "Lodger demo" }];
+        let mut issues: Vec<IssueFacts<'a>> = ["LOD-1", "LOD-2", "LOD-3"]
+            .iter()
+            .zip(["10001", "10002", "10003"])
+            .map(|(key, id)| IssueFacts {
+                id,
+                key,
+                summary: key,
+                project_id: "10000",
+                properties: BTreeMap::new(),
+            })
+            .collect();
+        for (issue, key, value) in properties {
+            issues[*issue].properties.insert(key, value);
+        }
+        let index = vec![
+            Extraction {
+                property_key: "lodger".into(),
+                object_name: "open".into(),
+                kind: ExtractionType::Number,
+                alias: Some("openItems".into()),
+            },
+            Extraction {
+                property_key: "lodger".into(),
+                object_name: "owner.name".into(),
+                kind: ExtractionType::Text,
+                alias: None,
+            },
+        ];
+        Universe { projects, issues, index }
+    }
+
+    fn keys(jql: &str, universe: &Universe<'_>) -> Result<Vec<String>, JqlError> {
+        let hits = run(&parse(jql)?, universe)?;
+        Ok(hits.into_iter().map(|i| universe.issues[i].key.to_owned()).collect())
+    }
+
+    #[test]
+    fn indexed_numbers_compare_numerically_and_strings_as_strings() {
+        let properties = [
+            (0, "lodger", json!({"open": 9, "owner": {"name": "ada"}})),
+            (1, "lodger", json!({"open": 10, "owner": {"name": "bob"}})),
+            (2, "unindexed", json!({"open": 100})),
+        ];
+        let u = universe(&properties);
+        assert_eq!(keys("issue.property[lodger].open > 9", &u).unwrap(), ["LOD-2"]);
+        assert_eq!(keys("issue.property[lodger].open >= 9", &u).unwrap(), ["LOD-1", "LOD-2"]);
+        assert_eq!(keys("issue.property[lodger].open <= 9.5", &u).unwrap(), ["LOD-1"]);
+        assert_eq!(keys("openItems = 10", &u).unwrap(), ["LOD-2"]);
+        assert_eq!(keys("issue.property[lodger].owner.name < b", &u).unwrap(), ["LOD-1"]);
+        assert_eq!(keys("issue.property[lodger].owner.name != ada", &u).unwrap(), ["LOD-2"]);
+        // Unindexed: valid, matches nothing, not even `!=`.
+        assert!(keys("issue.property[unindexed].open > 0", &u).unwrap().is_empty());
+        assert!(keys("issue.property[unindexed].open != 0", &u).unwrap().is_empty());
+        assert_eq!(
+            keys("project = lod and issue.property[lodger].open in (9, 10) order by key desc", &u)
+                .unwrap(),
+            ["LOD-2", "LOD-1"]
+        );
+        assert_eq!(keys("not key = LOD-1", &u).unwrap(), ["LOD-2", "LOD-3"]);
+    }
+
+    #[test]
+    fn semantic_errors_use_jiras_wording() {
+        let u = universe(&[]);
+        let err = keys("project = NOPE", &u).unwrap_err().to_string();
+        assert_eq!(err, "The value 'NOPE' does not exist for the field 'project'.");
+        assert!(keys("key = LOD-9", &u).unwrap_err().to_string().contains("does not exist"));
+        assert!(keys("universe = 42", &u).unwrap_err().to_string().starts_with("Field 'universe'"));
+        assert!(keys("project > LOD", &u).unwrap_err().to_string().contains("operator '>'"));
+        assert!(keys("openItems = many", &u).unwrap_err().to_string().contains("valid number"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Edit and reload: `lodger dev` watches `site/` and `descriptor/`.
+//!
+//! The app serves `site/` straight from disk in the dev world, so a page
+//! edit needs nothing but a browser reload. A descriptor edit changes what
+//! the hosts know about the app, so the descriptors are rendered again and
+//! the app is reinstalled into every site through UPM, as an admin would
+//! after publishing a new version. A template that does not render is
+//! reported and the running descriptor kept.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+
+use super::site::Site;
+use crate::connect::descriptor::{AppKeys, Templates};
+use crate::host::upm::{Registration, register};
+use crate::web::state::{AppState, Descriptors};
+
+/// Changes closer together than this are handled as one.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// What to watch and whom to tell.
+pub struct Watch {
+    /// The checkout's root (holding `site/` and `descriptor/`).
+    pub root: PathBuf,
+    /// The running app's state (its descriptors get replaced).
+    pub app: Arc<AppState>,
+    /// The app's base URL.
+    pub app_url: String,
+    /// The app keys.
+    pub keys: AppKeys,
+    /// The sites to reinstall into.
+    pub sites: Vec<Arc<Site>>,
+    /// A client for the UPM calls.
+    pub http: reqwest::Client,
+}
+
+/// Starts watching; the returned watcher stops when dropped.
+pub fn start(watch: Watch) -> anyhow::Result<notify::RecommendedWatcher> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            for path in event.paths {
+                let _ = tx.send(path);
+            }
+        }
+    })?;
+    watcher.watch(&watch.root.join("site"), RecursiveMode::Recursive)?;
+    watcher.watch(&watch.root.join("descriptor"), RecursiveMode::Recursive)?;
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut descriptor_changed = first.starts_with(watch.root.join("descriptor"));
+            // Editors write several events per save: take them all together.
+            tokio::time::sleep(SETTLE).await;
+            while let Ok(path) = rx.try_recv() {
+                descriptor_changed |= path.starts_with(watch.root.join("descriptor"));
+            }
+            if descriptor_changed {
+                reinstall(&watch).await;
+            } else {
+                println!("  site/ changed: reload the page to see it");
+            }
+        }
+    });
+    Ok(watcher)
+}
+
+/// Renders the descriptors from disk and reinstalls the app everywhere.
+async fn reinstall(watch: &Watch) {
+    let read = |name: &str| std::fs::read_to_string(watch.root.join("descriptor").join(name));
+    let rendered = match (read("jira.json.tera"), read("confluence.json.tera")) {
+        (Ok(jira), Ok(confluence)) => Templates::from_sources(&jira, &confluence)
+            .and_then(|t| Descriptors::render(&t, &watch.app_url, &watch.keys))
+            .map_err(|e| e.to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    };
+    let descriptors = match rendered {
+        Ok(descriptors) => descriptors,
+        Err(err) => {
+            println!("  descriptor/ changed but does not render, keeping the old one: {err}");
+            return;
+        }
+    };
+    watch.app.replace_descriptors(descriptors);
+    for site in &watch.sites {
+        let Some(admin) = site.users.first() else { continue };
+        let registration = Registration {
+            site: &site.base_url,
+            user: &admin.email,
+            token: &admin.api_token,
+            descriptor_url: &format!("{}/atlassian-connect.json", watch.app_url),
+        };
+        match register(&watch.http, &registration).await {
+            Ok(key) => println!("  descriptor/ changed: {key} reinstalled in {}", site.name),
+            Err(err) => {
+                println!("  descriptor/ changed: reinstall in {} failed: {err:#}", site.name)
+            }
+        }
+    }
+}
