@@ -124,7 +124,7 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
     if let Some(app_key) = caller.app_key() {
         let install = install_of(site, app_key)
             .ok_or_else(|| Refusal::Forbidden("app not installed".into()))?;
-        let needed = scope_for(request.method);
+        let needed = scope_for(request.method, request.path);
         if !has_scope(&install.scopes, needed) {
             return Err(Refusal::Forbidden(format!(
                 "app {app_key} lacks the {needed} scope for {} {}",
@@ -141,10 +141,21 @@ fn install_of(site: &Site, app_key: &str) -> Option<AppInstall> {
     site.data().installs.get(app_key).cloned()
 }
 
-/// The scope a method needs (Atlassian: "Scopes for Connect apps").
-pub fn scope_for(method: &Method) -> &'static str {
+/// The scope a request needs (Atlassian: "Scopes for Connect apps"): by
+/// method, except for the resources whose POST, PUT or DELETE only reads or
+/// manages the app's own registrations, which Atlassian's REST reference
+/// lists under READ (search, permission checks, dynamic webhooks).
+pub fn scope_for(method: &Method, path: &str) -> &'static str {
+    let resource = path
+        .strip_prefix("/rest/api/")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or("", |(_version, resource)| resource);
+    let reads = matches!(resource, "search" | "search/jql" | "permissions/check")
+        || resource == "webhook"
+        || resource.starts_with("webhook/");
     match *method {
         Method::GET | Method::HEAD | Method::OPTIONS => "READ",
+        _ if reads => "READ",
         Method::DELETE => "DELETE",
         _ => "WRITE",
     }
@@ -161,6 +172,17 @@ pub fn has_scope(granted: &[String], needed: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_permission_checks_and_webhooks_need_only_read() {
+        assert_eq!(scope_for(&Method::POST, "/rest/api/3/search"), "READ");
+        assert_eq!(scope_for(&Method::POST, "/rest/api/2/permissions/check"), "READ");
+        assert_eq!(scope_for(&Method::DELETE, "/rest/api/3/webhook"), "READ");
+        assert_eq!(scope_for(&Method::PUT, "/rest/api/3/webhook/refresh"), "READ");
+        assert_eq!(scope_for(&Method::POST, "/rest/api/3/issue"), "WRITE");
+        assert_eq!(scope_for(&Method::DELETE, "/rest/api/3/issue/LOD-1"), "DELETE");
+        assert_eq!(scope_for(&Method::PUT, "/rest/api/3/searchable"), "WRITE");
+    }
 
     #[test]
     fn higher_scopes_imply_lower_ones() {

@@ -21,10 +21,9 @@
 //! pagination beyond `startAt`/`maxResults`/`nextPageToken`, or any field
 //! but `summary` and `project` in search results.
 //!
-//! A known difference: Atlassian gives `POST /search` and
-//! `POST /permissions/check` the READ scope (`x-atlassian-connect-scope` in
-//! Jira's OpenAPI document), but the site's shared authentication derives
-//! the scope from the method, so an app needs WRITE for them here.
+//! `POST /search` and `POST /permissions/check` need only the READ scope, as
+//! Atlassian's OpenAPI document says (`x-atlassian-connect-scope`); see
+//! [`super::auth::scope_for`].
 
 use std::sync::Arc;
 

@@ -26,9 +26,8 @@
 //! emulator's issues have none of those. A registration lapses 30 days
 //! after it was created or last refreshed; ids are not reused.
 //!
-//! One known difference: Atlassian asks only the `READ` scope for these
-//! operations, while the emulator checks every REST call alike by method
-//! (`POST`/`PUT` need `WRITE`, `DELETE` needs `DELETE`; see [`super::auth`]).
+//! As on Jira, these operations need only the `READ` scope (see
+//! [`super::auth::scope_for`]).
 //!
 //! **Delivery** is a `POST` of `{timestamp, webhookEvent, issue, user?,
 //! changelog?, matchedWebhookIds?}` (dynamic webhooks of one app matching
