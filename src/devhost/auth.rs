@@ -11,10 +11,17 @@
 //!   the app's scopes, as Jira does.
 //!
 //! Anything else is 401; a known caller outside the app's scopes is 403.
+//!
+//! Jira and the site's Confluence are separate tenants: a call to
+//! Confluence's REST (under `/wiki`) is checked against the Confluence
+//! installations only, and its `qsh` is computed on the path relative to
+//! `<site>/wiki`, the base URL Confluence gave the app. A token signed with a
+//! Jira installation's secret means nothing there.
 
 use warp::http::Method;
 
 use super::site::{AppInstall, Site, User};
+use crate::connect::installation::Product;
 use crate::connect::jwt::{Expectation, UnverifiedToken};
 use crate::connect::qsh::query_string_hash;
 
@@ -72,9 +79,11 @@ pub enum Refusal {
 /// The parts of a request authentication needs.
 #[derive(Debug)]
 pub struct RestRequest<'a> {
+    /// The product whose REST API is called.
+    pub product: Product,
     /// The method.
     pub method: &'a Method,
-    /// The path (relative to the site's base URL).
+    /// The path, relative to the product's base URL (no `/wiki`).
     pub path: &'a str,
     /// The raw query.
     pub query: &'a str,
@@ -92,7 +101,7 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
         let unverified = UnverifiedToken::parse(token.trim())
             .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;
         let app_key = unverified.issuer().to_owned();
-        let install = install_of(site, &app_key).ok_or_else(|| {
+        let install = install_of(site, request.product, &app_key).ok_or_else(|| {
             Refusal::Unauthorized("JWT issuer is not an app installed on this site".into())
         })?;
         let qsh = query_string_hash(request.method.as_str(), request.path, request.query);
@@ -113,7 +122,7 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
                 "a session is accepted only on AP.request calls from the product page".into(),
             ));
         };
-        match install_of(site, key) {
+        match install_of(site, request.product, key) {
             Some(install) if install.enabled => {}
             _ => return Err(Refusal::Forbidden(format!("app {key} is not enabled on this site"))),
         }
@@ -122,7 +131,7 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
         return Err(Refusal::Unauthorized("authentication required (JWT or session)".into()));
     };
     if let Some(app_key) = caller.app_key() {
-        let install = install_of(site, app_key)
+        let install = install_of(site, request.product, app_key)
             .ok_or_else(|| Refusal::Forbidden("app not installed".into()))?;
         let needed = scope_for(request.method, request.path);
         if !has_scope(&install.scopes, needed) {
@@ -135,10 +144,11 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
     Ok(caller)
 }
 
-/// The installation of `app_key`, including one whose `installed` callback
-/// is still in flight (the app may call back with the new secret).
-fn install_of(site: &Site, app_key: &str) -> Option<AppInstall> {
-    site.data().installs.get(app_key).cloned()
+/// The installation of `app_key` in `product`, including one whose
+/// `installed` callback is still in flight (the app may call back with the
+/// new secret).
+fn install_of(site: &Site, product: Product, app_key: &str) -> Option<AppInstall> {
+    site.data().installs_in(product).get(app_key).cloned()
 }
 
 /// The scope a request needs (Atlassian: "Scopes for Connect apps"): by

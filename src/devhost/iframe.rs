@@ -7,10 +7,18 @@
 //! `loc`, `tz`, `cv`) and finally a `jwt`: HS256 with the installation's
 //! shared secret, `sub` the user's account id, `context` claims, and the
 //! `qsh` of that URL relative to the app's base URL.
+//!
+//! In Confluence the variables are the page's (`{content.id}`,
+//! `{content.version}`, `{content.type}`, `{space.key}`, `{macro.id}`), the
+//! claims are `{"confluence": {"content": …, "space": …, "macro": …}}`, the
+//! token is signed with the *Confluence* installation's secret and `iss` is
+//! Confluence's clientKey, and `cp` is `/wiki` (Atlassian: "Context
+//! parameters" and "Dynamic content macro").
 
 use serde_json::{Value, json};
 
 use super::site::{AppInstall, Site};
+use crate::connect::installation::Product;
 use crate::connect::jwt::{self, Claims};
 use crate::connect::qsh::{query_string_hash, relative_path};
 
@@ -21,11 +29,39 @@ pub struct ViewContext {
     pub issue: Option<(String, String)>,
     /// `{project.key}`, `{project.id}`.
     pub project: Option<(String, String)>,
+    /// A Confluence page and the macro on it; when set, the context is
+    /// Confluence's and the Jira fields are ignored.
+    pub confluence: Option<ConfluenceContext>,
+}
+
+/// What a Confluence macro sees: the page it is on and its own id.
+#[derive(Debug, Clone, Default)]
+pub struct ConfluenceContext {
+    /// `{content.id}`.
+    pub content_id: String,
+    /// `{content.version}`.
+    pub content_version: u64,
+    /// `{content.type}`: `page`.
+    pub content_type: String,
+    /// `{space.key}`.
+    pub space_key: String,
+    /// `{macro.id}`, when a macro is framed.
+    pub macro_id: Option<String>,
 }
 
 impl ViewContext {
     /// The `context` claim and `AP.context.getContext()` answer.
     pub fn claims(&self) -> Value {
+        if let Some(c) = &self.confluence {
+            let mut confluence = json!({
+                "content": {"id": c.content_id, "version": c.content_version.to_string(), "type": c.content_type},
+                "space": {"key": c.space_key},
+            });
+            if let Some(id) = &c.macro_id {
+                confluence["macro"] = json!({ "id": id });
+            }
+            return json!({ "confluence": confluence });
+        }
         let mut jira = json!({});
         if let Some((key, id)) = &self.issue {
             jira["issue"] = json!({"key": key, "id": id});
@@ -46,6 +82,19 @@ impl ViewContext {
         ];
         for (variable, value) in values {
             url = url.replace(variable, value.unwrap_or(""));
+        }
+        if let Some(c) = &self.confluence {
+            let version = c.content_version.to_string();
+            let values = [
+                ("{content.id}", c.content_id.as_str()),
+                ("{content.version}", version.as_str()),
+                ("{content.type}", c.content_type.as_str()),
+                ("{space.key}", c.space_key.as_str()),
+                ("{macro.id}", c.macro_id.as_deref().unwrap_or("")),
+            ];
+            for (variable, value) in values {
+                url = url.replace(variable, &encode(value));
+            }
         }
         url
     }
@@ -76,10 +125,16 @@ pub fn module_url(
         (true, false) => Some("none"),
     };
     let channel = format!("channel-{}__{module_key}", install.app_key);
+    // `xdm_e` is the site's origin for both products; Confluence's context
+    // path `/wiki` travels in `cp`.
+    let context_path = match install.product {
+        Product::Jira => "",
+        Product::Confluence => super::confluence::CONTEXT_PATH,
+    };
     let params = [
         ("xdm_e", Some(site.base_url.as_str())),
         ("xdm_c", Some(channel.as_str())),
-        ("cp", Some("")),
+        ("cp", Some(context_path)),
         ("lic", lic),
         ("loc", Some("en-US")),
         ("tz", Some("UTC")),
@@ -96,14 +151,14 @@ pub fn module_url(
     let claims = Claims {
         sub: account_id.map(str::to_owned),
         context: Some(context.claims()),
-        ..Claims::new(&site.client_key, crate::now(), 180, &qsh)
+        ..Claims::new(site.client_key_of(install.product), crate::now(), 180, &qsh)
     };
     let token = jwt::sign(&claims, &install.shared_secret);
     format!("{url}&jwt={token}")
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| {

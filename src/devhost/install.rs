@@ -7,6 +7,12 @@
 //! installation is visible (the app may store its credential with the new
 //! secret, as lodger does), and if the app refuses, the previous state of the
 //! site (the earlier installation and its properties) is put back.
+//!
+//! An app installs into one *product* of a site at a time: Jira, or the
+//! site's Confluence under `/wiki`. Each product is its own tenant to the app
+//! (Atlassian: "Lifecycle" in "App descriptor"): its own `clientKey`, its own
+//! shared secret, `productType` `jira` or `confluence`, and a `baseUrl` that
+//! for Confluence ends in `/wiki`.
 
 use std::time::Duration;
 
@@ -15,6 +21,7 @@ use serde_json::{Value, json};
 use super::DevHost;
 use super::site::{AppInstall, Site};
 use crate::connect::descriptor;
+use crate::connect::installation::Product;
 use crate::connect::jwt::{self, Claims};
 use crate::connect::lifecycle::Event;
 use crate::connect::qsh::{query_string_hash, relative_path};
@@ -49,10 +56,12 @@ pub enum InstallError {
     },
 }
 
-/// Fetches, checks and installs the descriptor at `descriptor_url`.
+/// Fetches, checks and installs the descriptor at `descriptor_url` into the
+/// site's `product`.
 pub async fn install(
     host: &DevHost,
     site: &Site,
+    product: Product,
     descriptor_url: &str,
 ) -> Result<String, InstallError> {
     let descriptor = fetch_descriptor(host, descriptor_url).await?;
@@ -63,10 +72,11 @@ pub async fn install(
         .as_array()
         .map(|s| s.iter().filter_map(Value::as_str).map(str::to_ascii_uppercase).collect())
         .unwrap_or_default();
-    tracing::info!(site = %site.name, app = %app_key, "installing from {descriptor_url}");
+    tracing::info!(site = %site.name, product = product.as_str(), app = %app_key, "installing from {descriptor_url}");
 
     let shared_secret = Secret::new(format!("ATCO{}", super::random_id(32)));
     let install = AppInstall {
+        product,
         app_key: app_key.clone(),
         app_base_url: app_base_url.clone(),
         shared_secret: shared_secret.clone(),
@@ -76,9 +86,9 @@ pub async fn install(
     };
     let (previous, previous_properties) = {
         let mut data = site.data();
-        let previous = data.installs.insert(app_key.clone(), install);
+        let previous = data.installs_in_mut(product).insert(app_key.clone(), install);
         let properties: Vec<_> = data
-            .app_properties
+            .app_properties_in_mut(product)
             .iter()
             .filter(|((app, _), _)| *app == app_key)
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -86,61 +96,83 @@ pub async fn install(
         (previous, properties)
     };
 
-    let installed = payload(site, &app_key, Some(&shared_secret), Event::Installed);
-    match send_callback(host, site, &descriptor, Event::Installed, &installed, None).await {
+    let installed = payload(site, product, &app_key, Some(&shared_secret), Event::Installed);
+    match send_callback(host, site, product, &descriptor, Event::Installed, &installed, None).await
+    {
         Ok(()) => {}
         Err(err) => {
             let mut data = site.data();
             match previous {
-                Some(previous) => data.installs.insert(app_key.clone(), previous),
-                None => data.installs.remove(&app_key),
+                Some(previous) => data.installs_in_mut(product).insert(app_key.clone(), previous),
+                None => data.installs_in_mut(product).remove(&app_key),
             };
-            data.app_properties.retain(|(app, _), _| *app != app_key);
-            data.app_properties.extend(previous_properties);
+            let properties = data.app_properties_in_mut(product);
+            properties.retain(|(app, _), _| *app != app_key);
+            properties.extend(previous_properties);
             tracing::warn!(site = %site.name, app = %app_key, "install failed, site restored: {err}");
             return Err(err);
         }
     }
-    if let Some(install) = site.data().installs.get_mut(&app_key) {
+    if let Some(install) = site.data().installs_in_mut(product).get_mut(&app_key) {
         install.enabled = true;
     }
-    tracing::info!(site = %site.name, app = %app_key, "installed; shared secret handed over");
-    let enabled = payload(site, &app_key, None, Event::Enabled);
-    if let Err(err) =
-        send_callback(host, site, &descriptor, Event::Enabled, &enabled, Some(&shared_secret)).await
-    {
+    tracing::info!(site = %site.name, product = product.as_str(), app = %app_key, "installed; shared secret handed over");
+    let enabled = payload(site, product, &app_key, None, Event::Enabled);
+    let sent = send_callback(
+        host,
+        site,
+        product,
+        &descriptor,
+        Event::Enabled,
+        &enabled,
+        Some(&shared_secret),
+    )
+    .await;
+    if let Err(err) = sent {
         tracing::warn!(site = %site.name, app = %app_key, "enabled callback failed: {err}");
     }
     Ok(app_key)
 }
 
-/// Uninstalls `app_key`: `disabled` (HS256) then `uninstalled` (RS256), and
-/// forgets the app and its properties whatever the app answers.
-pub async fn uninstall(host: &DevHost, site: &Site, app_key: &str) -> bool {
-    let Some(install) = site.data().installs.get(app_key).cloned() else {
+/// Uninstalls `app_key` from the site's `product`: `disabled` (HS256) then
+/// `uninstalled` (RS256), and forgets the app and its properties whatever
+/// the app answers.
+pub async fn uninstall(host: &DevHost, site: &Site, product: Product, app_key: &str) -> bool {
+    let Some(install) = site.data().installs_in(product).get(app_key).cloned() else {
         return false;
     };
-    let disabled = payload(site, app_key, None, Event::Disabled);
+    let disabled = payload(site, product, app_key, None, Event::Disabled);
     let _ = send_callback(
         host,
         site,
+        product,
         &install.descriptor,
         Event::Disabled,
         &disabled,
         Some(&install.shared_secret),
     )
     .await;
-    let uninstalled = payload(site, app_key, None, Event::Uninstalled);
-    if let Err(err) =
-        send_callback(host, site, &install.descriptor, Event::Uninstalled, &uninstalled, None).await
-    {
+    let uninstalled = payload(site, product, app_key, None, Event::Uninstalled);
+    let sent = send_callback(
+        host,
+        site,
+        product,
+        &install.descriptor,
+        Event::Uninstalled,
+        &uninstalled,
+        None,
+    )
+    .await;
+    if let Err(err) = sent {
         tracing::warn!(site = %site.name, app = %app_key, "uninstalled callback failed: {err}");
     }
     let mut data = site.data();
-    data.installs.remove(app_key);
-    data.app_properties.retain(|(app, _), _| app != app_key);
-    // An uninstalled app's dynamic webhooks go with it, as on Jira.
-    data.webhooks.registrations.retain(|r| r.app_key != app_key);
+    data.installs_in_mut(product).remove(app_key);
+    data.app_properties_in_mut(product).retain(|(app, _), _| app != app_key);
+    if product == Product::Jira {
+        // An uninstalled app's dynamic webhooks go with it, as on Jira.
+        data.webhooks.registrations.retain(|r| r.app_key != app_key);
+    }
     tracing::info!(site = %site.name, app = %app_key, "uninstalled");
     true
 }
@@ -161,14 +193,21 @@ async fn fetch_descriptor(host: &DevHost, url: &str) -> Result<Value, InstallErr
     Ok(descriptor)
 }
 
-/// The lifecycle payload Atlassian documents.
-fn payload(site: &Site, app_key: &str, secret: Option<&Secret>, event: Event) -> Value {
+/// The lifecycle payload Atlassian documents, for the site's `product`.
+fn payload(
+    site: &Site,
+    product: Product,
+    app_key: &str,
+    secret: Option<&Secret>,
+    event: Event,
+) -> Value {
+    let base_url = site.base_url_of(product);
     let mut payload = json!({
         "key": app_key,
-        "clientKey": site.client_key,
-        "baseUrl": site.base_url,
-        "displayUrl": site.base_url,
-        "productType": "jira",
+        "clientKey": site.client_key_of(product),
+        "baseUrl": base_url,
+        "displayUrl": base_url,
+        "productType": product.as_str(),
         "description": format!("lodger dev host: {}", site.name),
         "eventType": event.as_str(),
         "serverVersion": "100300",
@@ -185,6 +224,7 @@ fn payload(site: &Site, app_key: &str, secret: Option<&Secret>, event: Event) ->
 async fn send_callback(
     host: &DevHost,
     site: &Site,
+    product: Product,
     descriptor: &Value,
     event: Event,
     payload: &Value,
@@ -201,9 +241,11 @@ async fn send_callback(
     let token = match (event.is_signed_install(), secret) {
         (true, _) => host
             .signer
-            .sign(&json!({"iss": site.client_key, "aud": [app_base], "iat": now, "exp": now + 180, "qsh": qsh}))
+            .sign(&json!({"iss": site.client_key_of(product), "aud": [app_base], "iat": now, "exp": now + 180, "qsh": qsh}))
             .map_err(|e| InstallError::Refused { url: url.clone(), status: "unsigned".into(), detail: format!(": {e}") })?,
-        (false, Some(secret)) => jwt::sign(&Claims::new(&site.client_key, now, 180, &qsh), secret),
+        (false, Some(secret)) => {
+            jwt::sign(&Claims::new(site.client_key_of(product), now, 180, &qsh), secret)
+        }
         (false, None) => String::new(),
     };
     let mut request = host

@@ -1,5 +1,6 @@
-//! The dev world's emulated Atlassian site: Jira, on localhost, with the
-//! real Connect JS bridge (cargo feature `dev-host`).
+//! The dev world's emulated Atlassian site: Jira, and Confluence beside it
+//! under `/wiki`, on localhost, with the real Connect JS bridge (cargo
+//! feature `dev-host`).
 //!
 //! It behaves like Atlassian's hosts where lodger depends on it, because the
 //! app and its tests run against it:
@@ -20,15 +21,19 @@
 //! | [`conditions`] | whether a module shows: logged in, entity properties |
 //! | [`iframe`] | module iframe URLs: context variables, standard parameters, `jwt` |
 //! | [`views`] | product pages that frame the app with connect-js |
+//! | [`confluence`] | the site's Confluence under `/wiki`: content, versioned content properties |
+//! | [`confluence_page`] | the Confluence page view with dynamic content macros |
 //! | [`site`] | one site's people, projects, issues and stored app data |
 //! | [`watch`] | edit and reload: `site/` from disk, descriptor edits reinstall |
 //! | [`world`] | `lodger dev`: app and site side by side, installed and ready |
 //!
-//! What it is not: a Jira. It implements the resources lodger uses, with
+//! What it is not: a Jira or a Confluence. It implements the resources lodger uses, with
 //! Atlassian's paths, shapes and status codes, and leaves the rest out.
 
 pub mod auth;
 pub mod conditions;
+pub mod confluence;
+pub mod confluence_page;
 pub mod entity_properties;
 pub mod faults;
 pub mod iframe;
@@ -56,6 +61,7 @@ use warp::http::{HeaderValue, header};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use crate::connect::installation::Product;
 use keys::InstallSigner;
 use site::Site;
 
@@ -138,12 +144,21 @@ impl DevHost {
     }
 }
 
-/// Every route of one emulated site; failures answered in Jira's error shape.
+/// Every route of one emulated site; failures answered in Jira's error
+/// shape, or Confluence's for refused calls under `/wiki`.
 pub fn routes(
     host: Arc<DevHost>,
     site: Arc<Site>,
 ) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
-    upm::routes(Arc::clone(&host), Arc::clone(&site))
+    let wiki = warp::path("wiki").and(
+        upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Confluence)
+            .or(confluence::routes(Arc::clone(&site)))
+            .unify()
+            .or(confluence_page::routes(Arc::clone(&site)))
+            .unify(),
+    );
+    wiki.or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira))
+        .unify()
         .or(faults::routes(Arc::clone(&site)))
         .unify()
         .or(faults::in_front_of(Arc::clone(&site), rest::routes(Arc::clone(&site))))
@@ -154,6 +169,9 @@ pub fn routes(
             use warp::http::StatusCode;
             if let Some(refusal) = rejection.find::<auth::Refusal>() {
                 return Ok(rest::refused(refusal));
+            }
+            if let Some(refused) = rejection.find::<confluence::Refused>() {
+                return Ok(confluence::refused(refused));
             }
             let (status, message) = if rejection.find::<rest::TooLarge>().is_some() {
                 (StatusCode::PAYLOAD_TOO_LARGE, "request body too large")

@@ -14,6 +14,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::auth::{APP_HEADER, Caller, Refusal, RestRequest, SESSION_COOKIE, authenticate};
 use super::site::Site;
+use crate::connect::installation::Product;
 
 /// The largest request body the emulator reads.
 const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -54,8 +55,20 @@ pub struct Call {
     pub body: Bytes,
 }
 
-/// Extracts and authenticates a REST call, or rejects with a [`Refusal`].
+/// Extracts and authenticates a call to Jira's REST API, or rejects with a
+/// [`Refusal`].
 pub(crate) fn call(site: Arc<Site>) -> impl Filter<Extract = (Call,), Error = Rejection> + Clone {
+    call_in(site, Product::Jira)
+}
+
+/// Extracts and authenticates a call to `product`'s REST API. The path is
+/// taken relative to the product's base URL (Confluence's `/wiki` removed),
+/// as the app signed it. Confluence refusals reject with
+/// [`super::confluence::Refused`], so that they get Confluence's error body.
+pub(crate) fn call_in(
+    site: Arc<Site>,
+    product: Product,
+) -> impl Filter<Extract = (Call,), Error = Rejection> + Clone {
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     warp::method()
         .and(warp::path::full())
@@ -81,9 +94,18 @@ pub(crate) fn call(site: Arc<Site>) -> impl Filter<Extract = (Call,), Error = Re
                   session: Option<String>,
                   via_app: Option<String>,
                   body: Bytes| {
+                let full = path.as_str();
+                let relative = match product {
+                    Product::Jira => full,
+                    Product::Confluence => full
+                        .strip_prefix(super::confluence::CONTEXT_PATH)
+                        .filter(|rest| rest.starts_with('/'))
+                        .unwrap_or(full),
+                };
                 let request = RestRequest {
+                    product,
                     method: &method,
-                    path: path.as_str(),
+                    path: relative,
                     query: &query,
                     authorization: auth.as_deref(),
                     session: session.as_deref(),
@@ -91,7 +113,12 @@ pub(crate) fn call(site: Arc<Site>) -> impl Filter<Extract = (Call,), Error = Re
                 };
                 let outcome = authenticate(&site, &request, crate::now())
                     .map(|caller| Call { caller, method: method.clone(), body })
-                    .map_err(warp::reject::custom);
+                    .map_err(|refusal| match product {
+                        Product::Jira => warp::reject::custom(refusal),
+                        Product::Confluence => {
+                            warp::reject::custom(super::confluence::Refused(refusal))
+                        }
+                    });
                 async move { outcome }
             },
         )
@@ -105,7 +132,7 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
             .and(with(Arc::clone(&site)))
             .and(call(Arc::clone(&site)))
             .map(|app_key: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
-                app_property(&site, &app_key, tail.as_str(), call)
+                app_property(&site, Product::Jira, &app_key, tail.as_str(), call)
             });
     let myself = warp::path!("rest" / "api" / String / "myself").and(call(Arc::clone(&site))).map(
         |_version: String, call: Call| match call.caller {
@@ -161,21 +188,30 @@ fn with(
     warp::any().map(move || Arc::clone(&site))
 }
 
-/// `/rest/atlassian-connect/1/addons/{appKey}/properties[/{key}]`.
-fn app_property(site: &Site, app_key: &str, key: &str, call: Call) -> Response {
+/// `/rest/atlassian-connect/1/addons/{appKey}/properties[/{key}]` of
+/// `product` (Confluence serves the same resource under `/wiki`, with the
+/// same rules: it is the Connect framework's, not the product's).
+pub(crate) fn app_property(
+    site: &Site,
+    product: Product,
+    app_key: &str,
+    key: &str,
+    call: Call,
+) -> Response {
     if call.caller.app_key() != Some(app_key) {
         return error(StatusCode::FORBIDDEN, "an app may only use its own app properties");
     }
-    let mut data = site.data();
+    let base_url = site.base_url_of(product);
+    let mut guard = site.data();
+    let data = guard.app_properties_in_mut(product);
     let self_url = |key: &str| {
-        format!("{}/rest/atlassian-connect/1/addons/{app_key}/properties/{key}", site.base_url)
+        format!("{base_url}/rest/atlassian-connect/1/addons/{app_key}/properties/{key}")
     };
     if key.is_empty() {
         if call.method != Method::GET {
             return error(StatusCode::METHOD_NOT_ALLOWED, "only GET lists properties");
         }
         let keys: Vec<Value> = data
-            .app_properties
             .keys()
             .filter(|(app, _)| app == app_key)
             .map(|(_, k)| json!({"key": k, "self": self_url(k)}))
@@ -184,7 +220,7 @@ fn app_property(site: &Site, app_key: &str, key: &str, call: Call) -> Response {
     }
     let id = (app_key.to_owned(), key.to_owned());
     match call.method {
-        Method::GET => match data.app_properties.get(&id) {
+        Method::GET => match data.get(&id) {
             Some(value) => {
                 warp::reply::json(&json!({"key": key, "value": value, "self": self_url(key)}))
                     .into_response()
@@ -204,16 +240,16 @@ fn app_property(site: &Site, app_key: &str, key: &str, call: Call) -> Response {
             let Ok(value) = serde_json::from_slice::<Value>(&call.body) else {
                 return error(StatusCode::BAD_REQUEST, "The property value must be valid JSON.");
             };
-            let exists = data.app_properties.contains_key(&id);
-            let count = data.app_properties.keys().filter(|(app, _)| app == app_key).count();
+            let exists = data.contains_key(&id);
+            let count = data.keys().filter(|(app, _)| app == app_key).count();
             if !exists && count >= MAX_APP_PROPERTIES {
                 return error(StatusCode::CONFLICT, "An app cannot have more than 100 properties.");
             }
-            data.app_properties.insert(id, value);
+            data.insert(id, value);
             let status = if exists { StatusCode::OK } else { StatusCode::CREATED };
             warp::reply::with_status(warp::reply(), status).into_response()
         }
-        Method::DELETE => match data.app_properties.remove(&id) {
+        Method::DELETE => match data.remove(&id) {
             Some(_) => StatusCode::NO_CONTENT.into_response(),
             None => error(StatusCode::NOT_FOUND, &format!("Property with key not found: {key}")),
         },

@@ -1,5 +1,14 @@
 //! One emulated Atlassian site: its people, its Jira projects and issues,
-//! the apps installed in it and everything they store there.
+//! its Confluence space and pages, the apps installed in it and everything
+//! they store there.
+//!
+//! Like an Atlassian Cloud site, it hosts two products on one origin: Jira
+//! at the root and Confluence under `/wiki`. To an app they are two tenants
+//! (two `clientKey`s, two installations, two secrets). The data model keeps
+//! that split with the least change to Jira's side: [`SiteData`]'s own
+//! fields stay Jira's, Confluence's live in [`SiteData::confluence`], every
+//! [`AppInstall`] records its [`Product`], and code that serves both picks
+//! the map with [`SiteData::installs_in`] and friends.
 //!
 //! All state is in memory behind one mutex: the emulator serves a developer
 //! and a test suite, not a crowd, and a single lock keeps every operation
@@ -10,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use crate::connect::installation::Product;
 use crate::connect::secret::Secret;
 
 /// What a user may do on the site.
@@ -65,6 +75,9 @@ pub struct Issue {
 /// An app installed (or being installed) in the site.
 #[derive(Debug, Clone)]
 pub struct AppInstall {
+    /// The product it is installed in: an app installs separately into the
+    /// site's Jira and its Confluence, with a descriptor and key for each.
+    pub product: Product,
     /// The app key.
     pub app_key: String,
     /// The app's base URL from its descriptor.
@@ -110,6 +123,46 @@ pub struct SiteData {
     pub faults: super::faults::Faults,
     /// Issue types and id counters ([`super::issues`]).
     pub issue_extras: super::issues::IssueExtras,
+    /// The site's Confluence: its installations, app properties, pages and
+    /// content properties ([`super::confluence`]). Everything above is Jira's.
+    pub confluence: super::confluence::ConfluenceData,
+}
+
+impl SiteData {
+    /// The apps installed in `product`, by key.
+    pub fn installs_in(&self, product: Product) -> &HashMap<String, AppInstall> {
+        match product {
+            Product::Jira => &self.installs,
+            Product::Confluence => &self.confluence.installs,
+        }
+    }
+
+    /// The apps installed in `product`, by key, to change.
+    pub fn installs_in_mut(&mut self, product: Product) -> &mut HashMap<String, AppInstall> {
+        match product {
+            Product::Jira => &mut self.installs,
+            Product::Confluence => &mut self.confluence.installs,
+        }
+    }
+
+    /// The app properties `product` keeps, by (app key, property key).
+    pub fn app_properties_in_mut(
+        &mut self,
+        product: Product,
+    ) -> &mut BTreeMap<(String, String), Value> {
+        match product {
+            Product::Jira => &mut self.app_properties,
+            Product::Confluence => &mut self.confluence.app_properties,
+        }
+    }
+
+    /// The UPM tokens `product`'s plugin manager handed out.
+    pub fn upm_tokens_in_mut(&mut self, product: Product) -> &mut Vec<String> {
+        match product {
+            Product::Jira => &mut self.upm_tokens,
+            Product::Confluence => &mut self.confluence.upm_tokens,
+        }
+    }
 }
 
 /// One emulated site.
@@ -121,6 +174,9 @@ pub struct Site {
     pub base_url: String,
     /// The Jira instance's `clientKey`.
     pub client_key: String,
+    /// The Confluence instance's `clientKey` (`confluence:<name>-…`): each
+    /// product of a site is its own tenant to an app.
+    pub confluence_client_key: String,
     /// The people.
     pub users: Vec<User>,
     /// The projects.
@@ -156,13 +212,35 @@ impl Site {
             name: name.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             client_key: format!("jira:{name}-{}", super::random_id(6)),
+            confluence_client_key: format!("confluence:{name}-{}", super::random_id(6)),
             users: vec![
                 user("admin", "Ada Admin", Role::SiteAdmin),
                 user("lead", "Pat Project-Lead", Role::ProjectAdmin),
                 user("dev", "Dev Eloper", Role::User),
             ],
             projects: vec![project],
-            data: Mutex::new(SiteData { issues, ..SiteData::default() }),
+            data: Mutex::new(SiteData {
+                issues,
+                confluence: super::confluence::ConfluenceData::seeded(),
+                ..SiteData::default()
+            }),
+        }
+    }
+
+    /// The `clientKey` of the site's `product`.
+    pub fn client_key_of(&self, product: Product) -> &str {
+        match product {
+            Product::Jira => &self.client_key,
+            Product::Confluence => &self.confluence_client_key,
+        }
+    }
+
+    /// The base URL of the site's `product`: Jira's is the site's own,
+    /// Confluence's is `<site>/wiki`, as on Atlassian Cloud.
+    pub fn base_url_of(&self, product: Product) -> String {
+        match product {
+            Product::Jira => self.base_url.clone(),
+            Product::Confluence => format!("{}{}", self.base_url, super::confluence::CONTEXT_PATH),
         }
     }
 

@@ -9,6 +9,10 @@
 //!    `...remote.install+json`) and `{"pluginUri": ...}` installs it and
 //!    answers 202 with a task to poll at `links.self`;
 //! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls.
+//!
+//! Each product of a site has its own plugin manager: Jira's at
+//! `/rest/plugins/1.0/`, Confluence's at `/wiki/rest/plugins/1.0/`. An app
+//! installed through one is installed in that product only.
 
 use std::sync::Arc;
 
@@ -22,11 +26,13 @@ use super::DevHost;
 use super::install;
 use super::rest::error;
 use super::site::{Role, Site};
+use crate::connect::installation::Product;
 
-/// The UPM routes of one site.
+/// The UPM routes of one product of a site (mount Confluence's under `wiki`).
 pub fn routes(
     host: Arc<DevHost>,
     site: Arc<Site>,
+    product: Product,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let with = {
         let (host, site) = (Arc::clone(&host), Arc::clone(&site));
@@ -35,8 +41,8 @@ pub fn routes(
     let auth = warp::header::optional::<String>("authorization");
     let token =
         warp::get().and(warp::path!("rest" / "plugins" / "1.0")).and(auth).and(with.clone()).map(
-            |auth: Option<String>, (_, site): (Arc<DevHost>, Arc<Site>)| {
-                list(&site, auth.as_deref())
+            move |auth: Option<String>, (_, site): (Arc<DevHost>, Arc<Site>)| {
+                list(&site, product, auth.as_deref())
             },
         );
     let post = warp::post()
@@ -48,14 +54,15 @@ pub fn routes(
         .and(warp::body::bytes())
         .and(with.clone())
         .then(
-            |query: std::collections::HashMap<String, String>,
-             auth: Option<String>,
-             content_type: Option<String>,
-             body: Bytes,
-             (host, site): (Arc<DevHost>, Arc<Site>)| async move {
+            move |query: std::collections::HashMap<String, String>,
+                  auth: Option<String>,
+                  content_type: Option<String>,
+                  body: Bytes,
+                  (host, site): (Arc<DevHost>, Arc<Site>)| async move {
                 post_install(
                     &host,
                     &site,
+                    product,
                     query.get("token").map(String::as_str),
                     auth.as_deref(),
                     content_type.as_deref(),
@@ -77,21 +84,26 @@ pub fn routes(
                 None => error(StatusCode::NOT_FOUND, "no such task"),
             }
         });
-    let delete = warp::delete()
-        .and(warp::path!("rest" / "plugins" / "1.0" / String))
-        .and(auth)
-        .and(with)
-        .then(|plugin: String, auth: Option<String>, (host, site): (Arc<DevHost>, Arc<Site>)| async move {
-            if !is_admin(&site, auth.as_deref()) {
-                return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
-            }
-            let key = plugin.strip_suffix("-key").unwrap_or(&plugin);
-            if install::uninstall(&host, &site, key).await {
-                StatusCode::NO_CONTENT.into_response()
-            } else {
-                error(StatusCode::NOT_FOUND, "no such app")
-            }
-        });
+    let delete =
+        warp::delete()
+            .and(warp::path!("rest" / "plugins" / "1.0" / String))
+            .and(auth)
+            .and(with)
+            .then(
+                move |plugin: String,
+                      auth: Option<String>,
+                      (host, site): (Arc<DevHost>, Arc<Site>)| async move {
+                    if !is_admin(&site, auth.as_deref()) {
+                        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+                    }
+                    let key = plugin.strip_suffix("-key").unwrap_or(&plugin);
+                    if install::uninstall(&host, &site, product, key).await {
+                        StatusCode::NO_CONTENT.into_response()
+                    } else {
+                        error(StatusCode::NOT_FOUND, "no such app")
+                    }
+                },
+            );
     token.or(post).unify().or(task).unify().or(delete).unify()
 }
 
@@ -100,7 +112,7 @@ fn is_admin(site: &Site, auth: Option<&str>) -> bool {
 }
 
 /// `GET /rest/plugins/1.0/`: installed apps and a fresh `upm-token`.
-fn list(site: &Site, auth: Option<&str>) -> Response {
+fn list(site: &Site, product: Product, auth: Option<&str>) -> Response {
     if !is_admin(site, auth) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -109,9 +121,9 @@ fn list(site: &Site, auth: Option<&str>) -> Response {
     }
     let token = super::random_id(16);
     let mut data = site.data();
-    data.upm_tokens.push(token.clone());
+    data.upm_tokens_in_mut(product).push(token.clone());
     let plugins: Vec<Value> = data
-        .installs
+        .installs_in(product)
         .values()
         .map(|i| json!({"key": i.app_key, "enabled": i.enabled, "userInstalled": true}))
         .collect();
@@ -126,6 +138,7 @@ fn list(site: &Site, auth: Option<&str>) -> Response {
 async fn post_install(
     host: &DevHost,
     site: &Site,
+    product: Product,
     token: Option<&str>,
     auth: Option<&str>,
     content_type: Option<&str>,
@@ -139,8 +152,9 @@ async fn post_install(
     }
     let known = {
         let mut data = site.data();
-        let position = token.and_then(|t| data.upm_tokens.iter().position(|known| known == t));
-        position.map(|i| data.upm_tokens.remove(i)).is_some()
+        let tokens = data.upm_tokens_in_mut(product);
+        let position = token.and_then(|t| tokens.iter().position(|known| known == t));
+        position.map(|i| tokens.remove(i)).is_some()
     };
     if !known {
         return error(
@@ -166,10 +180,10 @@ async fn post_install(
         return error(StatusCode::BAD_REQUEST, "expected a JSON body with pluginUri");
     };
     let task_id = super::random_id(12);
-    let outcome = install::install(host, site, &uri).await.map_err(|e| e.to_string());
+    let outcome = install::install(host, site, product, &uri).await.map_err(|e| e.to_string());
     let failed = outcome.as_ref().err().cloned();
     site.data().upm_tasks.insert(task_id.clone(), outcome);
-    let self_link = format!("{}/rest/plugins/1.0/pending/{task_id}", site.base_url);
+    let self_link = format!("{}/rest/plugins/1.0/pending/{task_id}", site.base_url_of(product));
     match failed {
         // UPM accepts the request and reports the outcome in the task; tools
         // poll it. The emulator installs before answering, so the task is done.

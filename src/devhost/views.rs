@@ -5,6 +5,9 @@
 //! issue view), builds each module's signed iframe URL, and hands the list
 //! to the page, whose script (`page/host.js`) creates the iframes with the
 //! real connect-js host bundle and answers the iframes' `AP` calls.
+//!
+//! The Confluence page view (`/wiki/spaces/LOD/pages/{id}`) lives in
+//! [`super::confluence_page`] and renders through the same `Page` shell.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use super::conditions::{self, Facts};
 use super::iframe::{ViewContext, module_url};
 use super::rest::error;
 use super::site::{AppInstall, Role, Site, User};
+use crate::connect::installation::Product;
 use crate::connect::jwt::{self, Claims};
 use crate::connect::qsh::CONTEXT_QSH;
 
@@ -136,7 +140,7 @@ fn redirect(location: &str, account: Option<&str>) -> Response {
 }
 
 /// The logged-in user: the session's, or the site admin for a first visit.
-fn current_user<'a>(site: &'a Site, session: Option<&str>) -> Option<&'a User> {
+pub(super) fn current_user<'a>(site: &'a Site, session: Option<&str>) -> Option<&'a User> {
     match session {
         Some(ANONYMOUS) => None,
         Some(account) => site.user(account),
@@ -145,22 +149,26 @@ fn current_user<'a>(site: &'a Site, session: Option<&str>) -> Option<&'a User> {
 }
 
 /// A page of the emulated product and the app modules it frames.
-struct Page<'a> {
+pub(super) struct Page<'a> {
+    /// Which product shows the page (its REST base, its label).
+    pub(super) product: Product,
     /// The path, to come back to after switching user.
-    path: String,
+    pub(super) path: String,
     /// Above the heading: where the page sits.
-    breadcrumb: String,
+    pub(super) breadcrumb: String,
     /// The heading.
-    heading: String,
+    pub(super) heading: String,
+    /// Trusted HTML shown under the heading (a Confluence page's body).
+    pub(super) body_html: String,
     /// What the page is about (issue, project), for URLs, claims and conditions.
-    context: ViewContext,
+    pub(super) context: ViewContext,
     /// The signed-in user.
-    user: Option<&'a User>,
+    pub(super) user: Option<&'a User>,
     /// The modules, in the page's view JSON shape.
-    modules: Vec<Value>,
+    pub(super) modules: Vec<Value>,
     /// Whether the modules fill the main column (full-page modules) rather
     /// than the right-hand context column (panels).
-    full_page: bool,
+    pub(super) full_page: bool,
 }
 
 /// The modules of `kinds` from enabled apps that `pick` selects and whose
@@ -238,12 +246,15 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     };
     let project = site.project(&issue.project_id);
     let mut page = Page {
+        product: Product::Jira,
+        body_html: String::new(),
         path: format!("/browse/{}", issue.key),
         breadcrumb: format!("{} / {}", project.map_or("", |p| p.name.as_str()), issue.key),
         heading: issue.summary.clone(),
         context: ViewContext {
             issue: Some((issue.key.clone(), issue.id.clone())),
             project: project.map(|p| (p.key.clone(), p.id.clone())),
+            confluence: None,
         },
         user: current_user(site, session.as_deref()),
         modules: Vec::new(),
@@ -294,6 +305,8 @@ fn module_page(
     let project =
         query.get("project.key").or_else(|| query.get("project.id")).and_then(|p| site.project(p));
     let mut page = Page {
+        product: Product::Jira,
+        body_html: String::new(),
         path: format!("/plugins/servlet/ac/{app_key}/{module_key}"),
         breadcrumb: match kind {
             "adminPages" | "configurePage" => "Administration / Apps".to_owned(),
@@ -306,6 +319,7 @@ fn module_page(
         context: ViewContext {
             issue: None,
             project: project.map(|p| (p.key.clone(), p.id.clone())),
+            confluence: None,
         },
         user,
         modules: Vec::new(),
@@ -339,7 +353,7 @@ fn rank(role: Role) -> u8 {
 
 /// Renders a page; a first visit also gets the session cookie of the site
 /// admin, so that the iframes' `AP.request` calls run as that user.
-fn respond(site: &Site, page: &Page<'_>, first_visit: bool) -> Response {
+pub(super) fn respond(site: &Site, page: &Page<'_>, first_visit: bool) -> Response {
     let mut response = Response::new(render(site, page).into());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -363,6 +377,7 @@ fn navigation(site: &Site, user: Option<&User>) -> String {
         .iter()
         .map(|i| (format!("/browse/{}", i.key), format!("{} {}", i.key, i.summary)))
         .collect();
+    links.extend(super::confluence_page::navigation(site));
     let installs: Vec<AppInstall> =
         site.data().installs.values().filter(|i| i.enabled).cloned().collect();
     let project = site.projects.first();
@@ -428,12 +443,12 @@ fn render(site: &Site, page: &Page<'_>) -> String {
         ""
     };
     let (main, aside) = if page.full_page {
-        (format!("{slots}{note}"), String::new())
+        (format!("{}{slots}{note}", page.body_html), String::new())
     } else {
         (String::new(), format!("{slots}{note}"))
     };
     let view = json!({
-        "site": {"name": site.name, "baseUrl": site.base_url, "product": "jira"},
+        "site": {"name": site.name, "baseUrl": site.base_url_of(page.product), "product": page.product.as_str()},
         "user": page.user.map_or(json!({"loggedIn": false}), |u| json!({"accountId": u.account_id, "displayName": u.display_name, "loggedIn": true})),
         "context": page.context.claims(),
         "modules": page.modules,
@@ -450,7 +465,7 @@ fn render(site: &Site, page: &Page<'_>) -> String {
 </head>
 <body>
 <header class="topbar">
-  <strong>{site}</strong> <span class="subtle">emulated Jira Cloud (lodger dev host)</span>
+  <strong>{site}</strong> <span class="subtle">emulated {product} Cloud (lodger dev host)</span>
   <form class="user" method="get" action="/dev/login">
     <input type="hidden" name="next" value="{path}">
     <label>Signed in as <select name="account">{switcher}</select></label>
@@ -477,6 +492,10 @@ fn render(site: &Site, page: &Page<'_>) -> String {
 </html>
 "#,
         heading = escape(&page.heading),
+        product = match page.product {
+            Product::Jira => "Jira",
+            Product::Confluence => "Confluence",
+        },
         site = escape(&site.name),
         path = escape(&page.path),
         breadcrumb = escape(&page.breadcrumb),
@@ -485,14 +504,41 @@ fn render(site: &Site, page: &Page<'_>) -> String {
 }
 
 /// `POST /dev/api/context-token`: what `AP.context.getToken()` answers.
+/// The page says which product the module belongs to (`product`, default
+/// `jira`): the token is signed with that product's installation of the app,
+/// since Jira and Confluence hand the app different secrets.
 fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response {
     let user = current_user(site, session.as_deref());
     let Some(app_key) = body["addonKey"].as_str() else {
         return error(StatusCode::BAD_REQUEST, "expected addonKey");
     };
-    let Some(install) = site.data().installs.get(app_key).filter(|i| i.enabled).cloned() else {
+    let product = match body["product"].as_str() {
+        None | Some("jira") => Product::Jira,
+        Some("confluence") => Product::Confluence,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "product must be jira or confluence"),
+    };
+    let Some(install) =
+        site.data().installs_in(product).get(app_key).filter(|i| i.enabled).cloned()
+    else {
         return error(StatusCode::NOT_FOUND, "app not installed or not enabled");
     };
+    if product == Product::Confluence {
+        let Some(context) = super::confluence_page::stated_context(site, &body["context"]) else {
+            return error(StatusCode::BAD_REQUEST, "expected the context of an existing page");
+        };
+        let claims = Claims {
+            sub: user.map(|u| u.account_id.clone()),
+            context: Some(context.claims()),
+            ..Claims::new(
+                &site.confluence_client_key,
+                crate::now(),
+                CONTEXT_TOKEN_SECONDS,
+                CONTEXT_QSH,
+            )
+        };
+        let token = jwt::sign(&claims, &install.shared_secret);
+        return warp::reply::json(&json!({ "token": token })).into_response();
+    }
     // The page says what it shows; the host, not the page, states the
     // context claims, so only issues and projects that exist get in.
     let asked = &body["context"]["jira"];
@@ -505,6 +551,7 @@ fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response
     let context = ViewContext {
         issue: issue.map(|i| (i.key, i.id)),
         project: project.map(|p| (p.key, p.id)),
+        confluence: None,
     };
     let claims = Claims {
         sub: user.map(|u| u.account_id.clone()),
@@ -515,7 +562,7 @@ fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response
 }
 
 /// Minimal HTML escaping for text and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -14,7 +14,8 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use super::site::Site;
-use crate::connect::descriptor::{AppKeys, Templates};
+use crate::connect::descriptor::{AppKeys, Templates, descriptor_path};
+use crate::connect::installation::Product;
 use crate::host::upm::{Registration, register};
 use crate::web::state::{AppState, Descriptors};
 
@@ -67,7 +68,8 @@ pub fn start(watch: Watch) -> anyhow::Result<notify::RecommendedWatcher> {
     Ok(watcher)
 }
 
-/// Renders the descriptors from disk and reinstalls the app everywhere.
+/// Renders the descriptors from disk and reinstalls the app everywhere:
+/// into every site's Jira and its Confluence.
 async fn reinstall(watch: &Watch) {
     let read = |name: &str| std::fs::read_to_string(watch.root.join("descriptor").join(name));
     let rendered = match (read("jira.json.tera"), read("confluence.json.tera")) {
@@ -86,16 +88,24 @@ async fn reinstall(watch: &Watch) {
     watch.app.replace_descriptors(descriptors);
     for site in &watch.sites {
         let Some(admin) = site.users.first() else { continue };
-        let registration = Registration {
-            site: &site.base_url,
-            user: &admin.email,
-            token: &admin.api_token,
-            descriptor_url: &format!("{}/atlassian-connect.json", watch.app_url),
-        };
-        match register(&watch.http, &registration).await {
-            Ok(key) => println!("  descriptor/ changed: {key} reinstalled in {}", site.name),
-            Err(err) => {
-                println!("  descriptor/ changed: reinstall in {} failed: {err:#}", site.name)
+        // Each product of the site has its own installation of its own app.
+        for product in [Product::Jira, Product::Confluence] {
+            let registration = Registration {
+                site: &site.base_url_of(product),
+                user: &admin.email,
+                token: &admin.api_token,
+                descriptor_url: &format!("{}{}", watch.app_url, descriptor_path(product)),
+            };
+            let (name, product) = (&site.name, product.as_str());
+            match register(&watch.http, &registration).await {
+                Ok(key) => {
+                    println!("  descriptor/ changed: {key} reinstalled in {name} ({product})")
+                }
+                Err(err) => {
+                    println!(
+                        "  descriptor/ changed: reinstall in {name} ({product}) failed: {err:#}"
+                    )
+                }
             }
         }
     }

@@ -1,11 +1,19 @@
-//! `lodger dev`: the app and an emulated Jira site side by side on
-//! localhost, the app installed through the real UPM flow, ready to open.
+//! `lodger dev`: the app and an emulated Atlassian site (Jira, and
+//! Confluence under `/wiki`) side by side on localhost, the app installed
+//! into both products through the real UPM flow, ready to open.
 //!
 //! ```text
 //!   browser ──> http://127.0.0.1:2990/browse/LOD-1   (emulated Jira, connect-js host)
 //!                 └─ iframe ──> http://localhost:8080/jira/issue-panel.html?…&jwt=…   (lodger)
+//!   browser ──> http://127.0.0.1:2990/wiki/spaces/LOD/pages/65537   (emulated Confluence)
 //!   lodger ──> 127.0.0.1:2990 REST (app properties), signed as the app
+//!   lodger ──> 127.0.0.1:2990/wiki REST, signed with the Confluence secret
 //! ```
+//!
+//! The app is installed twice per site, as on Atlassian Cloud: `lodger` into
+//! Jira from `<app>/atlassian-connect.json` and `lodger.confluence` into
+//! Confluence from `<app>/confluence/atlassian-connect.json`, each a tenant
+//! of its own.
 //!
 //! The two run on different origins, as in the cloud, so the bridge works
 //! across origins exactly as it does for a real site.
@@ -20,7 +28,8 @@ use tokio::net::TcpListener;
 use super::DevHost;
 use super::site::Site;
 use crate::config::ServeConfig;
-use crate::connect::descriptor::AppKeys;
+use crate::connect::descriptor::{AppKeys, descriptor_path};
+use crate::connect::installation::Product;
 use crate::connect::sealed::MasterKey;
 use crate::host::upm::{Registration, register};
 
@@ -52,6 +61,8 @@ pub struct World {
     pub second_site: Arc<Site>,
     /// The seeded issue's page on the main site.
     pub issue_url: String,
+    /// The first seeded Confluence page on the main site.
+    pub page_url: String,
     /// The file watcher, while `source_dir` is watched.
     pub watcher: Option<notify::RecommendedWatcher>,
 }
@@ -103,10 +114,27 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
             .await
             .with_context(|| format!("installing lodger into the dev host's site {}", site.name))?;
         tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
+        let wiki = site.base_url_of(Product::Confluence);
+        let registration = Registration {
+            site: &wiki,
+            descriptor_url: &format!("{app_url}{}", descriptor_path(Product::Confluence)),
+            ..registration
+        };
+        let key = register(&host.http, &registration).await.with_context(|| {
+            format!("installing lodger into the Confluence of the dev host's site {}", site.name)
+        })?;
+        tracing::info!(app = %key, site = %site.name, "lodger installed into Confluence through UPM");
     }
     let second_site = sites.pop().context("two sites")?;
     let site = sites.pop().context("two sites")?;
     let issue_url = format!("{}/browse/{}", site.base_url, site.first_issue_key());
+    let page_url = {
+        let first = site.data().confluence.pages.first().cloned();
+        first.map_or_else(
+            || site.base_url_of(Product::Confluence),
+            |page| format!("{}{}", site.base_url, super::confluence_page::page_path(&page)),
+        )
+    };
     let watcher = match &options.source_dir {
         Some(root) => Some(super::watch::start(super::watch::Watch {
             root: root.clone(),
@@ -118,7 +146,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         })?),
         None => None,
     };
-    Ok(World { app_url, site, second_site, issue_url, watcher })
+    Ok(World { app_url, site, second_site, issue_url, page_url, watcher })
 }
 
 /// `lodger dev`: start, print where to look, run until Ctrl-C.
@@ -131,10 +159,14 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
         world.app_url, world.app_url
     );
     for site in [&world.site, &world.second_site] {
-        println!("  dev host:   {}  (emulated Jira: site {})", site.base_url, site.name);
+        println!(
+            "  dev host:   {}  (emulated Jira, and Confluence at /wiki: site {})",
+            site.base_url, site.name
+        );
     }
     println!();
-    println!("  open        {}", world.issue_url);
+    println!("  open        {}  (Jira issue)", world.issue_url);
+    println!("              {}  (Confluence page)", world.page_url);
     println!();
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -1,4 +1,4 @@
-// The product side of the Connect bridge, on an emulated Jira page.
+// The product side of the Connect bridge, on an emulated Jira or Confluence page.
 //
 // An app's page runs in an iframe on the app's own origin and cannot touch the
 // product page around it. It loads `all.js` and calls `AP.*`; each call is a
@@ -10,8 +10,8 @@
 //
 //   1. read what the server decided to show (the view JSON in the page);
 //   2. define the product's modules: `AP.request`, `AP.context`, `AP.user`,
-//      `AP.navigator`, `AP.jira` (the bundle itself brings flags, dialogs,
-//      resize and events);
+//      `AP.navigator`, `AP.jira`, `AP.confluence` (the bundle itself brings
+//      flags, dialogs, resize and events);
 //   3. give the bundle a way to draw flags (Atlassian's pages use AUI);
 //   4. create each app iframe and put it in its slot on the page.
 //
@@ -131,6 +131,13 @@
   // The one-argument form defines globals: `AP.request`, not `AP.x.request`.
   host.defineModule({ request: promised(request) });
 
+  // What a module sees: a macro has its own context (its `macro.id`), other
+  // modules the page's.
+  function contextOf(who) {
+    const module = (view.modules || []).find((m) => m.addonKey === who.addonKey && m.moduleKey === who.moduleKey);
+    return (module && module.context) || view.context;
+  }
+
   // --- AP.context ----------------------------------------------------------
   //
   // getToken: a context JWT for the calling app, signed by the site with the
@@ -144,7 +151,9 @@
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ addonKey: who.addonKey, moduleKey: who.moduleKey, context: view.context }),
+        // The product matters: Jira and Confluence hold separate
+        // installations of an app, with separate secrets.
+        body: JSON.stringify({ addonKey: who.addonKey, moduleKey: who.moduleKey, product: view.site.product, context: contextOf(who) }),
       });
       if (!response.ok) {
         throw 'The site refused a context token (HTTP ' + response.status + '): ' + (await response.text());
@@ -152,7 +161,7 @@
       return (await response.json()).token;
     }),
     getContext: promised(async function (callback) {
-      return view.context;
+      return contextOf(caller(callback));
     }),
   });
 
@@ -197,6 +206,57 @@
   host.defineModule('jira', {
     refreshIssuePage: promised(async function (callback) {
       return reloadSoon();
+    }),
+  });
+
+  // --- AP.confluence -------------------------------------------------------
+  //
+  // Content properties of the page being viewed, read and written *as the
+  // user through the app*, the same way as AP.request (session cookie plus
+  // `X-Lodger-Dev-App`), against Confluence's REST API under `/wiki`.
+  // getContentProperty(key) resolves with the property `{id, key, value,
+  // version: {number}}`; setContentProperty({key, value, version}) sends
+  // `version: {number}` (the next version, or 1 to create) and resolves with
+  // the stored property. Any failure (404 absent, 409 stale version, 413 too
+  // large) rejects with `{status, message, body}`, so an app can re-read and
+  // retry on 409, as it must on Confluence.
+  const confluenceContext = (view.context && view.context.confluence) || null;
+
+  async function contentPropertyCall(callback, method, key, body) {
+    if (!confluenceContext) {
+      throw { status: 0, message: 'AP.confluence works only on a Confluence page', body: '' };
+    }
+    const url = apiBase + '/rest/api/content/' + encodeURIComponent(confluenceContext.content.id) +
+      '/property/' + encodeURIComponent(String(key));
+    const headers = { 'Accept': 'application/json', 'X-Lodger-Dev-App': caller(callback).addonKey || '' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(url, {
+      method: method,
+      credentials: 'same-origin',
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed = null;
+    try { parsed = JSON.parse(text); } catch (_) { parsed = null; }
+    if (!response.ok) {
+      throw { status: response.status, message: (parsed && parsed.message) || response.statusText, body: text };
+    }
+    return parsed;
+  }
+
+  host.defineModule('confluence', {
+    getContentProperty: promised(async function (key, callback) {
+      return contentPropertyCall(callback, 'GET', key);
+    }),
+    setContentProperty: promised(async function (property, callback) {
+      property = property || {};
+      const version = typeof property.version === 'number' ? property.version : (property.version && property.version.number);
+      return contentPropertyCall(callback, 'PUT', property.key, {
+        key: property.key,
+        value: property.value,
+        version: { number: version || 1 },
+      });
     }),
   });
 

@@ -1,0 +1,135 @@
+//! The Confluence page view, `/wiki/spaces/{spaceKey}/pages/{id}`: the page's
+//! title and body, with each installed app's **dynamic content macro**
+//! framed where the page uses it (Atlassian: "Dynamic Content Macro" module,
+//! `modules.dynamicContentMacros[{key, name, url, parameters?}]`).
+//!
+//! The seeded pages hold one instance of every enabled Confluence app's
+//! dynamic macros, each with a fixed `macroId` (`<app>__<macro>`), so a
+//! test app's macro shows on every page without an editor to insert it.
+//! Each iframe URL has the page's variables substituted (`{content.id}`,
+//! `{content.version}`, `{content.type}`, `{space.key}`, `{macro.id}`) and a
+//! `jwt` signed with the *Confluence* installation's secret.
+//!
+//! Not here: macro bodies, macro parameters from an editor, static
+//! content macros, the macro editor and the page editor.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::auth::SESSION_COOKIE;
+use super::confluence::{ContentPage, SPACE_NAME, error};
+use super::iframe::{ConfluenceContext, ViewContext, module_url};
+use super::site::{AppInstall, Site};
+use super::views::{Page, current_user, respond};
+use crate::connect::installation::Product;
+
+/// The page view route, to mount under `wiki`.
+pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::get()
+        .and(warp::path!("spaces" / String / "pages" / String))
+        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .map(move |space: String, id: String, session: Option<String>| {
+            page_view(&site, &space, &id, session)
+        })
+}
+
+/// The path of a page's view, under the site's origin.
+pub fn page_path(page: &ContentPage) -> String {
+    format!("{}/spaces/{}/pages/{}", super::confluence::CONTEXT_PATH, page.space_key, page.id)
+}
+
+/// Links to the Confluence pages, for the site's navigation.
+pub fn navigation(site: &Site) -> Vec<(String, String)> {
+    site.data()
+        .confluence
+        .pages
+        .iter()
+        .map(|p| (page_path(p), format!("{} › {}", SPACE_NAME, p.title)))
+        .collect()
+}
+
+/// The fixed id of an app's macro instance on every seeded page.
+fn macro_id(app_key: &str, macro_key: &str) -> String {
+    format!("{app_key}__{macro_key}")
+}
+
+/// The context of a page, as the host states it.
+fn page_context(page: &ContentPage, macro_id: Option<String>) -> ViewContext {
+    ViewContext {
+        confluence: Some(ConfluenceContext {
+            content_id: page.id.clone(),
+            content_version: page.version,
+            content_type: "page".into(),
+            space_key: page.space_key.clone(),
+            macro_id,
+        }),
+        ..ViewContext::default()
+    }
+}
+
+/// The context claims for a context token: the page must exist, its version
+/// and space come from the host; only the macro id is taken as asked (an
+/// opaque id, bounded).
+pub fn stated_context(site: &Site, asked: &Value) -> Option<ViewContext> {
+    let asked = &asked["confluence"];
+    let page = site.data().confluence.page(asked["content"]["id"].as_str()?)?;
+    let macro_id = asked["macro"]["id"]
+        .as_str()
+        .filter(|id| id.len() <= 255 && !id.is_empty())
+        .map(str::to_owned);
+    Some(page_context(&page, macro_id))
+}
+
+fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Response {
+    let Some(page) = site.data().confluence.page(id).filter(|p| p.space_key == space) else {
+        return error(StatusCode::NOT_FOUND, "Page not found");
+    };
+    let user = current_user(site, session.as_deref());
+    let account_id = user.map(|u| u.account_id.as_str());
+    let installs: Vec<AppInstall> = {
+        let data = site.data();
+        let mut installs: Vec<AppInstall> =
+            data.confluence.installs.values().filter(|i| i.enabled).cloned().collect();
+        installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
+        installs
+    };
+    let mut modules = Vec::new();
+    for install in &installs {
+        let macros = match &install.descriptor["modules"]["dynamicContentMacros"] {
+            Value::Array(many) => many.clone(),
+            Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        };
+        for module in &macros {
+            let key = module["key"].as_str().unwrap_or("macro");
+            let context = page_context(&page, Some(macro_id(&install.app_key, key)));
+            modules.push(json!({
+                "addonKey": install.app_key,
+                "moduleKey": key,
+                "title": module["name"]["value"],
+                "url": module_url(site, install, module, &context, account_id),
+                "context": context.claims(),
+                "slot": format!("slot-{}-{key}", install.app_key.replace('.', "-")),
+                "options": {"autoresize": true, "width": "100%", "height": "150px", "isFullPage": false},
+            }));
+        }
+    }
+    let page_view = Page {
+        product: Product::Confluence,
+        path: page_path(&page),
+        breadcrumb: format!("{SPACE_NAME} / Pages"),
+        heading: page.title.clone(),
+        // The body is the emulator's own seeded HTML, not user input.
+        body_html: format!("<div class=\"page-body\">{}</div>", page.body_html),
+        // The claims the page hands to `AP.context`: the page, no macro.
+        context: page_context(&page, None),
+        user,
+        modules,
+        full_page: true,
+    };
+    respond(site, &page_view, session.is_none())
+}
