@@ -6,37 +6,17 @@
 //! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
 //! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
 
+mod dev_support;
+
+use dev_support::world;
 use lodger::connect::installation::Product;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use lodger::devhost::site::Site;
-use lodger::devhost::world::{World, WorldOptions, start};
+use lodger::devhost::world::World;
 use serde_json::{Value, json};
 use warp::Filter;
-
-async fn world() -> Option<World> {
-    let node_modules = lodger::devhost::default_node_modules();
-    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        let why = format!(
-            "{} has no connect-js: run `npm ci --prefix tools/devhost`",
-            node_modules.display()
-        );
-        if std::env::var("LODGER_REQUIRE_DEVHOST").is_ok_and(|v| v == "1") {
-            panic!("{why}");
-        }
-        eprintln!("skipping: {why}");
-        return None;
-    }
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules,
-        install_npm_packages: false,
-        source_dir: None,
-    };
-    Some(start(&options).await.expect("the dev world starts"))
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()

@@ -6,18 +6,20 @@
 //! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
 //! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
 
+mod dev_support;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use dev_support::world;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use lodger::devhost::faults::{Faults, RestFault, WebhookFault};
 use lodger::devhost::site::Site;
 use lodger::devhost::webhooks::{DeliveryPolicy, Outcome};
-use lodger::devhost::world::{World, WorldOptions, start};
 use serde_json::{Value, json};
 use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
@@ -26,29 +28,6 @@ const APP: &str = "hooks-test";
 /// The descriptor webhook's URL: a query (as a sealed credential would be)
 /// that must arrive intact and be covered by the token's qsh.
 const DESCRIPTOR_HOOK: &str = "/hooks/descriptor?c=v1.k1.sealed%2Bvalue&x=1";
-
-async fn world() -> Option<World> {
-    let node_modules = lodger::devhost::default_node_modules();
-    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        let why = format!(
-            "{} has no connect-js: run `npm ci --prefix tools/devhost`",
-            node_modules.display()
-        );
-        if std::env::var("LODGER_REQUIRE_DEVHOST").is_ok_and(|v| v == "1") {
-            panic!("{why}");
-        }
-        eprintln!("skipping: {why}");
-        return None;
-    }
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules,
-        install_npm_packages: false,
-        source_dir: None,
-    };
-    Some(start(&options).await.expect("the dev world starts"))
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()

@@ -4,38 +4,18 @@
 //! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
 //! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
 
+mod dev_support;
+
 use std::sync::Arc;
 
 use base64::Engine;
+use dev_support::world;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
 use lodger::devhost::site::Site;
-use lodger::devhost::world::{World, WorldOptions, start};
+use lodger::devhost::world::World;
 use serde_json::{Value, json};
 use warp::Filter;
-
-async fn world() -> Option<World> {
-    let node_modules = lodger::devhost::default_node_modules();
-    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        let why = format!(
-            "{} has no connect-js: run `npm ci --prefix tools/devhost`",
-            node_modules.display()
-        );
-        if std::env::var("LODGER_REQUIRE_DEVHOST").is_ok_and(|v| v == "1") {
-            panic!("{why}");
-        }
-        eprintln!("skipping: {why}");
-        return None;
-    }
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules,
-        install_npm_packages: false,
-        source_dir: None,
-    };
-    Some(start(&options).await.expect("the dev world starts"))
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
@@ -524,22 +504,14 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test]
 async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
-    let node_modules = lodger::devhost::default_node_modules();
-    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        return; // world() explains; this test needs the same packages.
+    if dev_support::node_modules().is_none() {
+        return;
     }
     let root = std::env::temp_dir().join(format!("lodger-watch-{}", std::process::id()));
     let checkout = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     copy_dir(&checkout.join("site"), &root.join("site"));
     copy_dir(&checkout.join("descriptor"), &root.join("descriptor"));
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules,
-        install_npm_packages: false,
-        source_dir: Some(root.clone()),
-    };
-    let world = start(&options).await.unwrap();
+    let world = dev_support::world_from(Some(root.clone())).await.expect("the dev world starts");
 
     std::fs::write(root.join("site/index.html"), "<!doctype html><p>edited</p>").unwrap();
     let body =

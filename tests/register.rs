@@ -1,30 +1,15 @@
 //! `lodger register`, as a developer types it, against the emulated site:
 //! the same UPM flow it runs against a real cloud development site.
 
-use std::process::Command;
+mod dev_support;
 
-use lodger::devhost::world::{WorldOptions, start};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lodger");
 
 #[tokio::test]
 async fn register_installs_by_descriptor_url_and_explains_refusals() {
-    let node_modules = lodger::devhost::default_node_modules();
-    if !node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        if std::env::var("LODGER_REQUIRE_DEVHOST").is_ok_and(|v| v == "1") {
-            panic!("connect-js missing: run `npm ci --prefix tools/devhost`");
-        }
-        eprintln!("skipping: connect-js missing (npm ci --prefix tools/devhost)");
-        return;
-    }
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules,
-        install_npm_packages: false,
-        source_dir: None,
-    };
-    let world = start(&options).await.unwrap();
+    let Some(world) = dev_support::world().await else { return };
     let site = world.site.clone();
     let before = site.data().installs["lodger"].shared_secret.clone();
     let descriptor = format!("{}/atlassian-connect.json", world.app_url);

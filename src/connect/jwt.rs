@@ -166,17 +166,18 @@ pub struct UnverifiedToken<'a> {
     claims: RawClaims,
 }
 
-/// Claims as found, each possibly missing, so that absence is a precise error.
+/// Claims as found, each possibly missing, so that absence is a precise
+/// error (shared by HS256 tokens and signed installs).
 #[derive(Debug, Deserialize)]
-struct RawClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    iat: Option<f64>,
-    exp: Option<f64>,
-    nbf: Option<f64>,
-    qsh: Option<String>,
-    aud: Option<serde_json::Value>,
-    context: Option<serde_json::Value>,
+pub(crate) struct RawClaims {
+    pub(crate) iss: Option<String>,
+    pub(crate) sub: Option<String>,
+    pub(crate) iat: Option<f64>,
+    pub(crate) exp: Option<f64>,
+    pub(crate) nbf: Option<f64>,
+    pub(crate) qsh: Option<String>,
+    pub(crate) aud: Option<serde_json::Value>,
+    pub(crate) context: Option<serde_json::Value>,
 }
 
 /// The JOSE header fields Connect uses.

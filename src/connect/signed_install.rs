@@ -17,9 +17,8 @@
 //! (see `web::install_keys`), so the core stays free of HTTP.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
 
-use super::jwt::{JwtError, check_time};
+use super::jwt::{JwtError, RawClaims, check_time};
 
 /// Atlassian's production key server for signed installs.
 pub const ATLASSIAN_INSTALL_KEYS: &str = "https://connect-install-keys.atlassian.com";
@@ -75,17 +74,6 @@ pub struct InstallClaims {
     pub iss: String,
     /// The user who installed, when given.
     pub sub: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawInstallClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    iat: Option<f64>,
-    exp: Option<f64>,
-    nbf: Option<f64>,
-    qsh: Option<String>,
-    aud: Option<serde_json::Value>,
 }
 
 /// Reads the header of a signed-install token: checks size, that `alg` is
@@ -150,12 +138,13 @@ pub fn verify(
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    let data = jsonwebtoken::decode::<RawInstallClaims>(token, key, &validation).map_err(
-        |err| match err.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => JwtError::BadSignature,
-            _ => JwtError::Malformed("claims are not a JSON object of the expected types"),
-        },
-    )?;
+    let data =
+        jsonwebtoken::decode::<RawClaims>(token, key, &validation).map_err(|err| {
+            match err.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => JwtError::BadSignature,
+                _ => JwtError::Malformed("claims are not a JSON object of the expected types"),
+            }
+        })?;
     let raw = data.claims;
     let iss = raw.iss.ok_or(JwtError::MissingClaim("iss"))?;
     let iat = raw.iat.ok_or(JwtError::MissingClaim("iat"))? as i64;
