@@ -406,6 +406,8 @@ async fn install_pages_app(world: &World) -> String {
             "generalPages": [{"key": "hello", "name": {"value": "Hello"}, "url": "/hello"}],
             "adminPages": [{"key": "admin", "name": {"value": "Admin"}, "url": "/admin"}],
             "jiraProjectAdminTabPanels": [{"key": "settings", "name": {"value": "Settings"}, "location": "projectgroup4", "url": "/settings?project={project.key}"}],
+            "jiraIssueGlances": [{"key": "progress", "name": {"value": "Progress"}, "icon": {"width": 24, "height": 24, "url": "/icon.svg"},
+                "content": {"type": "label", "label": {"value": "Progress"}}, "target": {"type": "web_panel", "url": "/glance?issue={issue.key}"}}],
             "webPanels": [{"key": "conditional", "name": {"value": "Conditional"}, "location": "atl.jira.view.issue.right.context", "url": "/cond",
                 "conditions": [{"condition": "entity_property_equal_to", "params": {"entity": "addon", "propertyKey": "flags", "objectName": "show", "value": "true"}}]}]
         }
@@ -548,4 +550,21 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
     assert!(served.contains("Checklist (edited)"));
     drop(world);
     let _ = std::fs::remove_dir_all(root);
+}
+
+#[tokio::test]
+async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
+    let Some(world) = world().await else { return };
+    let key = install_pages_app(&world).await;
+    let site = &world.site;
+    let admin = site.users[0].account_id.clone();
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    assert!(html.contains("\"moduleKey\":\"progress\"") && html.contains("/glance?issue=LOD-1&"));
+    assert!(!html.contains("class=\"badge\""));
+    let property = format!("com.atlassian.jira.issue:{key}:progress:status");
+    site.data()
+        .issue_properties
+        .insert(("10001".into(), property), json!({"type": "badge", "value": {"label": "3/5"}}));
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    assert!(html.contains("<span class=\"badge\">3/5</span>"), "{html}");
 }

@@ -196,11 +196,21 @@ fn modules_for(
             {
                 let module_key = module["key"].as_str().unwrap_or("module");
                 let height = if page.full_page { "400px" } else { "60px" };
+                // A glance opens its target panel; its status badge comes from
+                // an issue property the app writes.
+                let (framed, status) = if *kind == "jiraIssueGlances" {
+                    let mut target = module.clone();
+                    target["url"] = module["target"]["url"].clone();
+                    (target, glance_status(site, install, &page.context, module_key))
+                } else {
+                    (module.clone(), None)
+                };
                 entries.push(json!({
                     "addonKey": install.app_key,
                     "moduleKey": module_key,
                     "title": module["name"]["value"],
-                    "url": module_url(site, install, module, &page.context, account_id),
+                    "status": status,
+                    "url": module_url(site, install, &framed, &page.context, account_id),
                     "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
                     "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": page.full_page},
                 }));
@@ -208,6 +218,23 @@ fn modules_for(
         }
     }
     entries
+}
+
+/// The label of an issue glance's status: the issue property
+/// `com.atlassian.jira.issue:<appKey>:<glanceKey>:status`, whose value is
+/// `{"type": "badge" | "lozenge", "value": {"label": ...}}` (Atlassian:
+/// "Issue Glance").
+fn glance_status(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    glance: &str,
+) -> Option<String> {
+    let (_, issue_id) = context.issue.as_ref()?;
+    let key = format!("com.atlassian.jira.issue:{}:{glance}:status", install.app_key);
+    let data = site.data();
+    let value = data.issue_properties.get(&(issue_id.clone(), key))?;
+    value["value"]["label"].as_str().map(str::to_owned)
 }
 
 /// Evaluates a module's conditions for this page.
@@ -262,7 +289,9 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     };
     let in_issue_view =
         |m: &Value| m["location"].as_str().is_some_and(|l| l.starts_with("atl.jira.view.issue"));
-    page.modules = modules_for(site, &page, &["webPanels"], &in_issue_view);
+    let glance = |_: &Value| true;
+    page.modules = modules_for(site, &page, &["jiraIssueGlances"], &glance);
+    page.modules.extend(modules_for(site, &page, &["webPanels"], &in_issue_view));
     respond(site, &page, session.is_none())
 }
 
@@ -430,8 +459,12 @@ fn render(site: &Site, page: &Page<'_>) -> String {
         .modules
         .iter()
         .map(|m| {
+            let badge = m["status"]
+                .as_str()
+                .map(|label| format!(" <span class=\"badge\">{}</span>", escape(label)))
+                .unwrap_or_default();
             format!(
-                "<section class=\"panel\"><h2>{}</h2><div class=\"slot\" id=\"{}\"></div></section>",
+                "<section class=\"panel\"><h2>{}{badge}</h2><div class=\"slot\" id=\"{}\"></div></section>",
                 escape(m["title"].as_str().unwrap_or("")),
                 escape(m["slot"].as_str().unwrap_or(""))
             )
