@@ -1,8 +1,9 @@
 //! The pages of the emulated product, and the endpoints those pages call.
 //!
 //! An issue page (`/browse/LOD-1`) is rendered like Jira renders one: the
-//! server decides which app modules show (enabled apps' web panels for the
-//! issue view), builds each module's signed iframe URL, and hands the list
+//! server decides which app modules show (enabled apps' issue glances and
+//! web panels whose conditions hold), builds each module's signed iframe
+//! URL, and hands the list
 //! to the page, whose script (`page/host.js`) creates the iframes with the
 //! real connect-js host bundle and answers the iframes' `AP` calls.
 //!
