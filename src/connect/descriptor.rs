@@ -19,10 +19,10 @@
 //!
 //! let keys = AppKeys::new("lodger")?;
 //! let json = Templates::embedded()?.render(Product::Jira, "https://lodger.example", &keys)?;
-//! let descriptor: serde_json::Value = serde_json::from_str(&json).unwrap();
+//! let descriptor: serde_json::Value = serde_json::from_str(&json)?;
 //! assert_eq!(descriptor["key"], "lodger");
 //! assert!(lodger::connect::descriptor::problems(&descriptor).is_empty());
-//! # Ok::<(), lodger::connect::descriptor::DescriptorError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use include_dir::{Dir, include_dir};
