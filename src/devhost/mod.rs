@@ -150,20 +150,27 @@ pub fn routes(
     host: Arc<DevHost>,
     site: Arc<Site>,
 ) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
-    let wiki = warp::path("wiki").and(
-        upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Confluence)
-            .or(confluence::routes(Arc::clone(&site)))
-            .unify()
-            .or(confluence_page::routes(Arc::clone(&site)))
-            .unify(),
-    );
-    wiki.or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira))
+    // Each part is boxed: the whole site as one nested filter type is deep
+    // enough to exceed the compiler's recursion limit in release builds.
+    let wiki = warp::path("wiki")
+        .and(
+            upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Confluence)
+                .boxed()
+                .or(confluence::routes(Arc::clone(&site)).boxed())
+                .unify()
+                .or(confluence_page::routes(Arc::clone(&site)).boxed())
+                .unify(),
+        )
+        .boxed();
+    let rest =
+        faults::in_front_of(Arc::clone(&site), rest::routes(Arc::clone(&site)).boxed()).boxed();
+    wiki.or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
         .unify()
-        .or(faults::routes(Arc::clone(&site)))
+        .or(faults::routes(Arc::clone(&site)).boxed())
         .unify()
-        .or(faults::in_front_of(Arc::clone(&site), rest::routes(Arc::clone(&site))))
+        .or(rest)
         .unify()
-        .or(views::routes(host, site))
+        .or(views::routes(host, site).boxed())
         .unify()
         .recover(|rejection: Rejection| async move {
             use warp::http::StatusCode;
