@@ -85,6 +85,32 @@ pub enum EntityKind {
     User,
 }
 
+/// `/rest/api/{v}/{entity}/{idOrKey}/properties[/{key}]` for an entity
+/// addressed in the path (issues, projects).
+fn by_id(
+    site: Arc<Site>,
+    entity: &'static str,
+    kind: EntityKind,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    api()
+        .and(warp::path(entity))
+        .and(warp::path::param::<String>())
+        .and(warp::path("properties"))
+        .and(warp::path::tail())
+        .and(with_site(Arc::clone(&site)))
+        .and(call(site))
+        .map(
+            move |version: String,
+                  id: String,
+                  tail: warp::path::Tail,
+                  site: Arc<Site>,
+                  call: Call| {
+                let id = percent_decode(&id, false);
+                property(&site, &version, kind, Some(id), tail.as_str(), &call)
+            },
+        )
+}
+
 /// Every entity-property route.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     // Before the per-issue routes: `/issue/properties/{key}` is the bulk one.
@@ -98,28 +124,8 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
         .map(|version: String, key: String, site: Arc<Site>, call: Call| {
             bulk(&site, &version, &percent_decode(&key, false), call)
         });
-    let issue = api()
-        .and(warp::path("issue"))
-        .and(warp::path::param::<String>())
-        .and(warp::path("properties"))
-        .and(warp::path::tail())
-        .and(with_site(Arc::clone(&site)))
-        .and(call(Arc::clone(&site)))
-        .map(|version: String, id: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
-            let id = percent_decode(&id, false);
-            property(&site, &version, EntityKind::Issue, Some(id), tail.as_str(), &call)
-        });
-    let project = api()
-        .and(warp::path("project"))
-        .and(warp::path::param::<String>())
-        .and(warp::path("properties"))
-        .and(warp::path::tail())
-        .and(with_site(Arc::clone(&site)))
-        .and(call(Arc::clone(&site)))
-        .map(|version: String, id: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
-            let id = percent_decode(&id, false);
-            property(&site, &version, EntityKind::Project, Some(id), tail.as_str(), &call)
-        });
+    let issue = by_id(Arc::clone(&site), "issue", EntityKind::Issue);
+    let project = by_id(Arc::clone(&site), "project", EntityKind::Project);
     let user = api()
         .and(warp::path("user"))
         .and(warp::path("properties"))
