@@ -193,10 +193,10 @@ fn is_global(key: &str) -> bool {
 
 /// Whether a person with `role` (`None`: anonymous) holds `permission`.
 ///
-/// The emulated site's single permission scheme: everyone logged in browses,
-/// creates, edits, comments on and transitions issues; project admins also
-/// administer projects and delete issues; site admins hold everything.
-/// Anonymous visitors hold nothing.
+/// The emulated site's single permission scheme: everyone logged in browses;
+/// everyone but viewers creates, edits, comments on and transitions issues;
+/// project admins also administer projects and delete issues; site admins
+/// hold everything. Anonymous visitors hold nothing.
 pub fn role_may(role: Option<Role>, permission: &str) -> bool {
     let Some(role) = role else { return false };
     match permission {
@@ -204,8 +204,10 @@ pub fn role_may(role: Option<Role>, permission: &str) -> bool {
         "ADMINISTER_PROJECTS" | "DELETE_ISSUES" => {
             matches!(role, Role::SiteAdmin | Role::ProjectAdmin)
         }
-        "USER_PICKER" | "BROWSE_PROJECTS" | "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES"
-        | "ADD_COMMENTS" | "TRANSITION_ISSUES" => true,
+        "USER_PICKER" | "BROWSE_PROJECTS" => true,
+        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS" | "TRANSITION_ISSUES" => {
+            role != Role::Viewer
+        }
         _ => false,
     }
 }
@@ -960,6 +962,8 @@ mod tests {
     #[test]
     fn roles_grant_the_default_scheme() {
         assert!(role_may(Some(Role::User), "EDIT_ISSUES"));
+        assert!(role_may(Some(Role::Viewer), "BROWSE_PROJECTS"));
+        assert!(!role_may(Some(Role::Viewer), "EDIT_ISSUES"));
         assert!(!role_may(Some(Role::User), "ADMINISTER_PROJECTS"));
         assert!(role_may(Some(Role::ProjectAdmin), "ADMINISTER_PROJECTS"));
         assert!(!role_may(Some(Role::ProjectAdmin), "ADMINISTER"));

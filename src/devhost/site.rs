@@ -31,6 +31,8 @@ pub enum Role {
     ProjectAdmin,
     /// Browses and edits issues.
     User,
+    /// Browses issues but may not edit them (a customer, a stakeholder).
+    Viewer,
 }
 
 /// A person with an Atlassian account on the site.
@@ -185,9 +187,10 @@ pub struct Site {
 }
 
 impl Site {
-    /// A site seeded with one project (`LOD`), three issues and three people:
-    /// a site admin (`admin@<name>.test`, token `admin`), a project admin and a
-    /// plain user. Anonymous visitors are the fourth kind of caller.
+    /// A site seeded with one project (`LOD`), three issues and four people:
+    /// a site admin (`admin@<name>.test`, token `admin`), a project admin, a
+    /// plain user and a viewer who may browse but not edit. Anonymous visitors
+    /// are the fifth kind of caller.
     pub fn seeded(name: &str, base_url: &str) -> Site {
         let user = |id: &str, display: &str, role| User {
             account_id: format!("557058:{name}-{id}"),
@@ -217,6 +220,7 @@ impl Site {
                 user("admin", "Ada Admin", Role::SiteAdmin),
                 user("lead", "Pat Project-Lead", Role::ProjectAdmin),
                 user("dev", "Dev Eloper", Role::User),
+                user("viewer", "Val Viewer", Role::Viewer),
             ],
             projects: vec![project],
             data: Mutex::new(SiteData {

@@ -298,8 +298,8 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
 
 /// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
 const PAGE_MODULES: &[(&str, Role)] = &[
-    ("generalPages", Role::User),
-    ("jiraProjectPages", Role::User),
+    ("generalPages", Role::Viewer),
+    ("jiraProjectPages", Role::Viewer),
     ("jiraProjectAdminTabPanels", Role::ProjectAdmin),
     ("adminPages", Role::SiteAdmin),
     ("configurePage", Role::SiteAdmin),
@@ -375,7 +375,7 @@ fn may_open(kind: &str, role: Role, user: Option<&User>) -> bool {
 
 fn rank(role: Role) -> u8 {
     match role {
-        Role::User => 0,
+        Role::Viewer | Role::User => 0,
         Role::ProjectAdmin => 1,
         Role::SiteAdmin => 2,
     }
