@@ -11,7 +11,8 @@
 //!   (`"/js/panel.js"`, `'/css/lodger.css'`, `url(/img/lodger.svg)`) rewritten to
 //!   that file's served name;
 //! - a `.gz` (gzip, best) and a `.br` (brotli, quality 11) variant next to
-//!   compressible files, when the variant is smaller;
+//!   compressible files other than HTML, when the variant is smaller (HTML
+//!   pages are templates that the server renders once at start);
 //! - `manifest.json`: one entry per logical path, with the served path, content
 //!   type, strong ETag, whether the name is hashed, and which variants exist.
 //!
@@ -257,7 +258,9 @@ fn write_file(out: &Path, file: &Built) -> Entry {
 
     let content_type = content_type(&file.logical);
     let (mut gzip, mut br) = (false, false);
-    if is_compressible(content_type) {
+    // HTML pages are templates, rendered at start (src/web/pages.rs): their
+    // compressed variants would be of the wrong text.
+    if is_compressible(content_type) && !is_html(&file.logical) {
         gzip = write_if_smaller(&path, "gz", &file.bytes, gzip_best(&file.bytes));
         br = write_if_smaller(&path, "br", &file.bytes, brotli_best(&file.bytes));
     }

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
+use lodger::connect::descriptor::AppKeys;
 use lodger::web::assets::{self, Assets};
+use lodger::web::pages::PageValues;
 use lodger::web::security_headers::SecurityHeaders;
 use warp::Filter;
 use warp::http::{Response, StatusCode};
@@ -16,7 +18,8 @@ const DEV_HOST: &str = "http://127.0.0.1:2990";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn loaded() -> Arc<Assets> {
-    Arc::new(Assets::embedded().expect("the embedded site loads"))
+    let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger").unwrap());
+    Arc::new(Assets::embedded(&values).expect("the embedded site loads"))
 }
 
 fn site(
@@ -197,5 +200,23 @@ async fn should_reject_unknown_paths_and_other_methods_as_not_found() {
             Err(rejection) => assert!(rejection.is_not_found(), "{method} {path}"),
             Ok(response) => panic!("{method} {path} answered {}", response.status()),
         }
+    }
+}
+
+#[tokio::test]
+async fn renders_the_configured_app_keys_into_pages_once() {
+    let values = PageValues::new("https://lodger.example", &AppKeys::new("acme-lodger").unwrap());
+    let assets = Arc::new(Assets::embedded(&values).expect("the embedded site loads"));
+    let routes = assets::routes(assets, Arc::new(SecurityHeaders::new(&[])));
+    for (page, key) in [
+        ("/jira/issue-panel.html", "acme-lodger"),
+        ("/confluence/macro.html", "acme-lodger.confluence"),
+    ] {
+        let response = warp::test::request().path(page).reply(&routes).await;
+        assert_eq!(response.status(), StatusCode::OK, "{page}");
+        let html = String::from_utf8(response.body().to_vec()).unwrap();
+        let meta = format!(r#"<meta name="lodger-app-key" content="{key}">"#);
+        assert!(html.contains(&meta), "{page} names its app key: {html}");
+        assert!(!html.contains("{{"), "{page} has an unrendered tag");
     }
 }

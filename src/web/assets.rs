@@ -3,8 +3,9 @@
 //! `build.rs` did the work: it gave every non-HTML file a content-hashed name
 //! (`/js/panel.0123456789.js`), rewrote the references in HTML and CSS to those
 //! names, compressed text files with gzip and brotli, and wrote a manifest. At
-//! start-up [`Assets::embedded`] reads the manifest once and builds every header
-//! value a response can need, so a request is a hash-map lookup plus a few
+//! start-up [`Assets::embedded`] reads the manifest once, renders the HTML pages
+//! (they are templates, see [`super::pages`]) and builds every header value a
+//! response can need, so a request is a hash-map lookup plus a few
 //! reference-counted copies: nothing is rendered, compressed or formatted per
 //! request.
 //!
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
+use sha2::Digest as _;
 use warp::http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, VARY,
 };
@@ -39,6 +41,7 @@ use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::pages::{PageError, PageValues};
 use super::security_headers::SecurityHeaders;
 
 /// The output of `build.rs`: served files, their `.gz` and `.br` variants, and
@@ -72,6 +75,9 @@ pub enum AssetError {
         /// Which field (`content_type`, `etag`).
         field: &'static str,
     },
+    /// An HTML page template does not render.
+    #[error(transparent)]
+    Page(#[from] PageError),
     /// Two entries claim one request path.
     #[error("the manifest lists {path:?} twice; expected every request path to be unique")]
     DuplicatePath {
@@ -94,7 +100,8 @@ struct ManifestEntry {
 
 /// One encoding of one file, with its headers ready.
 struct Variant {
-    body: &'static [u8],
+    /// Embedded bytes, or a page rendered at start.
+    body: bytes::Bytes,
     etag: HeaderValue,
     content_length: HeaderValue,
 }
@@ -141,22 +148,26 @@ impl std::fmt::Debug for Assets {
 }
 
 impl Assets {
-    /// Loads the site embedded by `build.rs` and prepares every response header.
+    /// Loads the site embedded by `build.rs`, renders its HTML pages with
+    /// `values` (see [`super::pages`]) and prepares every response header.
     ///
     /// # Errors
     ///
-    /// An [`AssetError`] when the embedded manifest and files disagree: a
-    /// defect of the build, reported at start-up instead of on a request.
+    /// An [`AssetError`] when the embedded manifest and files disagree, or a
+    /// page does not render: a defect of the build, reported at start-up
+    /// instead of on a request.
     ///
     /// ```
-    /// use lodger::web::assets::Assets;
+    /// use lodger::connect::descriptor::AppKeys;
+    /// use lodger::web::{assets::Assets, pages::PageValues};
     ///
-    /// let assets = Assets::embedded()?;
+    /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
+    /// let assets = Assets::embedded(&values)?;
     /// assert_eq!(assets.hashed_path("/index.html"), Some("/index.html"));
-    /// # Ok::<(), lodger::web::assets::AssetError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn embedded() -> Result<Assets, AssetError> {
-        Assets::from_dir(&SITE)
+    pub fn embedded(values: &PageValues) -> Result<Assets, AssetError> {
+        Assets::from_dir(&SITE, values)
     }
 
     /// The name a browser should use for a site file: the hashed path for
@@ -164,19 +175,21 @@ impl Assets {
     /// for HTML. `None` if the site has no such file.
     ///
     /// ```
-    /// use lodger::web::assets::Assets;
+    /// use lodger::connect::descriptor::AppKeys;
+    /// use lodger::web::{assets::Assets, pages::PageValues};
     ///
-    /// let assets = Assets::embedded()?;
+    /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
+    /// let assets = Assets::embedded(&values)?;
     /// let script = assets.hashed_path("/js/panel.js");
     /// assert!(script.is_some_and(|s| s.starts_with("/js/panel.") && s.ends_with(".js")));
-    /// # Ok::<(), lodger::web::assets::AssetError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn hashed_path(&self, logical: &str) -> Option<&str> {
         let route = self.routes.get(logical)?;
         Some(&self.assets[route.asset].served)
     }
 
-    fn from_dir(site: &Dir<'static>) -> Result<Assets, AssetError> {
+    fn from_dir(site: &Dir<'static>, values: &PageValues) -> Result<Assets, AssetError> {
         let manifest = site.get_file(MANIFEST).ok_or(AssetError::MissingManifest)?;
         let entries: Vec<ManifestEntry> =
             serde_json::from_slice(manifest.contents()).map_err(AssetError::Manifest)?;
@@ -193,7 +206,7 @@ impl Assets {
                 assets.add_route(&entry.served, served)?;
             }
             assets.add_route(&entry.logical, logical)?;
-            assets.assets.push(Asset::load(site, entry)?);
+            assets.assets.push(Asset::load(site, entry, values)?);
         }
         Ok(assets)
     }
@@ -246,24 +259,31 @@ impl Assets {
             headers.insert(CONTENT_ENCODING, coding);
         }
         if !found.head {
-            *response.body_mut() = variant.body.into();
+            *response.body_mut() = variant.body.clone().into();
         }
         response
     }
 }
 
 impl Asset {
-    fn load(site: &Dir<'static>, entry: ManifestEntry) -> Result<Asset, AssetError> {
+    fn load(
+        site: &Dir<'static>,
+        entry: ManifestEntry,
+        values: &PageValues,
+    ) -> Result<Asset, AssetError> {
         let invalid = |field| AssetError::InvalidHeader { logical: entry.logical.clone(), field };
         let content_type =
             HeaderValue::from_str(&entry.content_type).map_err(|_| invalid("content_type"))?;
+        if entry.content_type.starts_with("text/html") {
+            return Asset::render(site, entry, content_type, values);
+        }
         let variant = |suffix: &str, tag: &str| -> Result<Variant, AssetError> {
             let path = format!("{}{suffix}", entry.served.trim_start_matches('/'));
             let body = site.get_file(&path).ok_or(AssetError::MissingFile { path })?.contents();
             // `"abc"` -> `"abc-br"`: one strong tag per encoding, since the bytes differ.
             let etag = format!("{}{tag}\"", entry.etag.trim_end_matches('"'));
             Ok(Variant {
-                body,
+                body: bytes::Bytes::from_static(body),
                 etag: HeaderValue::from_str(&etag).map_err(|_| invalid("etag"))?,
                 content_length: HeaderValue::from(body.len()),
             })
@@ -278,6 +298,37 @@ impl Asset {
         })
     }
 
+    /// An HTML page: rendered once with `values`, served as rendered. Pages
+    /// are small and revalidated (`no-cache`), so they go uncompressed; the
+    /// ETag is the rendered bytes' hash, so it changes with the values.
+    fn render(
+        site: &Dir<'static>,
+        entry: ManifestEntry,
+        content_type: HeaderValue,
+        values: &PageValues,
+    ) -> Result<Asset, AssetError> {
+        let path = entry.served.trim_start_matches('/').to_owned();
+        let source = site.get_file(&path).ok_or(AssetError::MissingFile { path })?.contents();
+        let source = String::from_utf8_lossy(source);
+        let page = values.render(&entry.logical, &source)?;
+        let digest = hex(&sha2::Sha256::digest(page.as_bytes())[..8]);
+        let identity = Variant {
+            content_length: HeaderValue::from(page.len()),
+            etag: HeaderValue::from_str(&format!("\"{digest}\"")).map_err(|_| {
+                AssetError::InvalidHeader { logical: entry.logical.clone(), field: "etag" }
+            })?,
+            body: page.into(),
+        };
+        Ok(Asset {
+            served: entry.served,
+            content_type,
+            is_html: true,
+            identity,
+            gzip: None,
+            br: None,
+        })
+    }
+
     /// The best variant the client accepts, and its coding.
     fn negotiate(&self, accept: AcceptEncoding) -> (&Variant, Coding) {
         match accept.choose(self.br.is_some(), self.gzip.is_some()) {
@@ -286,6 +337,10 @@ impl Asset {
             Coding::Identity => (&self.identity, Coding::Identity),
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn cache_control(immutable: bool) -> HeaderValue {
@@ -317,7 +372,11 @@ fn matches_any(if_none_match: &str, etag: &HeaderValue) -> bool {
 /// use std::sync::Arc;
 /// use lodger::web::{assets::{self, Assets}, security_headers::SecurityHeaders};
 ///
-/// let site = assets::routes(Arc::new(Assets::embedded()?), Arc::new(SecurityHeaders::new(&[])));
+/// use lodger::connect::descriptor::AppKeys;
+/// use lodger::web::pages::PageValues;
+///
+/// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
+/// let site = assets::routes(Arc::new(Assets::embedded(&values)?), Arc::new(SecurityHeaders::new(&[])));
 /// # let _ = site;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -6,6 +6,7 @@
 //! | [`auth`] | the filter that turns a signed request into a verified [`auth::RequestContext`] |
 //! | [`api`] | `/api/*`, what the pages call |
 //! | [`assets`] | the embedded site: pages, scripts, styles, with ETags and precompression |
+//! | [`pages`] | HTML pages are templates, rendered once with the app key and base URL |
 //! | [`security_headers`] | CSP (`frame-ancestors`), `X-Content-Type-Options`, `Referrer-Policy` |
 //! | [`site_dir`] | the site served from disk, for the dev world's edit-and-reload |
 //! | [`signed_request`] | method, path, query and token of a request, for its `qsh` |
@@ -17,6 +18,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod lifecycle;
+pub mod pages;
 pub mod reject;
 pub mod security_headers;
 pub mod server;
@@ -41,8 +43,9 @@ use state::AppState;
 pub enum SiteFiles {
     /// Embedded at build time: hashed, precompressed (production).
     Embedded(Arc<Assets>),
-    /// A folder read on each request (the dev world's `site/`).
-    Disk(std::path::PathBuf),
+    /// A folder read on each request (the dev world's `site/`), its pages
+    /// rendered with these values.
+    Disk(std::path::PathBuf, Arc<pages::PageValues>),
 }
 
 /// Every route of the app server, with errors recovered into JSON responses.
@@ -68,7 +71,7 @@ pub fn app(
         .map(Reply::into_response);
     let site = match files {
         SiteFiles::Embedded(assets) => assets::routes(assets, security).boxed(),
-        SiteFiles::Disk(dir) => site_dir::routes(dir, security).boxed(),
+        SiteFiles::Disk(dir, values) => site_dir::routes(dir, values, security).boxed(),
     };
     dynamic
         .or(site)

@@ -11,6 +11,7 @@ use warp::reply::Response;
 
 use super::SiteFiles;
 use super::assets::Assets;
+use super::pages::PageValues;
 use super::security_headers::SecurityHeaders;
 use super::state::{AppState, Descriptors};
 use crate::config::ServeConfig;
@@ -43,9 +44,10 @@ pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
 /// and its routes (for `warp::test` or a server).
 pub fn app(config: &ServeConfig) -> anyhow::Result<(Arc<AppState>, BoxedFilter<(Response,)>)> {
     let state = state(config)?;
+    let values = PageValues::new(&config.base_url, &config.keys);
     let files = match &config.site_dir {
-        Some(dir) => SiteFiles::Disk(dir.clone()),
-        None => SiteFiles::Embedded(Arc::new(Assets::embedded()?)),
+        Some(dir) => SiteFiles::Disk(dir.clone(), Arc::new(values)),
+        None => SiteFiles::Embedded(Arc::new(Assets::embedded(&values)?)),
     };
     let security = Arc::new(SecurityHeaders::new(&config.extra_hosts));
     Ok((Arc::clone(&state), super::app(state, files, security)))
