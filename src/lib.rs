@@ -20,6 +20,7 @@
 //! HTTP client, no async runtime. [`host`] calls out; [`web`] serves.
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod commands;

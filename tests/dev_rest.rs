@@ -574,7 +574,13 @@ async fn the_license_resource_has_a_license_only_for_apps_that_enable_licensing(
         (Some("lodger"), Some("ENABLED"))
     );
     assert_eq!(lodger["host"]["product"], "Jira");
-    assert!(lodger.get("license").is_none(), "lodger does not enable licensing: {lodger}");
+    assert_eq!(lodger["license"]["active"], true, "lodger enables licensing: {lodger}");
+
+    install_probe(site, "free-probe", json!({})).await;
+    let (_, free, _) =
+        as_app(site, "free-probe", "GET", "/rest/atlassian-connect/1/addons/free-probe", None)
+            .await;
+    assert!(free.get("license").is_none(), "a free app has no license: {free}");
 
     install_probe(site, "paid-probe", json!({"enableLicensing": true})).await;
     let path = "/rest/atlassian-connect/1/addons/paid-probe";

@@ -94,7 +94,22 @@ async fn retries_a_failing_host_write_and_then_succeeds() {
     world.host.failures.store(2, Ordering::SeqCst);
     assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
     let log = world.host.log.lock().unwrap().clone();
-    assert_eq!(log.iter().map(|l| &l[l.len() - 3..]).collect::<Vec<_>>(), ["503", "503", "200"]);
+    let writes: Vec<&str> =
+        log.iter().filter(|l| l.starts_with("PUT ")).map(|l| &l[l.len() - 3..]).collect();
+    assert_eq!(writes, ["503", "503", "200"]);
+}
+
+#[tokio::test]
+async fn registers_the_webhook_with_the_credential_in_its_url_replacing_older_ones() {
+    let world = world().await;
+    assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
+    let registered = world.host.webhooks.lock().unwrap().clone();
+    assert_eq!(registered.len(), 1, "a reinstall replaces the registration: {registered:?}");
+    let sealed = registered[0].1.strip_prefix(&format!("{APP_BASE_URL}/webhooks/jira?c=")).unwrap();
+    let keyring = Keyring::new(vec![world.master.clone()]).unwrap();
+    let opened = keyring.open(sealed, &world.host.client_key, "lodger").unwrap();
+    assert_eq!(opened.shared_secret.expose(), world.host.secret());
 }
 
 #[tokio::test]

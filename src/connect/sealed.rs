@@ -134,6 +134,7 @@ impl FromStr for MasterKey {
 /// The configured master keys, each turned into its sealing key once.
 pub struct Keyring {
     keys: Vec<(String, XChaCha20Poly1305)>,
+    masters: Vec<MasterKey>,
 }
 
 impl fmt::Debug for Keyring {
@@ -150,13 +151,30 @@ impl Keyring {
             return Err(SealError::BadKeyring("at least one is needed"));
         }
         let mut keys: Vec<(String, XChaCha20Poly1305)> = Vec::with_capacity(master_keys.len());
-        for master in master_keys {
+        for master in &master_keys {
             if keys.iter().any(|(id, _)| *id == master.id) {
                 return Err(SealError::BadKeyring("two keys have the same id"));
             }
-            keys.push((master.id.clone(), derive(&master)));
+            keys.push((master.id.clone(), derive(master)));
         }
-        Ok(Keyring { keys })
+        Ok(Keyring { keys, masters: master_keys })
+    }
+
+    /// A 32-byte key for another `purpose` from each master key, the
+    /// sealing key's first: HKDF-SHA256 salted with `purpose`, with the key
+    /// id as info, so no two purposes or ids share a key. (The settings MAC
+    /// uses this: see [`crate::app::settings`].)
+    pub fn derive_keys(&self, purpose: &[u8]) -> Vec<(String, [u8; 32])> {
+        self.masters
+            .iter()
+            .map(|master| {
+                let hkdf = Hkdf::<Sha256>::new(Some(purpose), &master.bytes);
+                let mut key = [0u8; 32];
+                // 32 bytes is far below HKDF-SHA256's limit: this cannot fail.
+                let _ = hkdf.expand(master.id.as_bytes(), &mut key);
+                (master.id.clone(), key)
+            })
+            .collect()
     }
 
     /// The id of the key that seals.

@@ -36,3 +36,13 @@ pub async fn put(
     let path = property_path(installation, property);
     client.send(installation, Method::PUT, &path, Some(value)).await.map(|_| ())
 }
+
+/// Reads an app property's value; `None` when it is not set.
+pub async fn get(
+    client: &HostClient,
+    installation: &Installation,
+    property: &str,
+) -> Result<Option<Value>, HostError> {
+    let path = property_path(installation, property);
+    Ok(client.get_json(installation, &path).await?.map(|body| body["value"].clone()))
+}

@@ -36,6 +36,12 @@ pub enum HostError {
         /// What the HTTP client said, without URL or headers.
         reason: String,
     },
+    /// The host answered 2xx with a body that is not the JSON expected.
+    #[error("host answered {path} with a body that is not the JSON expected")]
+    Malformed {
+        /// The path.
+        path: String,
+    },
     /// The host answered with a status that is not success.
     #[error("host answered {status} to {method} {path}")]
     Status {
@@ -48,12 +54,21 @@ pub enum HostError {
     },
 }
 
+/// What the host answered, read as JSON.
+impl HostResponse {
+    /// The body as JSON, or [`HostError::Malformed`] naming `path`.
+    pub fn json(&self, path: &str) -> Result<serde_json::Value, HostError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|_| HostError::Malformed { path: path.to_owned() })
+    }
+}
+
 impl HostError {
     /// The HTTP status the host answered, if it answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             HostError::Status { status, .. } => Some(*status),
-            HostError::Unreachable { .. } => None,
+            HostError::Unreachable { .. } | HostError::Malformed { .. } => None,
         }
     }
 }
@@ -85,10 +100,18 @@ impl Default for RetryPolicy {
 /// A response from the host.
 #[derive(Debug)]
 pub struct HostResponse {
-    /// The status (a success: failures are [`HostError`]s).
+    /// The status: a success, or `303 See Other` (Jira's answer that an
+    /// asynchronous task started; failures are [`HostError`]s).
     pub status: StatusCode,
+    /// The `Location` header, which a `303` carries.
+    pub location: Option<String>,
     /// The body.
     pub body: bytes::Bytes,
+}
+
+/// Whether the host did what was asked (or started doing it: a `303` to a task).
+fn accepted(status: StatusCode) -> bool {
+    status.is_success() || status == StatusCode::SEE_OTHER
 }
 
 /// Calls tenants' REST APIs as the app.
@@ -108,6 +131,19 @@ impl HostClient {
             .user_agent(concat!("lodger/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(HostClient { http, policy })
+    }
+
+    /// `GET path` as JSON; `None` when the host answers 404 (no such thing).
+    pub async fn get_json(
+        &self,
+        installation: &Installation,
+        path: &str,
+    ) -> Result<Option<serde_json::Value>, HostError> {
+        match self.send(installation, Method::GET, path, None).await {
+            Ok(response) => response.json(path).map(Some),
+            Err(err) if err.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// Sends `method path_and_query` (relative to the tenant's base URL, e.g.
@@ -142,19 +178,24 @@ impl HostClient {
             }
             let outcome = request.send().await;
             let retry_after = match &outcome {
-                Ok(response) if response.status().is_success() => None,
+                Ok(response) if accepted(response.status()) => None,
                 Ok(response) => retry_after(response.headers()),
                 Err(_) => None,
             };
             let failure = match outcome {
-                Ok(response) if response.status().is_success() => {
+                Ok(response) if accepted(response.status()) => {
                     let status = response.status();
+                    let location = response
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_owned);
                     let body = response.bytes().await.map_err(|err| HostError::Unreachable {
                         method: method.clone(),
                         path: path.to_owned(),
                         reason: without_url(&err),
                     })?;
-                    return Ok(HostResponse { status, body });
+                    return Ok(HostResponse { status, location, body });
                 }
                 Ok(response) => HostError::Status {
                     method: method.clone(),

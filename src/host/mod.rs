@@ -4,10 +4,18 @@
 //! |---|---|
 //! | [`client`] | the tenant's REST API, each request signed as the app (JWT with its `qsh`) |
 //! | [`app_properties`] | app properties, where lodger keeps its sealed credential |
+//! | [`entity_properties`] | issue and project properties; the conditional bulk write |
+//! | [`webhooks`] | dynamic webhooks: register, list, refresh, delete |
+//! | [`license`] | whether the tenant's license is active |
+//! | [`permissions`] | whether a user is a site admin |
 //! | [`install_keys`] | the key server whose public keys verify signed installs |
 //! | [`upm`] | the Universal Plugin Manager: install an app by descriptor URL |
 
 pub mod app_properties;
 pub mod client;
+pub mod entity_properties;
 pub mod install_keys;
+pub mod license;
+pub mod permissions;
 pub mod upm;
+pub mod webhooks;

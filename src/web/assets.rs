@@ -505,6 +505,7 @@ fn parse_quality(value: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::descriptor::AppKeys;
 
     fn choose(header: &str, has_br: bool, has_gzip: bool) -> Coding {
         let accept: AcceptEncoding = header.parse().unwrap_or_else(|never| match never {});
@@ -578,10 +579,34 @@ mod tests {
         assert!(!matches_any("\"abc-gz\"", &etag));
     }
 
+    fn values() -> PageValues {
+        PageValues::new("https://lodger.example", &AppKeys::new("lodger").unwrap())
+    }
+
+    #[test]
+    fn a_page_that_does_not_render_fails_the_start() {
+        static SITE: Dir<'static> = Dir::new(
+            "",
+            &[
+                include_dir::DirEntry::File(include_dir::File::new(
+                    "manifest.json",
+                    br#"[{"logical": "/a.html", "served": "/a.html",
+                        "content_type": "text/html; charset=utf-8", "etag": "\"0123\"",
+                        "immutable": false, "gzip": false, "br": false}]"#,
+                )),
+                include_dir::DirEntry::File(include_dir::File::new("a.html", b"{{ nope(")),
+            ],
+        );
+        match Assets::from_dir(&SITE, &values()) {
+            Err(AssetError::Page(err)) => assert_eq!(err.page, "/a.html"),
+            other => panic!("expected a page error, got {:?}", other.err()),
+        }
+    }
+
     #[test]
     fn loading_fails_without_a_manifest() {
         static EMPTY: Dir<'static> = Dir::new("", &[]);
-        assert!(matches!(Assets::from_dir(&EMPTY), Err(AssetError::MissingManifest)));
+        assert!(matches!(Assets::from_dir(&EMPTY, &values()), Err(AssetError::MissingManifest)));
     }
 
     #[test]
@@ -598,7 +623,7 @@ mod tests {
                 include_dir::DirEntry::File(include_dir::File::new("a.0123456789.css", b"a{}")),
             ],
         );
-        match Assets::from_dir(&SITE) {
+        match Assets::from_dir(&SITE, &values()) {
             Err(AssetError::MissingFile { path }) => assert_eq!(path, "a.0123456789.css.gz"),
             other => panic!("expected a missing file, got {:?}", other.err()),
         }

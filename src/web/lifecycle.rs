@@ -3,9 +3,11 @@
 //! `installed` is where a storage-free app earns its name. After verifying
 //! the signed install, lodger seals the installation and writes it to the
 //! tenant's app property `lodger-installation`, signed with the new shared
-//! secret. Only when the host has stored it does lodger answer 204; if the
-//! write fails after retries it answers 503, so the host retries the install
-//! rather than believing an install that left no trace.
+//! secret; for Jira it then registers its dynamic webhooks with the sealed
+//! credential in their URL (see [`super::upkeep`]). Only when the host has
+//! stored both does lodger answer 204; if a write fails after retries it
+//! answers 503, so the host retries the install rather than believing an
+//! install that left no trace.
 //!
 //! Atlassian staff have said that an app may not be able to call the host
 //! until it has answered `installed` (community thread "JIRA installed
@@ -25,6 +27,8 @@ use warp::{Filter, Rejection, Reply};
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
 use super::state::AppState;
+use super::upkeep::{self, Replace};
+use crate::connect::installation::Product;
 use crate::connect::jwt::{Expectation, UnverifiedToken};
 use crate::connect::lifecycle::{Event, LifecycleError, Payload};
 use crate::connect::signed_install::{self, InstallExpectation};
@@ -93,6 +97,11 @@ async fn installed(
     app_properties::put(&state.host, &installation, INSTALLATION_PROPERTY, &value)
         .await
         .map_err(Failure::HostStorage)?;
+    if installation.product_type == Product::Jira {
+        // The old registrations carry the old credential: replace them.
+        upkeep::ensure(state, &installation, Replace::Always).await.map_err(Failure::Webhooks)?;
+        state.upkept.insert(installation.client_key.clone(), now());
+    }
     tracing::info!(
         client_key = %installation.client_key,
         app_key = %installation.key,

@@ -5,6 +5,9 @@
 //! | [`lifecycle`] | `POST /lifecycle/*`: signed install, sealing, storing the credential |
 //! | [`auth`] | the filter that turns a signed request into a verified [`auth::RequestContext`] |
 //! | [`api`] | `/api/*`, what the pages call |
+//! | [`webhooks`] | `POST /webhooks/jira`: Jira's deliveries, verified and handled once |
+//! | [`upkeep`] | keeping each tenant's dynamic webhooks registered and fresh |
+//! | [`body`] | JSON request bodies, bounded and typed |
 //! | [`assets`] | the embedded site: pages, scripts, styles, with ETags and precompression |
 //! | [`pages`] | HTML pages are templates, rendered once with the app key and base URL |
 //! | [`security_headers`] | CSP (`frame-ancestors`), `X-Content-Type-Options`, `Referrer-Policy` |
@@ -17,6 +20,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod lifecycle;
 pub mod pages;
 pub mod reject;
@@ -25,6 +29,8 @@ pub mod server;
 pub mod signed_request;
 pub mod site_dir;
 pub mod state;
+pub mod upkeep;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -66,6 +72,8 @@ pub fn app(
         .or(lifecycle::routes(Arc::clone(&state)))
         .unify()
         .or(api::routes(Arc::clone(&state)))
+        .unify()
+        .or(webhooks::routes(Arc::clone(&state)))
         .unify()
         .with(warp::reply::with::headers(common))
         .map(Reply::into_response);

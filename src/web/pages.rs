@@ -61,10 +61,8 @@ impl PageValues {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn render(&self, page: &str, source: &str) -> Result<String, PageError> {
-        Tera::one_off(source, &self.context, true).map_err(|err| PageError {
-            page: page.to_owned(),
-            reason: error_chain(&err),
-        })
+        Tera::one_off(source, &self.context, true)
+            .map_err(|err| PageError { page: page.to_owned(), reason: error_chain(&err) })
     }
 }
 

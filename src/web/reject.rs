@@ -10,7 +10,10 @@
 //! | malformed or wrong lifecycle payload | 400 | gives up |
 //! | missing or bad signature, unknown tenant | 401 + `WWW-Authenticate: JWT` | gives up |
 //! | body `clientKey` is not the signed issuer | 403 | gives up |
-//! | key server or host storage unavailable | 503 | retries later |
+//! | a user may not do this (not a site admin) | 403 | |
+//! | a request body that is not the JSON expected | 400 | |
+//! | the host refused a call lodger made for the request | 502 | |
+//! | key server or host unavailable, or a webhook for a tenant whose credential is not at hand | 503 | retries later |
 
 use std::convert::Infallible;
 
@@ -19,6 +22,8 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
+use super::upkeep::UpkeepError;
+use crate::app::apply_template::ApplyError;
 use crate::connect::jwt::JwtError;
 use crate::connect::lifecycle::LifecycleError;
 use crate::connect::sealed::SealError;
@@ -54,6 +59,29 @@ pub enum Failure {
     /// Sealing failed (a bug or a misconfigured keyring).
     #[error("could not seal the installation credential")]
     Seal(#[source] SealError),
+    /// The body is not the JSON this endpoint takes (the reason says why:
+    /// a wrong type, an unknown field, not JSON at all).
+    #[error("request body is not what this endpoint takes: {0}")]
+    BadBody(String),
+    /// The verified user may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The endpoint serves another product's tenants.
+    #[error("this endpoint serves {0} sites only")]
+    WrongProduct(&'static str),
+    /// A call to the host that this request needed failed.
+    #[error("the site did not do what lodger asked ({0}); retry later")]
+    Host(#[source] HostError),
+    /// Applying a template failed because the host did not do its part.
+    #[error("could not apply the template ({0}); retry later")]
+    Apply(#[from] ApplyError),
+    /// The tenant's webhooks could not be registered at install.
+    #[error("could not register the site's webhooks ({0}); retry later")]
+    Webhooks(#[source] UpkeepError),
+    /// A signed request (a descriptor webhook) from a tenant whose credential
+    /// this process does not hold: answered 503 so the host delivers it again.
+    #[error("this lodger process does not hold the site's installation yet; retry later")]
+    TenantNotAtHand,
 }
 
 impl warp::reject::Reject for Failure {}
@@ -72,8 +100,19 @@ impl Failure {
             | Failure::IssuerMismatch => StatusCode::FORBIDDEN,
             Failure::SignedInstall(_) => StatusCode::UNAUTHORIZED,
             Failure::Lifecycle(_) => StatusCode::BAD_REQUEST,
-            Failure::HostStorage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::HostStorage(_) | Failure::TenantNotAtHand => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::BadBody(_) | Failure::WrongProduct(_) => StatusCode::BAD_REQUEST,
+            Failure::Forbidden(_) => StatusCode::FORBIDDEN,
+            // The host refused (4xx): retrying the same request will not help.
+            Failure::Host(err)
+                if err.status().is_some_and(|s| s.is_client_error() && s.as_u16() != 429) =>
+            {
+                StatusCode::BAD_GATEWAY
+            }
+            Failure::Host(_) | Failure::Apply(_) | Failure::Webhooks(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
+use crate::app::settings::SettingsKeys;
 use crate::cache::BoundedCache;
 use crate::connect::descriptor::{AppKeys, DescriptorError, Templates};
 use crate::connect::installation::{Installation, Product};
@@ -61,6 +62,8 @@ pub struct AppState {
     pub keys: AppKeys,
     /// The master keys that seal and open credentials.
     pub keyring: Keyring,
+    /// The keys that MAC tenant settings, derived from the master keys.
+    pub settings_keys: SettingsKeys,
     /// The key server client for signed installs.
     pub install_keys: InstallKeys,
     /// The client that calls tenants as the app.
@@ -70,6 +73,9 @@ pub struct AppState {
     pub tenants: BoundedCache<String, Arc<Installation>>,
     /// Opened credentials by their sealed string.
     pub opened: BoundedCache<String, Arc<Installation>>,
+    /// When this process last checked each Jira tenant's webhooks
+    /// (seconds since the epoch, by `clientKey`; see [`super::upkeep`]).
+    pub upkept: BoundedCache<String, i64>,
 }
 
 impl AppState {
@@ -85,12 +91,14 @@ impl AppState {
         AppState {
             base_url: base_url.trim_end_matches('/').to_owned(),
             keys,
+            settings_keys: SettingsKeys::new(&keyring),
             keyring,
             install_keys,
             host,
             descriptors: RwLock::new(descriptors),
             tenants: BoundedCache::new(KNOWN_TENANTS),
             opened: BoundedCache::new(OPENED_CREDENTIALS),
+            upkept: BoundedCache::new(KNOWN_TENANTS),
         }
     }
 

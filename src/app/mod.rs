@@ -1,0 +1,16 @@
+//! The Checklists app: what lodger does for its users, on top of the
+//! Connect foundation in [`crate::connect`]. Everything it keeps lives in the
+//! host (see `docs/data.md`); this module holds the shapes of those values
+//! and the one piece of automation the server runs.
+//!
+//! | file | what |
+//! |---|---|
+//! | [`checklist`] | the issue property `lodger-checklist`: items, tombstones, counts |
+//! | [`template`] | the project property `lodger-template`: default items |
+//! | [`settings`] | the app property `lodger-settings`, MACed by the server |
+//! | [`apply_template`] | a new issue gets its project's template, once |
+
+pub mod apply_template;
+pub mod checklist;
+pub mod settings;
+pub mod template;

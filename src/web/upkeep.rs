@@ -1,0 +1,131 @@
+//! Keeping a tenant's dynamic webhooks alive, with no scheduler and no
+//! database.
+//!
+//! lodger's Jira webhooks are registered at install with the sealed
+//! credential in their URL (`/webhooks/jira?c=<sealed>`, see
+//! [`crate::host::webhooks`]). Jira drops a registration 30 days after it was
+//! made or last refreshed, so someone must refresh it; a storage-free app
+//! has no list of tenants to walk. Instead, whenever lodger handles a
+//! request of a Jira tenant (a page's API call, a webhook), it checks that
+//! tenant's registrations in the background, at most every
+//! [`CHECK_EVERY_SECONDS`] per process:
+//!
+//! - registrations whose credential still opens to the tenant's current
+//!   installation are refreshed when they lapse within [`REFRESH_WITHIN_DAYS`];
+//! - missing ones, or ones carrying a credential that no longer opens (a
+//!   reinstall changed the secret, or the master key that sealed it was
+//!   dropped), are replaced by a registration with a fresh seal.
+//!
+//! A tenant nobody uses for 30 days loses its webhooks, and gets them back
+//! on the next request: templates apply from then on.
+
+use std::sync::Arc;
+
+use super::auth::RequestContext;
+use super::state::AppState;
+use crate::connect::installation::{Installation, Product};
+use crate::connect::sealed::SealError;
+use crate::host::client::HostError;
+use crate::host::webhooks::{self, RegisterError, Registration};
+
+/// How often one process looks at one tenant's registrations.
+pub const CHECK_EVERY_SECONDS: i64 = 12 * 60 * 60;
+/// Registrations lapsing sooner than this are refreshed.
+pub const REFRESH_WITHIN_DAYS: i64 = 20;
+/// The events lodger listens to.
+pub const EVENTS: &[&str] = &["jira:issue_created"];
+/// Every issue: dynamic webhooks need a filter, and allow only `=`, `!=`,
+/// `IN` and `NOT IN`.
+pub const JQL_FILTER: &str = "project != null";
+
+/// Why the webhooks could not be put right.
+#[derive(Debug, thiserror::Error)]
+pub enum UpkeepError {
+    /// A call to the host failed.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// Jira refused the registration.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// Sealing the credential for the URL failed.
+    #[error("could not seal the credential for the webhook URL")]
+    Seal(#[source] SealError),
+}
+
+/// Notes that `caller`'s tenant is active; checks its webhooks in the
+/// background if this process has not done so lately.
+pub fn touch(state: &Arc<AppState>, caller: &RequestContext) {
+    let installation = &caller.installation;
+    if installation.product_type != Product::Jira {
+        return;
+    }
+    let now = crate::now();
+    let key = installation.client_key.clone();
+    if state.upkept.get(&key).is_some_and(|at| now - at < CHECK_EVERY_SECONDS) {
+        return;
+    }
+    state.upkept.insert(key.clone(), now);
+    let (state, installation) = (Arc::clone(state), Arc::clone(installation));
+    tokio::spawn(async move {
+        if let Err(err) = ensure(&state, &installation, Replace::IfStale).await {
+            tracing::warn!(client_key = %key, error = %err, "webhook upkeep failed; will retry on a later request");
+            state.upkept.remove(&key);
+        }
+    });
+}
+
+/// Whether registrations that still work are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Keep working registrations (refresh them); replace the others.
+    IfStale,
+    /// Replace them all (at install: the credential is new).
+    Always,
+}
+
+/// Makes the tenant's registrations right: see the module documentation.
+pub async fn ensure(
+    state: &AppState,
+    installation: &Installation,
+    replace: Replace,
+) -> Result<(), UpkeepError> {
+    let prefix = format!("{}/webhooks/jira", state.base_url);
+    let ours: Vec<Registration> = webhooks::list(&state.host, installation)
+        .await?
+        .into_iter()
+        .filter(|r| r.url.starts_with(&prefix))
+        .collect();
+    let working = replace == Replace::IfStale
+        && !ours.is_empty()
+        && ours.iter().all(|r| opens_to(state, &r.url, installation));
+    if working {
+        let soon = (crate::now() + REFRESH_WITHIN_DAYS * 24 * 60 * 60) * 1000;
+        let lapsing: Vec<u64> =
+            ours.iter().filter(|r| r.expires_at_ms < soon).map(|r| r.id).collect();
+        if !lapsing.is_empty() {
+            webhooks::refresh(&state.host, installation, &lapsing).await?;
+            tracing::info!(client_key = %installation.client_key, count = lapsing.len(), "webhooks refreshed");
+        }
+        return Ok(());
+    }
+    let stale: Vec<u64> = ours.iter().map(|r| r.id).collect();
+    webhooks::delete(&state.host, installation, &stale).await?;
+    let sealed = state.keyring.seal(installation).map_err(UpkeepError::Seal)?;
+    let url = format!("{prefix}?c={sealed}");
+    webhooks::register(&state.host, installation, &url, EVENTS, JQL_FILTER).await?;
+    tracing::info!(client_key = %installation.client_key, replaced = stale.len(), "webhooks registered");
+    Ok(())
+}
+
+/// Whether the credential in a registration's URL opens to `installation`
+/// as it is now (same tenant, app and shared secret).
+fn opens_to(state: &AppState, url: &str, installation: &Installation) -> bool {
+    let Some((_, query)) = url.split_once('?') else { return false };
+    let Some(sealed) = query.split('&').find_map(|pair| pair.strip_prefix("c=")) else {
+        return false;
+    };
+    state
+        .keyring
+        .open(sealed, &installation.client_key, &installation.key)
+        .is_ok_and(|opened| opened.shared_secret.expose() == installation.shared_secret.expose())
+}
