@@ -7,17 +7,24 @@ use warp::{Filter, Rejection};
 
 use super::reject::Failure;
 
-/// A filter that reads a body of at most `limit` bytes as JSON of type `T`.
-/// Too large is 413, anything unreadable 400 ([`Failure::BadBody`]).
+/// A filter that reads a body of at most `limit` bytes as a JSON object of
+/// type `T` (serde would also read a struct from an array: not here). Too
+/// large is 413, anything else unreadable 400 ([`Failure::BadBody`]).
 pub fn json<T: DeserializeOwned + Send>(
     limit: u64,
 ) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
     warp::body::content_length_limit(limit).and(warp::body::bytes()).and_then(
-        |bytes: bytes::Bytes| async move {
-            serde_json::from_slice::<T>(&bytes)
-                .map_err(|err| Rejection::from(Failure::BadBody(describe(&err))))
-        },
+        |bytes: bytes::Bytes| async move { parse::<T>(&bytes).map_err(Rejection::from) },
     )
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    let bad = |err: serde_json::Error| Failure::BadBody(describe(&err));
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(bad)?;
+    if !value.is_object() {
+        return Err(Failure::BadBody("expected a JSON object".to_owned()));
+    }
+    serde_json::from_value(value).map_err(bad)
 }
 
 /// serde's reason without the input: its messages name fields and types

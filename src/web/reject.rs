@@ -124,8 +124,6 @@ pub async fn recover(rejection: Rejection, realm: HeaderValue) -> Result<Respons
         (failure.status(), failure.to_string())
     } else if rejection.is_not_found() {
         (StatusCode::NOT_FOUND, "no such resource".to_owned())
-    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed here".to_owned())
     } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
         (StatusCode::PAYLOAD_TOO_LARGE, "request body is too large".to_owned())
     } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
@@ -137,6 +135,11 @@ pub async fn recover(rejection: Rejection, realm: HeaderValue) -> Result<Respons
         || rejection.find::<warp::reject::InvalidQuery>().is_some()
     {
         (StatusCode::BAD_REQUEST, "request has a malformed header or query".to_owned())
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        // Last of the client errors: warp combines the rejections of every
+        // route, and another route's method is less telling than this one's
+        // body limit or header.
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed here".to_owned())
     } else {
         tracing::error!(?rejection, "unhandled rejection");
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_owned())
