@@ -205,9 +205,8 @@ pub fn role_may(role: Option<Role>, permission: &str) -> bool {
             matches!(role, Role::SiteAdmin | Role::ProjectAdmin)
         }
         "USER_PICKER" | "BROWSE_PROJECTS" => true,
-        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS" | "TRANSITION_ISSUES" => {
-            role != Role::Viewer
-        }
+        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES" => role != Role::Viewer,
         _ => false,
     }
 }
