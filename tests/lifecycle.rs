@@ -106,7 +106,8 @@ async fn registers_the_webhook_with_the_credential_in_its_url_replacing_older_on
     assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
     let registered = world.host.webhooks.lock().unwrap().clone();
     assert_eq!(registered.len(), 1, "a reinstall replaces the registration: {registered:?}");
-    let sealed = registered[0].1.strip_prefix(&format!("{APP_BASE_URL}/webhooks/jira?c=")).unwrap();
+    let sealed =
+        registered[0].1.as_str().strip_prefix(&format!("{APP_BASE_URL}/webhooks/jira?c=")).unwrap();
     let keyring = Keyring::new(vec![world.master.clone()]).unwrap();
     let opened = keyring.open(sealed, &world.host.client_key, "lodger").unwrap();
     assert_eq!(opened.shared_secret.expose(), world.host.secret());
@@ -335,4 +336,61 @@ async fn error_bodies_and_headers_never_contain_the_secret_or_token() {
     for leak in ["ATCO-first-secret", token.as_str()] {
         assert!(!body.contains(leak) && !headers.contains(leak));
     }
+}
+
+/// Waits (bounded) until the host's registrations satisfy `check`.
+async fn eventually_registered(world: &World, check: impl Fn(&[(u64, String, i64)]) -> bool) {
+    for _ in 0..100 {
+        if check(&world.host.webhooks.lock().unwrap()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("registrations never became right: {:?}", world.host.webhooks.lock().unwrap());
+}
+
+/// A page's API call for the tenant, which lets the server look after its webhooks.
+async fn page_call(world: &World) {
+    let credential = world.host.stored_credential("lodger").unwrap();
+    let response = warp::test::request()
+        .path("/api/whoami")
+        .header(
+            "authorization",
+            format!("JWT {}", context_token(&world.host.client_key, &world.host.secret())),
+        )
+        .header("x-lodger-installation", credential)
+        .reply(&world.routes)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_page_call_brings_back_a_lapsed_webhook_and_refreshes_one_about_to_lapse() {
+    let world = world().await;
+    assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
+    let client_key = world.host.client_key.clone();
+
+    // Lapsed: Jira forgot it. The next request of the tenant registers it again.
+    world.host.webhooks.lock().unwrap().clear();
+    world.state.upkept.remove(&client_key);
+    page_call(&world).await;
+    eventually_registered(&world, |r| r.len() == 1).await;
+
+    // About to lapse: refreshed in place, same id, 30 days ahead again.
+    let soon = (lodger::now() + 86_400) * 1000;
+    let id = {
+        let mut registered = world.host.webhooks.lock().unwrap();
+        registered[0].2 = soon;
+        registered[0].0
+    };
+    world.state.upkept.remove(&client_key);
+    page_call(&world).await;
+    eventually_registered(&world, |r| r.len() == 1 && r[0].0 == id && r[0].2 > soon).await;
+    assert!(world.host.log.lock().unwrap().iter().any(|l| l == "PUT /rest/api/3/webhook/refresh"));
+
+    // Checked lately: another call does not ask the host again.
+    let calls = world.host.log.lock().unwrap().len();
+    page_call(&world).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(world.host.log.lock().unwrap().len(), calls);
 }

@@ -75,8 +75,8 @@ pub struct TestHost {
     pub failures: Arc<AtomicUsize>,
     /// Every request as `METHOD path -> status`.
     pub log: Arc<Mutex<Vec<String>>>,
-    /// Dynamic webhook registrations: `(id, url)`.
-    pub webhooks: Arc<Mutex<Vec<(u64, String)>>>,
+    /// Dynamic webhook registrations: `(id, url, expiry in ms)`.
+    pub webhooks: Arc<Mutex<Vec<(u64, String, i64)>>>,
 }
 
 pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
@@ -115,43 +115,58 @@ pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
             l.lock().unwrap().push(format!("PUT {path} -> {}", status.as_u16()));
             warp::reply::with_status(warp::reply(), status)
         });
-    let webhooks: Arc<Mutex<Vec<(u64, String)>>> = Default::default();
+    let webhooks: Arc<Mutex<Vec<(u64, String, i64)>>> = Default::default();
+    let thirty_days = || (lodger::now() + 30 * 86_400) * 1000;
     let (s, w, l) = (secret.clone(), webhooks.clone(), log.clone());
     // Dynamic webhooks, as Jira's REST API answers them (GET, POST, DELETE).
-    let webhook_route = warp::path!("rest" / "api" / "3" / "webhook")
+    let webhook_route = warp::path("rest")
+        .and(warp::path("api"))
+        .and(warp::path("3"))
+        .and(warp::path("webhook"))
+        .and(warp::path::tail())
         .and(warp::method())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::body::bytes())
-        .map(move |method: warp::http::Method, query: String, auth: Option<String>, body: bytes::Bytes| {
+        .map(move |tail: warp::path::Tail, method: warp::http::Method, query: String, auth: Option<String>, body: bytes::Bytes| {
+            let path = match tail.as_str() {
+                "" => "/rest/api/3/webhook".to_owned(),
+                rest => format!("/rest/api/3/webhook/{rest}"),
+            };
             let signed = (|| {
                 let token = auth.as_deref().and_then(|a| a.strip_prefix("JWT "))?;
-                let qsh = query_string_hash(method.as_str(), "/rest/api/3/webhook", &query);
+                let qsh = query_string_hash(method.as_str(), &path, &query);
                 let secret = s.lock().unwrap().clone();
                 UnverifiedToken::parse(token)
                     .ok()?
                     .verify(&secret, &Expectation::request(&qsh, lodger::now()))
                     .ok()
             })();
-            l.lock().unwrap().push(format!("{method} /rest/api/3/webhook"));
+            l.lock().unwrap().push(format!("{method} {path}"));
             if signed.is_none() {
                 return warp::reply::with_status(warp::reply::json(&json!({})), StatusCode::UNAUTHORIZED);
             }
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let mut registered = w.lock().unwrap();
-            let answer = match method.as_str() {
-                "POST" => {
-                    let id = 1000 + registered.len() as u64 * 7 + 1;
-                    registered.push((id, body["url"].as_str().unwrap_or_default().to_owned()));
+            let ids: Vec<u64> = body["webhookIds"].as_array().map_or_else(Vec::new, |ids| ids.iter().filter_map(Value::as_u64).collect());
+            let answer = match (method.as_str(), tail.as_str()) {
+                ("PUT", "refresh") => {
+                    for entry in registered.iter_mut().filter(|(id, ..)| ids.contains(id)) {
+                        entry.2 = thirty_days();
+                    }
+                    json!({ "expirationDate": thirty_days() })
+                }
+                ("POST", "") => {
+                    let id = 1000 + registered.iter().map(|(id, ..)| *id).max().unwrap_or(0);
+                    registered.push((id, body["url"].as_str().unwrap_or_default().to_owned(), thirty_days()));
                     json!({ "webhookRegistrationResult": [{ "createdWebhookId": id }] })
                 }
-                "DELETE" => {
-                    let ids: Vec<u64> = body["webhookIds"].as_array().map_or_else(Vec::new, |ids| ids.iter().filter_map(Value::as_u64).collect());
-                    registered.retain(|(id, _)| !ids.contains(id));
+                ("DELETE", "") => {
+                    registered.retain(|(id, ..)| !ids.contains(id));
                     json!({})
                 }
                 _ => {
-                    let values: Vec<Value> = registered.iter().map(|(id, url)| json!({ "id": id, "url": url, "expirationDate": (lodger::now() + 30 * 86_400) * 1000 })).collect();
+                    let values: Vec<Value> = registered.iter().map(|(id, url, expiry)| json!({ "id": id, "url": url, "expirationDate": expiry })).collect();
                     json!({ "values": values, "isLast": true })
                 }
             };
