@@ -13,9 +13,9 @@ use super::reject::Failure;
 pub fn json<T: DeserializeOwned + Send>(
     limit: u64,
 ) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(limit).and(warp::body::bytes()).and_then(
-        |bytes: bytes::Bytes| async move { parse::<T>(&bytes).map_err(Rejection::from) },
-    )
+    warp::body::content_length_limit(limit)
+        .and(warp::body::bytes())
+        .and_then(|bytes: bytes::Bytes| async move { parse::<T>(&bytes).map_err(Rejection::from) })
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
