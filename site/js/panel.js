@@ -1,97 +1,161 @@
-// The Jira issue panel: shows the issue and who is signed in, as verified by
-// the lodger server. It is the whole Connect round trip in four steps:
+// The Jira issue panel (webPanel `checklist-panel`) and the issue glance
+// (`checklist-glance`, same page with `surface=glance`): the issue's
+// checklist, kept in the issue entity property `lodger-checklist`.
 //
-//   1. read the sealed installation credential from the app property
-//      `lodger-installation`, through the host (AP.request runs as the user);
-//   2. ask the host for a fresh context token (AP.context.getToken);
-//   3. send both to the server: the token says who and where, signed by the
-//      site; the credential lets the server check that signature with no
-//      database (it opens the credential to get the site's shared secret);
-//   4. show what the server verified.
+// Everything runs in the browser as the signed-in user: the host checks
+// their permissions on every AP.request, so the server is not involved in
+// reading or writing a checklist (only in the tenant settings).
 //
-// This file is served as written: the server renders nothing per request.
+// Writing is the contract's conditional write (docs/data.md): Jira's
+// entity properties have no versions, so the page uses the bulk
+// issue-property operation with a `currentValue` filter, follows the
+// asynchronous task it starts, and reads the value back to see if it won.
 (function () {
   'use strict';
 
-  // The app key whose property holds the credential. The page is static, so
-  // the descriptor puts the key in the panel URL (`?appKey=`).
-  const appKey = new URLSearchParams(location.search).get('appKey') || 'lodger';
+  const C = window.LodgerChecklist;
+  const KEY = 'lodger-checklist';
+  const ATTEMPTS = 8;
+  const issueId = lodger.param('issueId') || '';
+  const propertyUrl = '/rest/api/3/issue/' + encodeURIComponent(issueId) + '/properties/';
 
-  const byId = (id) => document.getElementById(id);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  // Shows exactly one of the three states, then lets the host fit the iframe.
-  function show(state) {
-    for (const id of ['loading', 'failure', 'success']) {
-      byId(id).hidden = id !== state;
+  // JSON equality that ignores key order (the host may sort keys).
+  function canonical(value) {
+    if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
+    if (value && typeof value === 'object') {
+      return '{' + Object.keys(value).sort().map((k) => JSON.stringify(k) + ':' + canonical(value[k])).join(',') + '}';
     }
-    document.querySelector('main').setAttribute('aria-busy', String(state === 'loading'));
-    AP.resize();
+    return JSON.stringify(value);
   }
+  const same = (a, b) => canonical(a) === canonical(b);
 
-  // Step 1. AP.request resolves to {body, xhr}, and body is a string: the
-  // JSON of {key, value}, where value is {"credential": "v1...."}.
-  async function readCredential() {
-    const response = await AP.request({
-      url: '/rest/atlassian-connect/1/addons/' + encodeURIComponent(appKey) +
-        '/properties/lodger-installation',
-    });
-    return JSON.parse(response.body).value.credential;
-  }
-
-  // Step 2. Tokens live a few minutes: fetch a fresh one for every call. The
-  // callback form works with every version of all.js.
-  function contextToken() {
-    return new Promise((resolve) => AP.context.getToken(resolve));
-  }
-
-  // Step 3. The page and the server share an origin, so no CORS is involved.
-  async function whoami(token, credential) {
-    const response = await fetch('/api/whoami', {
-      headers: { 'Authorization': 'JWT ' + token, 'X-Lodger-Installation': credential },
-    });
-    if (!response.ok) {
-      throw new Error('The lodger server refused the request (HTTP ' + response.status + ').');
-    }
-    return response.json();
-  }
-
-  // A sentence for the error state. AP.request rejects with {err, xhr}.
-  function describe(error) {
-    const status = error && error.xhr && error.xhr.status;
-    if (status === 404) {
-      return 'lodger is not fully installed on this site: its installation property is missing.';
-    }
-    if (status) {
-      return 'Jira refused to read the installation property (HTTP ' + status + ').';
-    }
-    return (error && error.message) || 'Something went wrong.';
-  }
-
-  async function load() {
-    show('loading');
+  // The stored value as the host holds it, or null when there is none.
+  async function read() {
     try {
-      const [credential, token] = await Promise.all([readCredential(), contextToken()]);
-      const who = await whoami(token, credential);
-      // Step 4. textContent, never innerHTML: these values are data, not markup.
-      // The issue key comes from the verified token's context when it has one,
-      // else from the panel URL (`?issueKey=` in the descriptor).
-      const issue = who.context && who.context.jira && who.context.jira.issue;
-      byId('issue-key').textContent =
-        (issue && issue.key) || new URLSearchParams(location.search).get('issueKey') || 'unknown';
-      byId('account-id').textContent = who.accountId;
-      byId('client-key').textContent = who.clientKey;
-      show('success');
+      return (await lodger.host({ url: propertyUrl + KEY })).json.value;
     } catch (error) {
-      byId('failure-message').textContent = describe(error);
-      show('failure');
+      if (error.status === 404) return null;
+      throw error;
     }
   }
 
-  byId('retry').addEventListener('click', load);
-  // connect.js loads the bridge; start once `AP` exists.
-  window.lodgerConnect.then(load, function (error) {
-    byId('failure-message').textContent = error.message;
-    for (const id of ['loading', 'success']) byId(id).hidden = true;
-    byId('failure').hidden = false;
+  // The bulk operation answers 303 with the task's URL; the browser follows
+  // it, so the answer is the task itself. Polls it until it ends (bounded).
+  async function finish(task) {
+    for (let poll = 0; task && task.id && poll < 50; poll++) {
+      if (task.status === 'COMPLETE') return;
+      if (task.status === 'FAILED' || task.status === 'CANCELLED' || task.status === 'DEAD') {
+        throw new Error('Jira could not save the checklist (its task ' + task.status.toLowerCase() + ').');
+      }
+      await sleep(150);
+      task = (await lodger.host({ url: '/rest/api/3/task/' + encodeURIComponent(task.id) })).json;
+    }
+  }
+
+  // Save: read, merge, write only if the value is still what was read,
+  // read again; another writer got in first if the value differs, so merge
+  // and try again, a few times with a random pause.
+  async function save(local) {
+    let mine = local;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const stored = await read();
+      const merged = C.prune(C.merge(stored, mine), Date.now());
+      if (C.size(merged) > C.MAX_CHARS) {
+        throw new Error('The checklist would be over Jira\'s limit of 32,768 characters.');
+      }
+      if (stored !== null && same(stored, merged)) return merged;
+      const filter = { entityIds: [Number(issueId)] };
+      if (stored === null) filter.hasProperty = false;
+      else filter.currentValue = stored;
+      const answer = await lodger.host({
+        url: '/rest/api/3/issue/properties/' + KEY,
+        type: 'PUT',
+        contentType: 'application/json',
+        data: JSON.stringify({ value: merged, filter }),
+      });
+      await finish(answer.json);
+      const now = await read();
+      if (now !== null && same(now, merged)) {
+        glance(merged);
+        return merged;
+      }
+      mine = C.merge(mine, now);
+      await sleep(50 + Math.random() * 150 * (attempt + 1));
+    }
+    throw new Error('Others kept changing the checklist; your changes are kept here.');
+  }
+
+  // The glance's badge ("done/total"), an issue property Jira reads
+  // (`com.atlassian.jira.issue:<app key>:<glance key>:status`). Best effort:
+  // a stale badge is not worth an error.
+  function glance(doc) {
+    const c = C.counts(doc);
+    lodger.host({
+      url: propertyUrl + encodeURIComponent('com.atlassian.jira.issue:' + lodger.appKey + ':checklist-glance:status'),
+      type: 'PUT',
+      contentType: 'application/json',
+      data: JSON.stringify({ type: 'badge', value: { label: c.done + '/' + c.total } }),
+    }).catch(() => {});
+  }
+
+  // May this user edit the issue? (Jira's "Get my permissions".)
+  async function mayEdit() {
+    const answer = await lodger.host({
+      url: '/rest/api/3/mypermissions?issueId=' + encodeURIComponent(issueId) + '&permissions=EDIT_ISSUES',
+    });
+    const p = answer.json && answer.json.permissions && answer.json.permissions.EDIT_ISSUES;
+    return !!(p && p.havePermission);
+  }
+
+  // The signed-in user's account id, for "ticked by". AP.user answers with
+  // a callback in old bridges and a promise in new ones; take either.
+  function currentUser(AP) {
+    return new Promise((resolve) => {
+      const answer = AP.user.getCurrentUser((user) => resolve(user));
+      if (answer && typeof answer.then === 'function') answer.then(resolve, () => resolve({}));
+    }).then((user) => (user && user.atlassianAccountId) || null);
+  }
+
+  async function start() {
+    const AP = await lodger.ready;
+    if (lodger.param('surface') === 'glance') {
+      const heading = document.getElementById('heading');
+      heading.textContent = 'Checklist of ' + (lodger.param('issueKey') || 'this issue');
+      heading.className = 'glance-heading';
+    }
+    const unlicensed = lodger.param('lic') === 'none';
+    const [by, editable] = await Promise.all([
+      currentUser(AP),
+      unlicensed ? false : mayEdit().catch(() => true), // unknown: let the write decide
+    ]);
+    const reason = unlicensed
+      ? 'lodger\'s license for this site is not active, so checklists are read-only. A site admin can renew it in Manage apps.'
+      : 'You can\'t edit this issue, so the checklist is read-only.';
+    const view = window.LodgerChecklistView.mount(document.getElementById('checklist'), {
+      storage: { load: read, save },
+      by,
+      readOnly: unlicensed || !editable,
+      reason: unlicensed || !editable ? reason : '',
+      showWhoTicked: true,
+      displayName: lodger.displayName,
+    });
+    // Tenant settings from the lodger server; the panel works without them.
+    lodger.api('GET', '/api/settings').then((answer) => {
+      const settings = (answer && answer.settings) || {};
+      if (settings.showWhoTicked === false) view.update({ showWhoTicked: false });
+    }, () => {});
+  }
+
+  start().catch((error) => {
+    const box = document.getElementById('checklist');
+    box.replaceChildren();
+    const p = document.createElement('p');
+    p.className = 'state state-error';
+    p.setAttribute('role', 'alert');
+    p.textContent = 'The checklist could not start: ' + error.message;
+    box.append(p);
+    if (window.AP) window.AP.resize();
   });
 })();
