@@ -1,0 +1,295 @@
+// The checklist, used as people use it, in a real Chromium on the dev world:
+// the Jira issue panel and the Confluence macro with the real connect-js
+// bridge, several people at once.
+//
+//   node tools/devhost/checklist-browser-test.mjs '<config JSON>'
+//
+// config: {
+//   mode: "main" | "unlicensed",
+//   issueUrl, pageUrl,                  the emulated Jira issue and Confluence page
+//   users: {admin, dev, viewer},        account ids, for the dev host's /dev/login
+//   artifacts,                          where screenshots go
+//   seed, rounds                        the concurrent editing's PRNG seed and rounds
+// }
+//
+// "main": one person adds, ticks, renames, reorders (keyboard and drag),
+// deletes and reloads; two people edit one issue at once in random
+// interleavings; a viewer sees the list read-only; two people edit one
+// macro at once until Confluence answers 409 at least once.
+// "unlicensed": the panel shows the licence banner and no way to edit.
+//
+// Prints one JSON line with what it saw (the Rust test compares it with
+// what the site stores) and exits 0; on failure explains on stderr and
+// exits 1. Every wait is bounded; a watchdog ends the run.
+//
+// The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
+// driven by playwright-core, which downloads no browser.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const config = JSON.parse(process.argv[2] || '{}');
+const OVERALL_TIMEOUT_MS = 240_000;
+const STEP_TIMEOUT_MS = 20_000;
+const log = [];
+let browser;
+let step = 'starting';
+
+const watchdog = setTimeout(() => fail(new Error(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`)), OVERALL_TIMEOUT_MS);
+
+async function fail(error) {
+  console.error(`checklist browser test failed while ${step}: ${error && error.stack ? error.stack : error}`);
+  console.error('--- browser console (last 80 lines) ---\n' + log.slice(-80).join('\n'));
+  await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
+  process.exit(1);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// mulberry32: the seeded PRNG that picks the interleavings.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Opens `url` signed in as `account` in a fresh browser context, waits for
+// connect-js to establish the module's iframe, and answers {page, frame, slot}.
+async function open(name, account, url, framePath) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('console', (m) => log.push(`[${name} ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`[${name} uncaught] ${e.message}`));
+  const target = new URL(url);
+  const login = `${target.origin}/dev/login?account=${encodeURIComponent(account)}&next=${encodeURIComponent(target.pathname)}`;
+  const response = await page.goto(login, { waitUntil: 'domcontentloaded' });
+  check(response && response.ok(), `${url} answered HTTP ${response && response.status()}`);
+  return attach(name, page, framePath);
+}
+
+async function attach(name, page, framePath) {
+  const slot = await page.evaluate((path) => {
+    const view = JSON.parse(document.getElementById('lodger-dev-view').textContent);
+    const modules = (view.modules || []).filter((m) => m.addonKey && m.addonKey.startsWith('lodger'));
+    const module = modules.find((m) => m.moduleKey === 'checklist-panel') ||
+      modules.find((m) => String(m.url || '').includes(path));
+    return module ? module.slot : null;
+  }, framePath).catch((error) => { log.push(`[${name}] ${error.message}`); return null; });
+  check(slot, `${name}: the page shows no lodger checklist module`);
+  await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
+  const frame = page.frames().find((f) => f.url().includes(framePath) && !f.url().includes('surface=glance'));
+  check(frame, `${name}: no frame loads ${framePath}`);
+  await frame.locator('.add-input, .banner, .state-error').first().waitFor();
+  return { name, page, frame, slot };
+}
+
+// Waits until the view has no save pending (bounded).
+async function idle(who) {
+  await who.frame.waitForFunction(() => !document.querySelector('.saving') && !document.querySelector('.not-saved'),
+    null, { timeout: STEP_TIMEOUT_MS, polling: 50 });
+}
+
+async function texts(who) {
+  return who.frame.locator('.item .item-text').allTextContents();
+}
+
+async function add(who, text) {
+  const input = who.frame.locator('.add-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+function row(who, text) {
+  return who.frame.locator('.item', { has: who.frame.locator('.item-text', { hasText: new RegExp(`^${text}$`) }) });
+}
+
+// Shows other people's edits: the view reloads and merges on window focus.
+async function refresh(who) {
+  await idle(who);
+  await who.frame.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await sleep(300);
+  await idle(who);
+}
+
+async function main() {
+  step = 'launching chromium';
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    timeout: 20_000,
+  });
+  mkdirSync(config.artifacts, { recursive: true });
+  if (config.mode === 'unlicensed') return unlicensed();
+
+  const report = {};
+  step = 'opening the issue as admin';
+  const ada = await open('admin', config.users.admin, config.issueUrl, '/jira/issue-panel.html');
+  report.issueId = new URL(ada.frame.url()).searchParams.get('issueId');
+
+  step = 'adding three items';
+  for (const text of ['Write tests', 'Update docs', 'Ship it']) {
+    await add(ada, text);
+    await row(ada, text).waitFor();
+  }
+  check((await ada.frame.locator('.add-input').inputValue()) === '', 'the add field is cleared after adding');
+  await idle(ada);
+
+  step = 'ticking an item';
+  await row(ada, 'Write tests').locator('.item-check').check();
+  await row(ada, 'Write tests').locator('.item-meta', { hasText: /^ticked by Ada Admin · / }).waitFor();
+
+  step = 'renaming an item inline (click, type, Enter)';
+  await row(ada, 'Update docs').locator('.item-text').click();
+  await ada.frame.locator('.item-edit').fill('Update the docs');
+  await ada.frame.locator('.item-edit').press('Enter');
+  await row(ada, 'Update the docs').waitFor();
+
+  step = 'renaming cancelled with Escape';
+  await row(ada, 'Ship it').locator('.item-text').press('F2');
+  await ada.frame.locator('.item-edit').fill('Never mind');
+  await ada.frame.locator('.item-edit').press('Escape');
+  await row(ada, 'Ship it').waitFor();
+
+  step = 'reordering with the keyboard (Alt+ArrowUp)';
+  await row(ada, 'Ship it').locator('.item-text').focus();
+  await ada.page.keyboard.press('Alt+ArrowUp');
+  await ada.frame.waitForFunction(() => [...document.querySelectorAll('.item-text')].map((n) => n.textContent).join('|') === 'Write tests|Ship it|Update the docs');
+  await ada.frame.waitForFunction(() => /Moved “Ship it” to position 2 of 3/.test(document.querySelector('[aria-live]').textContent));
+
+  step = 'reordering by drag and drop';
+  const top = row(ada, 'Write tests');
+  await row(ada, 'Update the docs').dragTo(top, { targetPosition: { x: 40, y: 3 } });
+  await ada.frame.waitForFunction(() => [...document.querySelectorAll('.item-text')].map((n) => n.textContent).join('|') === 'Update the docs|Write tests|Ship it');
+
+  step = 'deleting an item';
+  await ada.frame.getByRole('button', { name: 'Delete “Ship it”' }).click();
+  await row(ada, 'Ship it').waitFor({ state: 'detached' });
+  await idle(ada);
+
+  step = 'reloading the page';
+  await ada.page.reload({ waitUntil: 'domcontentloaded' });
+  Object.assign(ada, await attach('admin', ada.page, '/jira/issue-panel.html'));
+  await ada.frame.locator('.item').first().waitFor();
+  const afterReload = await texts(ada);
+  check(afterReload.join('|') === 'Update the docs|Write tests', `after reload the list is ${afterReload.join('|')}`);
+  check(await row(ada, 'Write tests').locator('.item-check').isChecked(), 'the tick survives a reload');
+  report.single = { texts: afterReload, done: ['Write tests'] };
+
+  step = 'two people editing the issue at once';
+  const dev = await open('dev', config.users.dev, config.issueUrl, '/jira/issue-panel.html');
+  const rand = prng(config.seed || 1);
+  const mine = { admin: [], dev: [] };
+  const gone = new Set();
+  const people = [ada, dev];
+  for (let round = 0; round < (config.rounds || 20); round++) {
+    const order = rand() < 0.5 ? people : [...people].reverse();
+    await Promise.all(order.map(async (who, n) => {
+      await sleep(Math.floor(rand() * 120) + n * Math.floor(rand() * 60));
+      const roll = rand();
+      const own = mine[who.name].filter((t) => !gone.has(t));
+      if (roll < 0.2 && own.length) {
+        const text = own[Math.floor(rand() * own.length)];
+        if (await row(who, text).count()) {
+          gone.add(text);
+          await who.frame.getByRole('button', { name: `Delete “${text}”` }).click();
+          return;
+        }
+      }
+      if (roll < 0.4) {
+        const boxes = who.frame.locator('.item-check');
+        const count = await boxes.count();
+        if (count) await boxes.nth(Math.floor(rand() * count)).click();
+      }
+      const text = `${who.name} round ${round}`;
+      mine[who.name].push(text);
+      await add(who, text);
+    }));
+    if (rand() < 0.3) await Promise.all(people.map(idle));
+    if (rand() < 0.3) await refresh(people[Math.floor(rand() * 2)]);
+  }
+  await Promise.all(people.map(idle));
+  await refresh(ada);
+  await refresh(dev);
+  const expected = [...mine.admin, ...mine.dev, 'Update the docs', 'Write tests'].filter((t) => !gone.has(t));
+  for (const who of people) {
+    const shown = new Set(await texts(who));
+    const missing = expected.filter((t) => !shown.has(t));
+    check(!missing.length, `${who.name} lost acknowledged items: ${missing.join(', ')}`);
+    const resurrected = [...gone].filter((t) => shown.has(t));
+    check(!resurrected.length, `${who.name} shows deleted items: ${resurrected.join(', ')}`);
+  }
+  report.concurrent = { expected, deleted: [...gone], shown: await texts(ada) };
+
+  step = 'saving the panel screenshot';
+  await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'panel.png') });
+  await dev.page.context().close();
+
+  step = 'opening the issue as the viewer';
+  const val = await open('viewer', config.users.viewer, config.issueUrl, '/jira/issue-panel.html');
+  await val.frame.locator('.banner').waitFor();
+  report.viewer = {
+    reason: (await val.frame.locator('.banner').textContent()).trim(),
+    addable: await val.frame.locator('.add-input').count() > 0,
+    disabled: await val.frame.locator('.item-check:disabled').count(),
+    items: await val.frame.locator('.item').count(),
+  };
+  await val.page.context().close();
+
+  step = 'two people editing one Confluence macro at once';
+  const adaWiki = await open('admin-wiki', config.users.admin, config.pageUrl, '/confluence/macro.html');
+  const devWiki = await open('dev-wiki', config.users.dev, config.pageUrl, '/confluence/macro.html');
+  const wiki = [adaWiki, devWiki];
+  const added = [];
+  let conflicts = 0;
+  for (let round = 0; round < 30 && (round < 8 || conflicts === 0); round++) {
+    await Promise.all(wiki.map(async (who) => {
+      const text = `${who.name} note ${round}`;
+      added.push(text);
+      await add(who, text);
+    }));
+    await Promise.all(wiki.map(idle));
+    conflicts = 0;
+    for (const who of wiki) conflicts += await who.frame.evaluate(() => window.lodgerConflicts || 0);
+  }
+  await refresh(adaWiki);
+  await refresh(devWiki);
+  for (const who of wiki) {
+    const shown = new Set(await texts(who));
+    const missing = added.filter((t) => !shown.has(t));
+    check(!missing.length, `${who.name} lost macro items: ${missing.join(', ')}`);
+  }
+  check(conflicts > 0, 'Confluence never answered 409: the concurrent macro edits did not race');
+  report.macro = { added, conflicts, contentId: new URL(adaWiki.frame.url()).searchParams.get('contentId'),
+    macroId: new URL(adaWiki.frame.url()).searchParams.get('macroId') };
+  step = 'saving the macro screenshot';
+  await adaWiki.page.locator(`[id="${adaWiki.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'macro.png') });
+  return report;
+}
+
+async function unlicensed() {
+  step = 'opening the issue on an unlicensed site';
+  const ada = await open('admin', config.users.admin, config.issueUrl, '/jira/issue-panel.html');
+  check(new URL(ada.frame.url()).searchParams.get('lic') === 'none', `the panel URL says lic=${new URL(ada.frame.url()).searchParams.get('lic')}`);
+  await ada.frame.locator('.banner').waitFor();
+  return {
+    banner: (await ada.frame.locator('.banner').textContent()).trim(),
+    addable: await ada.frame.locator('.add-input').count() > 0,
+    deletable: await ada.frame.locator('.item-delete').count() > 0,
+  };
+}
+
+main().then(async (report) => {
+  clearTimeout(watchdog);
+  await browser.close();
+  console.log(JSON.stringify(report));
+}, fail);
