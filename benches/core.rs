@@ -67,6 +67,7 @@ fn benches(c: &mut Criterion) {
     });
 
     let config = ServeConfig {
+        auth_only: false,
         base_url: "https://lodger.example".into(),
         bind: "127.0.0.1:0".parse().expect("addr"),
         keys: AppKeys::new("lodger").expect("keys"),

@@ -28,8 +28,13 @@ pub enum Command {
     /// Install an app into a site by descriptor URL, through UPM's REST API
     /// (a cloud development site with an admin API token, or the dev host).
     Register(RegisterArgs),
-    /// Serve the app: descriptors, lifecycle, API and the embedded pages.
+    /// Serve the app: descriptors, lifecycle, API and the embedded pages
+    /// (with --auth-only: lifecycle, API and webhooks only).
     Serve(ServeArgs),
+    /// Write the descriptors, pages, scripts and styles as static files for a
+    /// CDN, with nginx, Caddy and Netlify-style routing and headers that send
+    /// the dynamic paths to `lodger serve --auth-only`.
+    Export(ExportArgs),
     /// Print a new master key for LODGER_MASTER_KEYS.
     Keygen,
     /// Print the canonical request and query string hash (qsh) of a request.
@@ -72,6 +77,33 @@ pub struct ServeArgs {
     /// the pages and serve `all.js`; repeatable.
     #[arg(long = "extra-host", env = "LODGER_EXTRA_HOSTS", value_delimiter = ',')]
     pub extra_hosts: Vec<String>,
+    /// Serve only lifecycle callbacks, the server API, webhooks and /healthz:
+    /// the descriptors and pages are served from `lodger export` output.
+    #[arg(long, env = "LODGER_AUTH_ONLY")]
+    pub auth_only: bool,
+}
+
+/// Flags of `lodger export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The folder to write (new or empty, unless --force).
+    pub dir: std::path::PathBuf,
+    /// The public base URL the export will be served at (what hosts call).
+    #[arg(long, env = "LODGER_BASE_URL")]
+    pub base_url: String,
+    /// Where the web server sends /lifecycle, /api, /webhooks and /healthz:
+    /// the URL of `lodger serve --auth-only`.
+    #[arg(long, env = "LODGER_AUTH_URL", default_value = "http://127.0.0.1:8081")]
+    pub auth_url: String,
+    /// The app key of the Jira app; the Confluence app's key is this plus `.confluence`.
+    #[arg(long, env = "LODGER_APP_KEY", default_value = "lodger")]
+    pub app_key: String,
+    /// The origin of a host besides Atlassian's cloud that may frame the pages; repeatable.
+    #[arg(long = "extra-host", env = "LODGER_EXTRA_HOSTS", value_delimiter = ',')]
+    pub extra_hosts: Vec<String>,
+    /// Replace DIR if it already has files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags of `lodger dev`.

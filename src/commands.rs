@@ -38,6 +38,36 @@ pub async fn register(args: &crate::cli::RegisterArgs) -> anyhow::Result<String>
     crate::host::upm::register(&http, &registration).await
 }
 
+/// `lodger export DIR`: the static site, descriptors and hosting files.
+pub fn export(args: &crate::cli::ExportArgs) -> anyhow::Result<Report> {
+    use anyhow::Context as _;
+    let base_url = args.base_url.trim_end_matches('/').to_owned();
+    if !crate::connect::installation::is_acceptable_base_url(&base_url) {
+        anyhow::bail!(
+            "--base-url {base_url:?} must be https://host[:port][/path] (http only on localhost)"
+        );
+    }
+    let options = crate::export::ExportOptions {
+        keys: AppKeys::new(&args.app_key).context("--app-key")?,
+        base_url,
+        auth_url: args.auth_url.clone(),
+        extra_hosts: args.extra_hosts.clone(),
+        force: args.force,
+    };
+    let report = crate::export::export(&args.dir, &options)?;
+    let text = format!(
+        "wrote {} files ({} KiB) to {}\n\
+         serve it with nginx (hosting/nginx/*.conf; see the README, \"Deploying\") or any CDN,\n\
+         and run the auth endpoint at {}: lodger serve --auth-only --base-url {}\n",
+        report.files,
+        report.bytes.div_ceil(1024),
+        args.dir.display(),
+        options.auth_url,
+        options.base_url,
+    );
+    Ok(Report { text, ok: true })
+}
+
 /// `lodger keygen`: a new master key and how to use it.
 pub fn keygen() -> Report {
     let key = MasterKey::generate();

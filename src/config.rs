@@ -29,6 +29,9 @@ pub struct ServeConfig {
     /// Serve the pages from this folder instead of the embedded copy (the dev
     /// world, so edits show on reload); `None` in production.
     pub site_dir: Option<std::path::PathBuf>,
+    /// Serve only lifecycle, the API, webhooks and the health check: the
+    /// descriptors and pages come from an export on a CDN.
+    pub auth_only: bool,
 }
 
 impl ServeConfig {
@@ -70,6 +73,7 @@ impl ServeConfig {
             install_keys_url,
             extra_hosts: args.extra_hosts.clone(),
             site_dir: None,
+            auth_only: args.auth_only,
         })
     }
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod connect;
 #[cfg(feature = "dev-host")]
 pub mod devhost;
+pub mod export;
 pub mod host;
 pub mod web;
 

@@ -37,6 +37,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             println!("installed {key} in {}", args.site);
             return Ok(true);
         }
+        Some(Command::Export(args)) => commands::export(&args)?,
         Some(Command::Keygen) => commands::keygen(),
         Some(Command::Qsh(args)) => commands::qsh(&args),
         Some(Command::Jwt(JwtCommand::Decode(args))) => commands::jwt_decode(&args, lodger::now()),

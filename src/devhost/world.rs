@@ -89,6 +89,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
     let app_url = format!("http://localhost:{}", app_listener.local_addr()?.port());
 
     let config = ServeConfig {
+        auth_only: false,
         base_url: app_url.clone(),
         bind: app_listener.local_addr()?,
         keys: AppKeys::new("lodger")?,

@@ -45,22 +45,23 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     };
     let with_state = warp::any().map(move || Arc::clone(&state));
 
-    let whoami = warp::get().and(warp::path!("api" / "whoami")).and(caller.clone()).map(whoami);
-    let read_settings = warp::get()
-        .and(warp::path!("api" / "settings"))
+    // Path before method: an unknown path is 404, a known one with the wrong method 405.
+    let whoami = warp::path!("api" / "whoami").and(warp::get()).and(caller.clone()).map(whoami);
+    let read_settings = warp::path!("api" / "settings")
+        .and(warp::get())
         .and(caller.clone())
         .and(with_state.clone())
         .and_then(|caller, state| async move { get_settings(caller, state).await.map_err(reject) });
-    let write_settings = warp::put()
-        .and(warp::path!("api" / "settings"))
+    let write_settings = warp::path!("api" / "settings")
+        .and(warp::put())
         .and(caller.clone())
         .and(super::body::json::<Settings>(MAX_BODY_BYTES))
         .and(with_state.clone())
         .and_then(|caller, settings, state| async move {
             put_settings(caller, settings, state).await.map_err(reject)
         });
-    let template = warp::post()
-        .and(warp::path!("api" / "issues" / String / "template"))
+    let template = warp::path!("api" / "issues" / String / "template")
+        .and(warp::post())
         .and(caller)
         .and(with_state)
         .and_then(|issue_id, caller, state| async move {

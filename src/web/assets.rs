@@ -108,12 +108,32 @@ struct Variant {
 
 /// One file of the site.
 struct Asset {
+    logical: String,
     served: String,
     content_type: HeaderValue,
     is_html: bool,
     identity: Variant,
     gzip: Option<Variant>,
     br: Option<Variant>,
+}
+
+/// One file of the site, for writing it out ([`Assets::files`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SiteFile<'a> {
+    /// The path the site's sources use (`/js/panel.js`).
+    pub logical: &'a str,
+    /// The path it is served at: content-hashed for all but HTML.
+    pub served: &'a str,
+    /// Its `Content-Type`.
+    pub content_type: &'a str,
+    /// An HTML page (rendered, revalidated, framed by the host).
+    pub is_html: bool,
+    /// The bytes.
+    pub body: &'a [u8],
+    /// The gzip variant, when it is smaller.
+    pub gzip: Option<&'a [u8]>,
+    /// The brotli variant, when it is smaller.
+    pub br: Option<&'a [u8]>,
 }
 
 /// What a request path resolves to.
@@ -187,6 +207,25 @@ impl Assets {
     pub fn hashed_path(&self, logical: &str) -> Option<&str> {
         let route = self.routes.get(logical)?;
         Some(&self.assets[route.asset].served)
+    }
+
+    /// Every file, as `lodger export` writes it: sorted by logical path.
+    pub fn files(&self) -> Vec<SiteFile<'_>> {
+        let mut files: Vec<SiteFile<'_>> = self
+            .assets
+            .iter()
+            .map(|asset| SiteFile {
+                logical: &asset.logical,
+                served: &asset.served,
+                content_type: asset.content_type.to_str().unwrap_or("application/octet-stream"),
+                is_html: asset.is_html,
+                body: &asset.identity.body,
+                gzip: asset.gzip.as_ref().map(|v| &v.body[..]),
+                br: asset.br.as_ref().map(|v| &v.body[..]),
+            })
+            .collect();
+        files.sort_by(|a, b| a.logical.cmp(b.logical));
+        files
     }
 
     fn from_dir(site: &Dir<'static>, values: &PageValues) -> Result<Assets, AssetError> {
@@ -294,6 +333,7 @@ impl Asset {
             identity: variant("", "")?,
             gzip: entry.gzip.then(|| variant(".gz", "-gz")).transpose()?,
             br: entry.br.then(|| variant(".br", "-br")).transpose()?,
+            logical: entry.logical,
             served: entry.served,
         })
     }
@@ -320,6 +360,7 @@ impl Asset {
             body: page.into(),
         };
         Ok(Asset {
+            logical: entry.logical,
             served: entry.served,
             content_type,
             is_html: true,

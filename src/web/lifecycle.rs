@@ -42,8 +42,8 @@ const MAX_PAYLOAD_BYTES: u64 = 64 * 1024;
 pub fn routes(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
-    warp::post()
-        .and(warp::path!("lifecycle" / String))
+    warp::path!("lifecycle" / String)
+        .and(warp::post())
         .and_then(|name: String| async move {
             Event::parse(&name)
                 .ok_or_else(|| Rejection::from(Failure::Lifecycle(LifecycleError::UnknownEvent)))

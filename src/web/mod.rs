@@ -55,20 +55,20 @@ pub enum SiteFiles {
 }
 
 /// Every route of the app server, with errors recovered into JSON responses.
+/// Without `files` (`lodger serve --auth-only`) there are no descriptors and
+/// no pages: only lifecycle, the API, webhooks and the health check.
 ///
 /// Order matters only where paths overlap: the descriptors and dynamic routes
 /// come before the static site, whose catch-all answers 404 for the rest.
 pub fn app(
     state: Arc<AppState>,
-    files: SiteFiles,
+    files: Option<SiteFiles>,
     security: Arc<SecurityHeaders>,
 ) -> BoxedFilter<(Response,)> {
     let realm = reject::realm(&state.keys.jira);
     let mut common = HeaderMap::new();
     security.apply(&mut common, false);
-    let dynamic = descriptors(Arc::clone(&state))
-        .or(health())
-        .unify()
+    let dynamic = health()
         .or(lifecycle::routes(Arc::clone(&state)))
         .unify()
         .or(api::routes(Arc::clone(&state)))
@@ -78,8 +78,14 @@ pub fn app(
         .with(warp::reply::with::headers(common))
         .map(Reply::into_response);
     let site = match files {
-        SiteFiles::Embedded(assets) => assets::routes(assets, security).boxed(),
-        SiteFiles::Disk(dir, values) => site_dir::routes(dir, values, security).boxed(),
+        Some(SiteFiles::Embedded(assets)) => {
+            descriptors(Arc::clone(&state)).or(assets::routes(assets, security)).unify().boxed()
+        }
+        Some(SiteFiles::Disk(dir, values)) => descriptors(Arc::clone(&state))
+            .or(site_dir::routes(dir, values, security))
+            .unify()
+            .boxed(),
+        None => warp::any().and_then(|| async { Err(warp::reject::not_found()) }).boxed(),
     };
     dynamic
         .or(site)
@@ -96,8 +102,9 @@ fn descriptors(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let jira = warp::path!("atlassian-connect.json").map(|| Product::Jira);
     let confluence =
         warp::path!("confluence" / "atlassian-connect.json").map(|| Product::Confluence);
-    warp::get()
-        .and(jira.or(confluence).unify())
+    jira.or(confluence)
+        .unify()
+        .and(warp::get())
         .map(move |product| json_document(state.descriptor(product)))
         .boxed()
 }
@@ -115,5 +122,5 @@ fn json_document(body: bytes::Bytes) -> Response {
 
 /// `GET /healthz`: 200 when the process serves (for load balancers).
 fn health() -> BoxedFilter<(Response,)> {
-    warp::get().and(warp::path!("healthz")).map(|| "ok\n".into_response()).boxed()
+    warp::path!("healthz").and(warp::get()).map(|| "ok\n".into_response()).boxed()
 }

@@ -46,8 +46,9 @@ pub fn app(config: &ServeConfig) -> anyhow::Result<(Arc<AppState>, BoxedFilter<(
     let state = state(config)?;
     let values = PageValues::new(&config.base_url, &config.keys);
     let files = match &config.site_dir {
-        Some(dir) => SiteFiles::Disk(dir.clone(), Arc::new(values)),
-        None => SiteFiles::Embedded(Arc::new(Assets::embedded(&values)?)),
+        _ if config.auth_only => None,
+        Some(dir) => Some(SiteFiles::Disk(dir.clone(), Arc::new(values))),
+        None => Some(SiteFiles::Embedded(Arc::new(Assets::embedded(&values)?))),
     };
     let security = Arc::new(SecurityHeaders::new(&config.extra_hosts));
     Ok((Arc::clone(&state), super::app(state, files, security)))
@@ -71,11 +72,13 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (is the port in use?)", config.bind))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, base_url = %config.base_url, app_key = %config.keys.jira, "lodger serving");
-    tracing::info!(
-        "descriptors: {0}/atlassian-connect.json and {0}/confluence/atlassian-connect.json",
-        config.base_url
-    );
+    tracing::info!(%address, base_url = %config.base_url, app_key = %config.keys.jira, auth_only = config.auth_only, "lodger serving");
+    if !config.auth_only {
+        tracing::info!(
+            "descriptors: {0}/atlassian-connect.json and {0}/confluence/atlassian-connect.json",
+            config.base_url
+        );
+    }
     serve(&config, listener, shutdown_signal()).await
 }
 

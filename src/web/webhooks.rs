@@ -77,8 +77,8 @@ struct CredentialQuery {
 /// body is read: an unsigned request learns nothing about what is accepted.
 pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(Response,)> {
     let with_state = warp::any().map(move || Arc::clone(&state));
-    warp::post()
-        .and(warp::path!("webhooks" / "jira"))
+    warp::path!("webhooks" / "jira")
+        .and(warp::post())
         .and(signed_request())
         .and(warp::query::<CredentialQuery>())
         .and(with_state.clone())

@@ -267,6 +267,7 @@ pub fn context_token(client_key: &str, secret: &str) -> String {
 /// A serve configuration pointing at a test key server.
 pub fn config(key_server: &str, master_keys: Vec<MasterKey>) -> ServeConfig {
     ServeConfig {
+        auth_only: false,
         base_url: APP_BASE_URL.into(),
         bind: "127.0.0.1:0".parse().unwrap(),
         keys: AppKeys::new("lodger").unwrap(),
