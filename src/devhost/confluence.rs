@@ -12,6 +12,8 @@
 //! - app properties (`/wiki/rest/atlassian-connect/1/addons/{key}/properties`),
 //!   the Connect framework's resource with the same rules as Jira's;
 //! - `GET /wiki/rest/api/content/{id}` for the seeded pages of space `LOD`;
+//! - `GET /wiki/rest/api/user?accountId=` (Atlassian: "Get user"): a person's
+//!   `displayName` and `publicName`, `type: "known"`; 404 for an unknown id;
 //! - content properties (`/wiki/rest/api/content/{id}/property[/{key}]`),
 //!   which unlike Jira's properties are *versioned*: an update names the next
 //!   version number and a stale one is refused with 409, so two writers
@@ -89,6 +91,10 @@ pub struct ConfluenceData {
     pub content_properties: BTreeMap<(String, String), ContentProperty>,
     /// The last content property id handed out.
     pub last_property_id: u64,
+    /// Each macro instance's parameters, by (content id, macro id), once an
+    /// editor saved them; before that, the descriptor's `defaultValue`s
+    /// apply (see [`super::macro_editor`]).
+    pub macro_parameters: BTreeMap<(String, String), BTreeMap<String, String>>,
 }
 
 impl ConfluenceData {
@@ -165,8 +171,8 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
             content_property(&site, &id, tail.as_str(), &call)
         });
     let content = warp::path!("rest" / "api" / "content" / String)
-        .and(with)
-        .and(call_in(site, Product::Confluence))
+        .and(with.clone())
+        .and(call_in(Arc::clone(&site), Product::Confluence))
         .map(|id: String, site: Arc<Site>, call: Call| {
             if call.method != Method::GET {
                 return error(StatusCode::METHOD_NOT_ALLOWED, "the emulator only reads content");
@@ -176,7 +182,40 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
                 None => error(StatusCode::NOT_FOUND, &not_found(&id)),
             }
         });
-    app_properties.or(properties).unify().or(content).unify()
+    let user = warp::path!("rest" / "api" / "user")
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(with)
+        .and(call_in(site, Product::Confluence))
+        .map(|query: String, site: Arc<Site>, call: Call| user(&site, &query, &call));
+    app_properties.or(properties).unify().or(content).unify().or(user).unify()
+}
+
+/// `GET /wiki/rest/api/user?accountId=`: the person as Confluence shows them
+/// to anyone who may read (scope READ). The emulator has no private
+/// profiles, so `publicName` is the display name.
+fn user(site: &Site, query: &str, call: &Call) -> Response {
+    if call.method != Method::GET {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "use GET");
+    }
+    let account_id = super::jira_rest::query_param(query, "accountId").unwrap_or_default();
+    if account_id.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "accountId is required");
+    }
+    match site.user(&account_id) {
+        Some(user) => warp::reply::json(&json!({
+            "type": "known",
+            "accountId": user.account_id,
+            "accountType": "atlassian",
+            "displayName": user.display_name,
+            "publicName": user.display_name,
+            "_links": {"self": format!("{}/rest/api/user?accountId={}", site.base_url_of(Product::Confluence), super::iframe::encode(&user.account_id))},
+        }))
+        .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            &format!("No user found with accountId: {account_id}"),
+        ),
+    }
 }
 
 fn not_found(id: &str) -> String {

@@ -10,8 +10,12 @@
 //! `{content.version}`, `{content.type}`, `{space.key}`, `{macro.id}`) and a
 //! `jwt` signed with the *Confluence* installation's secret.
 //!
-//! Not here: macro bodies, macro parameters from an editor, static
-//! content macros, the macro editor and the page editor.
+//! Each instance has parameters (the descriptor's defaults until an editor
+//! saves others), substituted into its URL as `{identifier}` variables; a
+//! macro with an `editor` gets an "Edit" button (see
+//! [`super::macro_editor`]).
+//!
+//! Not here: macro bodies, static content macros and the page editor.
 
 use std::sync::Arc;
 
@@ -28,13 +32,17 @@ use super::views::{Page, current_user, respond};
 use crate::connect::installation::Product;
 
 /// The page view route, to mount under `wiki`.
+/// The macro editor's endpoints come along (`/wiki/dev/api/…`).
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let editor = super::macro_editor::routes(Arc::clone(&site));
     warp::get()
         .and(warp::path!("spaces" / String / "pages" / String))
         .and(warp::cookie::optional::<String>(SESSION_COOKIE))
         .map(move |space: String, id: String, session: Option<String>| {
             page_view(&site, &space, &id, session)
         })
+        .or(editor)
+        .unify()
 }
 
 /// The path of a page's view, under the site's origin.
@@ -53,12 +61,17 @@ pub fn navigation(site: &Site) -> Vec<(String, String)> {
 }
 
 /// The fixed id of an app's macro instance on every seeded page.
-fn macro_id(app_key: &str, macro_key: &str) -> String {
+pub fn macro_id(app_key: &str, macro_key: &str) -> String {
     format!("{app_key}__{macro_key}")
 }
 
-/// The context of a page, as the host states it.
-fn page_context(page: &ContentPage, macro_id: Option<String>) -> ViewContext {
+/// The context of a page, as the host states it, with a macro's id and
+/// URL variables when a macro is framed.
+pub fn page_context(
+    page: &ContentPage,
+    macro_id: Option<String>,
+    macro_parameters: Vec<(String, String)>,
+) -> ViewContext {
     ViewContext {
         confluence: Some(ConfluenceContext {
             content_id: page.id.clone(),
@@ -66,6 +79,7 @@ fn page_context(page: &ContentPage, macro_id: Option<String>) -> ViewContext {
             content_type: "page".into(),
             space_key: page.space_key.clone(),
             macro_id,
+            macro_parameters,
         }),
         ..ViewContext::default()
     }
@@ -81,7 +95,7 @@ pub fn stated_context(site: &Site, asked: &Value) -> Option<ViewContext> {
         .as_str()
         .filter(|id| id.len() <= 255 && !id.is_empty())
         .map(str::to_owned);
-    Some(page_context(&page, macro_id))
+    Some(page_context(&page, macro_id, Vec::new()))
 }
 
 fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Response {
@@ -106,8 +120,17 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         };
         for module in &macros {
             let key = module["key"].as_str().unwrap_or("macro");
-            let context = page_context(&page, Some(macro_id(&install.app_key, key)));
+            let id = macro_id(&install.app_key, key);
+            let values = super::macro_editor::parameters(site, &page.id, &id, module);
+            let variables = super::macro_editor::url_variables(module, &values);
+            let context = page_context(&page, Some(id.clone()), variables);
+            // Which macros can be edited, and the instance the editor edits.
+            let editor = module["editor"]["url"]
+                .is_string()
+                .then(|| json!({"contentId": page.id, "macroId": id}));
             modules.push(json!({
+                "parameters": values,
+                "editor": editor,
                 "addonKey": install.app_key,
                 "moduleKey": key,
                 "title": module["name"]["value"],
@@ -126,7 +149,7 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         // The body is the emulator's own seeded HTML, not user input.
         body_html: format!("<div class=\"page-body\">{}</div>", page.body_html),
         // The claims the page hands to `AP.context`: the page, no macro.
-        context: page_context(&page, None),
+        context: page_context(&page, None, Vec::new()),
         user,
         modules,
         full_page: true,

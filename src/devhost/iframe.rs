@@ -13,7 +13,9 @@
 //! claims are `{"confluence": {"content": …, "space": …, "macro": …}}`, the
 //! token is signed with the *Confluence* installation's secret and `iss` is
 //! Confluence's clientKey, and `cp` is `/wiki` (Atlassian: "Context
-//! parameters" and "Dynamic content macro").
+//! parameters" and "Dynamic content macro"). A macro's own parameters are
+//! variables too: `{title}` in a macro URL becomes the instance's `title`,
+//! URL-encoded, or nothing when it has none.
 
 use serde_json::{Value, json};
 
@@ -47,6 +49,9 @@ pub struct ConfluenceContext {
     pub space_key: String,
     /// `{macro.id}`, when a macro is framed.
     pub macro_id: Option<String>,
+    /// The macro's parameters, `{identifier}` in its URL; identifiers the
+    /// descriptor declares but the instance lacks are substituted empty.
+    pub macro_parameters: Vec<(String, String)>,
 }
 
 impl ViewContext {
@@ -94,6 +99,12 @@ impl ViewContext {
             ];
             for (variable, value) in values {
                 url = url.replace(variable, &encode(value));
+            }
+            // After the context variables, so a parameter cannot be named
+            // `content.id` to replace them; values are encoded, so no value
+            // can add a query parameter or a variable of its own.
+            for (name, value) in &c.macro_parameters {
+                url = url.replace(&format!("{{{name}}}"), &encode(value));
             }
         }
         url

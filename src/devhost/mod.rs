@@ -23,6 +23,7 @@
 //! | [`views`] | product pages that frame the app with connect-js |
 //! | [`confluence`] | the site's Confluence under `/wiki`: content, versioned content properties |
 //! | [`confluence_page`] | the Confluence page view with dynamic content macros |
+//! | [`macro_editor`] | macro parameters, the macro editor dialog's endpoints |
 //! | [`site`] | one site's people, projects, issues and stored app data |
 //! | [`watch`] | edit and reload: `site/` from disk, descriptor edits reinstall |
 //! | [`world`] | `lodger dev`: app and site side by side, installed and ready |
@@ -42,6 +43,7 @@ pub mod issues;
 pub mod jira_rest;
 pub mod jql;
 pub mod keys;
+pub mod macro_editor;
 pub mod rest;
 pub mod site;
 pub mod upm;

@@ -464,8 +464,18 @@ fn render(site: &Site, page: &Page<'_>) -> String {
                 .as_str()
                 .map(|label| format!(" <span class=\"badge\">{}</span>", escape(label)))
                 .unwrap_or_default();
+            // A macro with a custom editor: host.js opens it from this button.
+            let edit = if m["editor"].is_object() {
+                format!(
+                    " <button type=\"button\" class=\"macro-edit\" data-slot=\"{}\" aria-label=\"Edit {}\">Edit</button>",
+                    escape(m["slot"].as_str().unwrap_or("")),
+                    escape(m["title"].as_str().unwrap_or("macro"))
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "<section class=\"panel\"><h2>{}{badge}</h2><div class=\"slot\" id=\"{}\"></div></section>",
+                "<section class=\"panel\"><h2>{}{badge}{edit}</h2><div class=\"slot\" id=\"{}\"></div></section>",
                 escape(m["title"].as_str().unwrap_or("")),
                 escape(m["slot"].as_str().unwrap_or(""))
             )
@@ -495,11 +505,13 @@ fn render(site: &Site, page: &Page<'_>) -> String {
 <meta charset="utf-8">
 <title>{heading} - {site} (lodger dev host)</title>
 <link rel="stylesheet" href="/dev/static/host.css">
+<script src="/dev/static/theme.js"></script>
 <script id="lodger-dev-view" type="application/json">{view_json}</script>
 </head>
 <body>
 <header class="topbar">
   <strong>{site}</strong> <span class="subtle">emulated {product} Cloud (lodger dev host)</span>
+  <button type="button" id="theme-toggle" class="theme-toggle" aria-pressed="false">Dark theme</button>
   <form class="user" method="get" action="/dev/login">
     <input type="hidden" name="next" value="{path}">
     <label>Signed in as <select name="account">{switcher}</select></label>

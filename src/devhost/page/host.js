@@ -134,6 +134,9 @@
   // What a module sees: a macro has its own context (its `macro.id`), other
   // modules the page's.
   function contextOf(who) {
+    if (editor && who.addonKey === editor.module.addonKey && who.moduleKey === editor.module.moduleKey + '-editor') {
+      return editor.context;
+    }
     const module = (view.modules || []).find((m) => m.addonKey === who.addonKey && m.moduleKey === who.moduleKey);
     return (module && module.context) || view.context;
   }
@@ -245,7 +248,129 @@
     return parsed;
   }
 
+  // --- Macro parameters and the macro editor -------------------------------
+  //
+  // A dynamic content macro with an `editor` in its descriptor gets an "Edit"
+  // button. Confluence opens the editor's URL (signed with a jwt, like any
+  // module) in a dialog; inside it the app calls
+  //   AP.confluence.getMacroData(cb)    -> the instance's parameters
+  //   AP.confluence.saveMacro(params)   -> hands new parameters to Confluence
+  //   AP.confluence.closeMacroEditor()  -> closes the dialog
+  // Here the dialog is a native <dialog> holding an iframe the bundle
+  // creates (so the editor has the whole bridge), and a save is stored at
+  // once (`PUT /wiki/dev/api/macro-parameters`): the emulator has no page
+  // editor, no draft, no Publish. Closing after a save reloads the page, so
+  // the macro is framed again with its new parameters in its URL.
+  let editor = null; // {module, dialog, saved: bool, parameters}
+
+  const isEditor = (who) => editor && who.addonKey === editor.module.addonKey && who.moduleKey === editor.module.moduleKey + '-editor';
+
+  async function devCall(method, path, body) {
+    const response = await fetch(apiBase + path, {
+      method: method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const parsed = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new Error((parsed && parsed.message) || ('HTTP ' + response.status));
+    }
+    return parsed;
+  }
+
+  function closeEditor() {
+    if (!editor) return;
+    const { dialog, saved } = editor;
+    editor = null;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    if (saved) location.reload();
+  }
+
+  async function openEditor(module) {
+    if (editor) return;
+    const instance = Object.assign({ addonKey: module.addonKey, moduleKey: module.moduleKey }, module.editor);
+    let answer;
+    try {
+      answer = await devCall('POST', '/dev/api/macro-editor', instance);
+    } catch (error) {
+      createFlag({ type: 'error', title: 'The editor cannot open', body: error.message, close: 'auto' });
+      return;
+    }
+    const dialog = document.createElement('dialog');
+    dialog.className = 'macro-editor';
+    dialog.setAttribute('aria-label', answer.title);
+    const header = document.createElement('header');
+    header.textContent = answer.title;
+    const body = document.createElement('div');
+    body.className = 'dialog-body';
+    const actions = document.createElement('div');
+    actions.className = 'dialog-actions';
+    // Confluence's dialog has its own close control, beside the app's buttons.
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.textContent = 'Close';
+    cancel.addEventListener('click', closeEditor);
+    actions.append(cancel);
+    dialog.append(header, body, actions);
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeEditor(); });
+    document.body.append(dialog);
+    editor = { module: module, dialog: dialog, saved: false, parameters: answer.parameters || {}, context: answer.context };
+    dialog.showModal();
+    const container = host.create({
+      addon_key: module.addonKey,
+      key: module.moduleKey + '-editor',
+      url: answer.url,
+      options: { width: answer.width, height: answer.height, autoresize: false, hostOrigin: location.origin },
+    });
+    body.append(container[0]);
+  }
+
+  for (const button of document.querySelectorAll('button.macro-edit')) {
+    const module = (view.modules || []).find((m) => m.slot === button.dataset.slot);
+    if (module && module.editor) button.addEventListener('click', () => openEditor(module));
+  }
+
   host.defineModule('confluence', {
+    // The parameters of the macro being edited (from the editor) or of the
+    // calling macro itself.
+    getMacroData: promised(async function (callback) {
+      const who = caller(callback);
+      if (isEditor(who)) return editor.parameters;
+      const module = (view.modules || []).find((m) => m.addonKey === who.addonKey && m.moduleKey === who.moduleKey);
+      return (module && module.parameters) || {};
+    }),
+    getMacroBody: promised(async function (callback) {
+      return '';
+    }),
+    saveMacro: promised(async function (parameters, body, callback) {
+      const who = caller(callback);
+      if (!isEditor(who)) {
+        throw 'saveMacro works only from the macro editor';
+      }
+      const open = editor;
+      const instance = Object.assign({ addonKey: open.module.addonKey, moduleKey: open.module.moduleKey }, open.module.editor);
+      // Apps call saveMacro and closeMacroEditor back to back without
+      // waiting (Confluence's are fire-and-forget): the close waits for this.
+      open.saving = devCall('PUT', '/dev/api/macro-parameters', Object.assign(instance, { parameters: parameters || {} }))
+        .then((stored) => {
+          open.parameters = stored.parameters;
+          open.saved = true;
+          return true;
+        });
+      return open.saving;
+    }),
+    closeMacroEditor: promised(async function (callback) {
+      // Answer the iframe first, then take it away once a save has landed.
+      const pending = editor && editor.saving;
+      setTimeout(() => {
+        Promise.resolve(pending).catch((error) => {
+          createFlag({ type: 'error', title: 'The macro was not saved', body: String(error && error.message || error), close: 'auto' });
+        }).then(closeEditor);
+      }, 0);
+      return true;
+    }),
     getContentProperty: promised(async function (key, callback) {
       return contentPropertyCall(callback, 'GET', key);
     }),
@@ -316,6 +441,25 @@
     isEnabled: () => true,
     getProvider: () => ({ create: createFlag }),
   });
+
+  // --- The theme toggle ----------------------------------------------------
+  //
+  // theme.js already set the theme on <html>; this button flips it. The
+  // bundle's observer sees the attributes change and tells every iframe that
+  // called AP.theming.initializeTheming().
+  const toggle = document.getElementById('theme-toggle');
+  if (toggle && window.lodgerDevTheme) {
+    const label = () => {
+      const dark = window.lodgerDevTheme.get() === 'dark';
+      toggle.textContent = dark ? 'Light theme' : 'Dark theme';
+      toggle.setAttribute('aria-pressed', String(dark));
+    };
+    label();
+    toggle.addEventListener('click', () => {
+      window.lodgerDevTheme.set(window.lodgerDevTheme.get() === 'dark' ? 'light' : 'dark');
+      label();
+    });
+  }
 
   // --- The user switcher ---------------------------------------------------
   //

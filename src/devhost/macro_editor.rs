@@ -1,0 +1,284 @@
+//! Macro parameters and the macro editor of the emulated Confluence.
+//!
+//! On Atlassian's Confluence a dynamic content macro instance carries
+//! parameters (the descriptor's `parameters[{identifier, defaultValue, …}]`),
+//! stored in the page's storage format. Confluence substitutes them into the
+//! macro's URL as variables (`{title}`), and an app may give the macro a
+//! custom editor (`editor: {url, editTitle, width, height}`): Confluence opens
+//! that URL, signed with a `jwt` like any module, in a dialog, where the app
+//! reads the instance's parameters with `AP.confluence.getMacroData`, and
+//! hands new ones back with `AP.confluence.saveMacro(params)` and
+//! `AP.confluence.closeMacroEditor()` (Atlassian: "Dynamic Content Macro",
+//! "Macro Editor", "confluence" JavaScript module).
+//!
+//! What the dev host emulates:
+//! - each seeded macro instance has parameters, stored per (page, macro id)
+//!   in [`super::confluence::ConfluenceData::macro_parameters`]; until an
+//!   editor saves some, the descriptor's `defaultValue`s apply;
+//! - an "Edit" button by each macro that has an `editor` opens the editor
+//!   URL in a dialog on the page (`page/host.js`), signed for the current
+//!   user with the macro's context (`macro.id` included);
+//! - `saveMacro` stores the parameters at once and the page shows the macro
+//!   again with them when the editor closes.
+//!
+//! What it does not: Confluence's page editor. There is no draft and no
+//! "Publish": a save is live for everyone immediately. No macro bodies
+//! (`getMacroBody` answers an empty string), no Confluence-generated
+//! parameter form for macros without an `editor`, no `insertTitle` flow.
+//! Like Confluence's editor, only people who may edit the page (here: any
+//! signed-in user but a viewer) may open the editor or save.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use super::auth::SESSION_COOKIE;
+use super::confluence::error;
+use super::confluence_page::{macro_id, page_context};
+use super::iframe::module_url;
+use super::site::{AppInstall, Role, Site, User};
+use super::views::current_user;
+
+/// At most this many parameters per instance, of these sizes.
+const MAX_PARAMETERS: usize = 50;
+const MAX_NAME_CHARS: usize = 100;
+const MAX_VALUE_CHARS: usize = 2000;
+
+/// A macro's declared parameters: identifier and default value, if any.
+pub fn declared(module: &Value) -> Vec<(String, Option<String>)> {
+    let list = match &module["parameters"] {
+        Value::Array(list) => list.clone(),
+        _ => Vec::new(),
+    };
+    list.iter()
+        .filter_map(|p| {
+            let identifier = p["identifier"].as_str()?.to_owned();
+            let default = match &p["defaultValue"] {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            };
+            Some((identifier, default))
+        })
+        .collect()
+}
+
+/// The parameters of one instance: what an editor saved, else the
+/// declared defaults.
+pub fn parameters(
+    site: &Site,
+    content_id: &str,
+    macro_id: &str,
+    module: &Value,
+) -> BTreeMap<String, String> {
+    let key = (content_id.to_owned(), macro_id.to_owned());
+    if let Some(saved) = site.data().confluence.macro_parameters.get(&key) {
+        return saved.clone();
+    }
+    declared(module).into_iter().filter_map(|(name, default)| Some((name, default?))).collect()
+}
+
+/// The `(identifier, value)` pairs substituted into a macro URL: every
+/// declared identifier (empty when unset) and every stored parameter.
+pub fn url_variables(module: &Value, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut all: BTreeMap<String, String> =
+        declared(module).into_iter().map(|(name, _)| (name, String::new())).collect();
+    all.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.into_iter().collect()
+}
+
+/// The macro module `module_key` of an enabled Confluence app.
+pub fn macro_module(install: &AppInstall, module_key: &str) -> Option<Value> {
+    match &install.descriptor["modules"]["dynamicContentMacros"] {
+        Value::Array(many) => many.iter().find(|m| m["key"] == module_key).cloned(),
+        one if one["key"] == module_key => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// The dev endpoints behind the editor, to mount under `wiki`:
+/// `POST /wiki/dev/api/macro-editor` (a freshly signed editor URL) and
+/// `PUT /wiki/dev/api/macro-parameters` (what `saveMacro` stores).
+pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let with = warp::any().map(move || Arc::clone(&site));
+    let session = warp::cookie::optional::<String>(SESSION_COOKIE);
+    let body = warp::body::content_length_limit(256 * 1024).and(warp::body::json::<Value>());
+    let editor = warp::post()
+        .and(warp::path!("dev" / "api" / "macro-editor"))
+        .and(session)
+        .and(body)
+        .and(with.clone())
+        .map(|session: Option<String>, body: Value, site: Arc<Site>| {
+            editor(&site, session.as_deref(), &body)
+        });
+    let save = warp::put()
+        .and(warp::path!("dev" / "api" / "macro-parameters"))
+        .and(session)
+        .and(body)
+        .and(with)
+        .map(|session: Option<String>, body: Value, site: Arc<Site>| {
+            save(&site, session.as_deref(), &body)
+        });
+    editor.or(save).unify()
+}
+
+/// The macro instance a request names, and the user who may edit it.
+struct Instance<'a> {
+    install: AppInstall,
+    module: Value,
+    content_id: String,
+    macro_id: String,
+    user: &'a User,
+}
+
+fn instance<'a>(
+    site: &'a Site,
+    session: Option<&str>,
+    body: &Value,
+) -> Result<Instance<'a>, (StatusCode, &'static str)> {
+    let text = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+    let (app_key, module_key, content_id, asked_macro) =
+        (text("addonKey"), text("moduleKey"), text("contentId"), text("macroId"));
+    let Some(user) = current_user(site, session) else {
+        return Err((StatusCode::UNAUTHORIZED, "log in to edit this page"));
+    };
+    if user.role == Role::Viewer {
+        return Err((StatusCode::FORBIDDEN, "you may view this page but not edit it"));
+    }
+    let install = site.data().confluence.installs.get(&app_key).filter(|i| i.enabled).cloned();
+    let Some(install) = install else {
+        return Err((StatusCode::NOT_FOUND, "no such app enabled in this Confluence"));
+    };
+    let Some(module) = macro_module(&install, &module_key) else {
+        return Err((StatusCode::NOT_FOUND, "the app has no macro with that key"));
+    };
+    // The seeded pages hold exactly one instance of each macro.
+    if site.data().confluence.page(&content_id).is_none()
+        || asked_macro != macro_id(&app_key, &module_key)
+    {
+        return Err((StatusCode::NOT_FOUND, "no such macro on that page"));
+    }
+    Ok(Instance { install, module, content_id, macro_id: asked_macro, user })
+}
+
+/// `POST /wiki/dev/api/macro-editor`: the editor's signed URL (signed now,
+/// since a `jwt` lives three minutes), its title and size, and the
+/// instance's parameters.
+fn editor(site: &Site, session: Option<&str>, body: &Value) -> Response {
+    let it = match instance(site, session, body) {
+        Ok(it) => it,
+        Err((status, message)) => return error(status, message),
+    };
+    let editor = &it.module["editor"];
+    let Some(url) = editor["url"].as_str() else {
+        return error(StatusCode::NOT_FOUND, "this macro has no custom editor");
+    };
+    let Some(page) = site.data().confluence.page(&it.content_id) else {
+        return error(StatusCode::NOT_FOUND, "no such page");
+    };
+    let values = parameters(site, &it.content_id, &it.macro_id, &it.module);
+    let context =
+        page_context(&page, Some(it.macro_id.clone()), url_variables(&it.module, &values));
+    let framed = json!({"key": it.module["key"], "url": url});
+    let title = editor["editTitle"]["value"]
+        .as_str()
+        .or_else(|| it.module["name"]["value"].as_str())
+        .unwrap_or("Edit macro");
+    warp::reply::json(&json!({
+        "url": module_url(site, &it.install, &framed, &context, Some(&it.user.account_id)),
+        "context": context.claims(),
+        "title": title,
+        "width": editor["width"].as_str().unwrap_or("600px"),
+        "height": editor["height"].as_str().unwrap_or("400px"),
+        "parameters": values,
+    }))
+    .into_response()
+}
+
+/// Checks what `saveMacro` handed over: an object of at most
+/// 50 entries with short names; strings kept, numbers and
+/// booleans turned into text (Confluence stores every parameter as text).
+pub fn checked_parameters(given: &Value) -> Result<BTreeMap<String, String>, &'static str> {
+    let Value::Object(map) = given else {
+        return Err("parameters must be a JSON object");
+    };
+    if map.len() > MAX_PARAMETERS {
+        return Err("at most 50 macro parameters");
+    }
+    let mut out = BTreeMap::new();
+    for (name, value) in map {
+        let valid_name = !name.is_empty()
+            && name.chars().count() <= MAX_NAME_CHARS
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid_name {
+            return Err("a parameter name is 1 to 100 letters, digits, '-', '_' or '.'");
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return Err("a parameter value must be text"),
+        };
+        if text.chars().count() > MAX_VALUE_CHARS {
+            return Err("a parameter value is at most 2000 characters");
+        }
+        out.insert(name.clone(), text);
+    }
+    Ok(out)
+}
+
+/// `PUT /wiki/dev/api/macro-parameters`: stores an instance's parameters.
+fn save(site: &Site, session: Option<&str>, body: &Value) -> Response {
+    let it = match instance(site, session, body) {
+        Ok(it) => it,
+        Err((status, message)) => return error(status, message),
+    };
+    let values = match checked_parameters(&body["parameters"]) {
+        Ok(values) => values,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    site.data()
+        .confluence
+        .macro_parameters
+        .insert((it.content_id.clone(), it.macro_id.clone()), values.clone());
+    warp::reply::json(&json!({ "parameters": values })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_parameters_keep_their_defaults() {
+        let module = json!({"parameters": [
+            {"identifier": "title", "defaultValue": "Checklist"},
+            {"identifier": "size"},
+            {"name": {"value": "no identifier"}}
+        ]});
+        assert_eq!(
+            declared(&module),
+            vec![("title".to_owned(), Some("Checklist".to_owned())), ("size".to_owned(), None)]
+        );
+        let values = BTreeMap::from([("title".to_owned(), "Mine".to_owned())]);
+        assert_eq!(
+            url_variables(&module, &values),
+            vec![("size".into(), String::new()), ("title".into(), "Mine".into())]
+        );
+    }
+
+    #[test]
+    fn saved_parameters_are_text_with_plain_names() {
+        let ok = checked_parameters(&json!({"title": "A & B", "n": 3, "on": true})).unwrap();
+        assert_eq!(ok["title"], "A & B");
+        assert_eq!(ok["n"], "3");
+        assert_eq!(ok["on"], "true");
+        assert!(checked_parameters(&json!({"bad name": "x"})).is_err());
+        assert!(checked_parameters(&json!({"x": {"nested": 1}})).is_err());
+        assert!(checked_parameters(&json!(["title"])).is_err());
+        assert!(checked_parameters(&json!({"t": "x".repeat(MAX_VALUE_CHARS + 1)})).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! The dev world's Confluence macro parameters and macro editor, the
+//! Confluence user resource, and the product pages' theme toggle.
+//!
+//! lodger's own Confluence app (`lodger.confluence`) declares the
+//! `checklist` macro with a `title` parameter (default "Checklist") and an
+//! `editor`; these tests drive the host side of that through HTTP, as the
+//! page's script does. The browser half is `tests/browser_pages.rs`.
+//!
+//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
+//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+
+mod dev_support;
+
+use dev_support::world;
+use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
+use lodger::connect::qsh::{query_string_hash, relative_path};
+use lodger::devhost::world::World;
+use serde_json::{Value, json};
+
+const APP: &str = "lodger.confluence";
+const MACRO: &str = "checklist";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn cookie(world: &World, user: usize) -> String {
+    format!("lodger_dev_user={}", world.site.users[user].account_id)
+}
+
+/// The view JSON the page hands to host.js.
+async fn view(world: &World) -> Value {
+    let page = http()
+        .get(&world.page_url)
+        .header("cookie", cookie(world, 1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find(r#"type="application/json">"#).unwrap() + 24;
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end].replace("<\\/", "</")).unwrap()
+}
+
+fn checklist_macro(view: &Value) -> Value {
+    view["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["addonKey"] == APP && m["moduleKey"] == MACRO)
+        .cloned()
+        .unwrap_or_else(|| panic!("lodger's checklist macro is on the page: {view}"))
+}
+
+/// Verifies a framed URL's jwt with the Confluence installation's secret.
+fn verified(world: &World, url: &str) -> Claims {
+    let secret = world.site.data().confluence.installs[APP].shared_secret.clone();
+    let base = world.site.data().confluence.installs[APP].app_base_url.clone();
+    let (path, query) = relative_path(url, &base);
+    let token = url.rsplit_once("jwt=").unwrap().1;
+    UnverifiedToken::parse(token)
+        .unwrap()
+        .verify(
+            &secret,
+            &Expectation::request(&query_string_hash("GET", path, query), lodger::now()),
+        )
+        .unwrap()
+}
+
+async fn editor(world: &World, user: Option<usize>, instance: &Value) -> (u16, Value) {
+    let mut request = http()
+        .post(format!("{}/wiki/dev/api/macro-editor", world.site.base_url))
+        .header("content-type", "application/json")
+        .body(instance.to_string());
+    request = match user {
+        Some(user) => request.header("cookie", cookie(world, user)),
+        None => request.header("cookie", "lodger_dev_user=anonymous"),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+}
+
+async fn save(world: &World, user: usize, instance: &Value, parameters: Value) -> (u16, Value) {
+    let mut body = instance.clone();
+    body["parameters"] = parameters;
+    let response = http()
+        .put(format!("{}/wiki/dev/api/macro-parameters", world.site.base_url))
+        .header("cookie", cookie(world, user))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_macro_starts_with_its_default_parameters_substituted_into_its_url() {
+    let Some(world) = world().await else { return };
+    let module = checklist_macro(&view(&world).await);
+    assert_eq!(module["parameters"], json!({"title": "Checklist"}));
+    let url = module["url"].as_str().unwrap();
+    assert!(url.contains("title=Checklist&"), "{url}");
+    assert!(!url.contains("{title}"), "{url}");
+    verified(&world, url);
+    assert_eq!(module["editor"]["macroId"], format!("{APP}__{MACRO}"));
+}
+
+#[tokio::test]
+async fn the_editor_opens_signed_with_the_macro_context_and_a_save_rerenders_the_macro() {
+    let Some(world) = world().await else { return };
+    let module = checklist_macro(&view(&world).await);
+    let mut instance = module["editor"].clone();
+    instance["addonKey"] = json!(APP);
+    instance["moduleKey"] = json!(MACRO);
+
+    let (status, opened) = editor(&world, Some(1), &instance).await;
+    assert_eq!(status, 200, "{opened}");
+    assert_eq!(opened["title"], "Edit checklist");
+    assert_eq!(opened["parameters"], json!({"title": "Checklist"}));
+    let url = opened["url"].as_str().unwrap();
+    assert!(url.contains("/confluence/macro-editor.html?"), "{url}");
+    let claims = verified(&world, url);
+    assert_eq!(claims.sub.as_deref(), Some(world.site.users[1].account_id.as_str()));
+    assert_eq!(claims.context.unwrap()["confluence"]["macro"]["id"], format!("{APP}__{MACRO}"));
+
+    // What saveMacro stores; the page frames the macro with it, encoded.
+    let (status, stored) = save(&world, 1, &instance, json!({"title": "Ship it & go"})).await;
+    assert_eq!(status, 200, "{stored}");
+    let module = checklist_macro(&view(&world).await);
+    assert_eq!(module["parameters"], json!({"title": "Ship it & go"}));
+    let url = module["url"].as_str().unwrap();
+    assert!(url.contains("title=Ship%20it%20%26%20go&"), "{url}");
+    verified(&world, url);
+    let (_, reopened) = editor(&world, Some(1), &instance).await;
+    assert_eq!(reopened["parameters"], json!({"title": "Ship it & go"}));
+}
+
+#[tokio::test]
+async fn only_people_who_may_edit_the_page_open_the_editor_or_save() {
+    let Some(world) = world().await else { return };
+    let instance = json!({"addonKey": APP, "moduleKey": MACRO, "contentId": "65537", "macroId": format!("{APP}__{MACRO}")});
+    assert_eq!(editor(&world, None, &instance).await.0, 401);
+    assert_eq!(editor(&world, Some(3), &instance).await.0, 403, "a viewer");
+    assert_eq!(save(&world, 3, &instance, json!({"title": "x"})).await.0, 403);
+    let mut elsewhere = instance.clone();
+    elsewhere["macroId"] = json!("someone-else__macro");
+    assert_eq!(editor(&world, Some(2), &elsewhere).await.0, 404);
+    assert_eq!(save(&world, 2, &instance, json!({"title": {"nested": 1}})).await.0, 400);
+    assert!(world.site.data().confluence.macro_parameters.is_empty());
+}
+
+#[tokio::test]
+async fn confluence_answers_who_an_account_id_is() {
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    let secret = site.data().confluence.installs[APP].shared_secret.clone();
+    let account = site.users[2].account_id.clone();
+    let path = format!("/rest/api/user?accountId={}", account.replace(':', "%3A"));
+    let (p, q) = relative_path(&path, "");
+    let claims = Claims::new(APP, lodger::now(), 60, &query_string_hash("GET", p, q));
+    let response = http()
+        .get(format!("{}/wiki{path}", site.base_url))
+        .header("authorization", format!("JWT {}", sign(&claims, &secret)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let user: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(user["accountId"], account.as_str());
+    assert_eq!(user["displayName"], "Dev Eloper");
+    assert_eq!(user["publicName"], "Dev Eloper");
+    assert_eq!(user["type"], "known");
+
+    // As the user through the app (AP.request), and an unknown id.
+    let unknown = http()
+        .get(format!("{}/wiki/rest/api/user?accountId=557058%3Anobody", site.base_url))
+        .header("cookie", cookie(&world, 2))
+        .header("x-lodger-dev-app", APP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let anonymous = http()
+        .get(format!("{}/wiki/rest/api/user?accountId=x", site.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn every_product_page_has_the_theme_toggle_and_the_edit_button_where_a_macro_has_an_editor() {
+    let Some(world) = world().await else { return };
+    for url in [&world.page_url, &world.issue_url] {
+        let page = http().get(url).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(r#"<script src="/dev/static/theme.js"></script>"#), "{url}");
+        assert!(page.contains(r#"id="theme-toggle""#), "{url}");
+    }
+    let page = http().get(&world.page_url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"class="macro-edit""#));
+    let theme =
+        http().get(format!("{}/dev/static/theme.js", world.site.base_url)).send().await.unwrap();
+    assert_eq!(theme.status(), 200);
+    assert!(theme.text().await.unwrap().contains("data-color-mode"));
+}
