@@ -7,9 +7,9 @@
 // Steps:
 //   1. open the page; wait until connect-js reports the checklist panel's
 //      bridge established (the page sets data-established="true" on its slot);
-//   2. in the panel iframe, wait for #success: the panel read an app property
-//      with AP.request, got a context token with AP.context.getToken, and the
-//      app server verified both; read the account id it shows;
+//   2. in the panel iframe, wait for the checklist to show (it read the issue
+//      property and the user's permissions with AP.request); ask the bridge
+//      who is signed in (AP.user.getCurrentUser);
 //   3. from inside the iframe, write the app property `browser-test` with
 //      AP.request (PUT {"written": <nonce>}) and wait for the host's answer;
 //   4. save a full-page screenshot.
@@ -145,18 +145,23 @@ async function main() {
   if (!frame) {
     throw new Error(`no frame loads ${PANEL_PATH}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
   }
-  const appKey = new URL(frame.url()).searchParams.get('appKey');
-  if (!appKey) throw new Error(`the panel URL has no appKey parameter: ${frame.url()}`);
+  const appKey = await frame.evaluate(() => document.querySelector('meta[name="lodger-app-key"]').content);
+  if (!appKey || appKey.includes('{')) throw new Error(`the panel page has no rendered app key: ${appKey}`);
 
-  step = 'waiting for the panel round trip (AP.request, AP.context.getToken, the app server)';
-  // The panel ends in #success or #failure; stop at whichever comes first.
-  await frame.locator('#success:visible, #failure:visible').first().waitFor();
-  if (await frame.locator('#failure').isVisible()) {
-    const shown = (await frame.locator('#failure-message').textContent()) || '';
+  step = 'waiting for the checklist panel to load (AP.request reads the issue property and permissions)';
+  // The panel ends showing the checklist (its add field) or an error.
+  await frame.locator('.add-input, .state-error').first().waitFor();
+  if (await frame.locator('.state-error').count()) {
+    const shown = (await frame.locator('.state-error').first().textContent()) || '';
     throw new Error(`the panel shows an error: ${shown.trim() || '(no message)'}`);
   }
-  const accountId = ((await frame.locator('#account-id').textContent()) || '').trim();
-  if (!accountId) throw new Error('the panel shows no account id');
+
+  step = 'asking the bridge who is signed in (AP.user.getCurrentUser)';
+  const accountId = await frame.evaluate(() => new Promise((resolve) => {
+    const answer = AP.user.getCurrentUser((user) => resolve(user && user.atlassianAccountId));
+    if (answer && answer.then) answer.then((user) => resolve(user && user.atlassianAccountId));
+  }));
+  if (!accountId) throw new Error('the bridge knows no signed-in user');
 
   step = 'writing the app property "browser-test" with AP.request from the iframe';
   const nonce = randomInt(1, 2 ** 47);

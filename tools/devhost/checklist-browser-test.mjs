@@ -184,6 +184,13 @@ async function main() {
   check(afterReload.join('|') === 'Update the docs|Write tests', `after reload the list is ${afterReload.join('|')}`);
   check(await row(ada, 'Write tests').locator('.item-check').isChecked(), 'the tick survives a reload');
   report.single = { texts: afterReload, done: ['Write tests'] };
+  await add(ada, 'Tell the customer');
+  await row(ada, 'Tell the customer').waitFor();
+  await idle(ada);
+  await ada.frame.locator('.add-input').blur();
+  await sleep(300); // the host resizes the iframe after AP.resize()
+  step = 'saving the panel screenshot';
+  await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'panel.png') });
 
   step = 'two people editing the issue at once';
   const dev = await open('dev', config.users.dev, config.issueUrl, '/jira/issue-panel.html');
@@ -220,7 +227,7 @@ async function main() {
   await Promise.all(people.map(idle));
   await refresh(ada);
   await refresh(dev);
-  const expected = [...mine.admin, ...mine.dev, 'Update the docs', 'Write tests'].filter((t) => !gone.has(t));
+  const expected = [...mine.admin, ...mine.dev, 'Update the docs', 'Write tests', 'Tell the customer'].filter((t) => !gone.has(t));
   for (const who of people) {
     const shown = new Set(await texts(who));
     const missing = expected.filter((t) => !shown.has(t));
@@ -230,8 +237,6 @@ async function main() {
   }
   report.concurrent = { expected, deleted: [...gone], shown: await texts(ada) };
 
-  step = 'saving the panel screenshot';
-  await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'panel.png') });
   await dev.page.context().close();
 
   step = 'opening the issue as the viewer';
@@ -272,6 +277,10 @@ async function main() {
   report.macro = { added, conflicts, contentId: new URL(adaWiki.frame.url()).searchParams.get('contentId'),
     macroId: new URL(adaWiki.frame.url()).searchParams.get('macroId') };
   step = 'saving the macro screenshot';
+  await row(adaWiki, 'admin-wiki note 0').locator('.item-check').check();
+  await idle(adaWiki);
+  await adaWiki.frame.locator('.add-input').blur();
+  await sleep(300);
   await adaWiki.page.locator(`[id="${adaWiki.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'macro.png') });
   return report;
 }
