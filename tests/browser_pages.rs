@@ -1,0 +1,108 @@
+//! lodger's settings pages in a real browser, with the dev host features
+//! they rely on: the project template tab (project admins save, others are
+//! refused), the site settings page, the Confluence macro editor (the macro
+//! is framed again with its new title), and the dark theme reaching an app
+//! iframe through `AP.theming`. Screenshots go to `target/test-artifacts/`
+//! and `docs/` (`project-template.png`, `admin.png`, `macro-editor.png`).
+//!
+//! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
+//! without them this test prints why and passes, unless
+//! `LODGER_REQUIRE_BROWSER=1`.
+
+mod dev_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn missing_prerequisite(node_modules: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    if !node_modules.join("playwright-core").exists()
+        || !node_modules.join("atlassian-connect-js").exists()
+    {
+        return Some("run `npm ci --prefix tools/devhost`".into());
+    }
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} is missing: install Debian's chromium"));
+    }
+    None
+}
+
+#[tokio::test]
+async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
+    let node_modules = lodger::devhost::default_node_modules();
+    if let Some(why) = missing_prerequisite(&node_modules) {
+        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("browser test cannot run: {why}");
+        }
+        eprintln!("skipping the pages browser test: {why}");
+        return;
+    }
+    let Some(world) = dev_support::world().await else { return };
+    let site = &world.site;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let account = |name: &str| {
+        site.users
+            .iter()
+            .find(|u| u.email.starts_with(&format!("{name}@")))
+            .unwrap()
+            .account_id
+            .clone()
+    };
+    let config = json!({
+        "base": site.base_url,
+        "pageUrl": world.page_url,
+        "artifacts": root.join("target/test-artifacts"),
+        "docs": root.join("docs"),
+        "appKey": "lodger",
+        "users": {"admin": account("admin"), "lead": account("lead"), "dev": account("dev")},
+    });
+    let script = root.join("tools/devhost/pages-browser-test.mjs");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node").arg(script).arg(config.to_string()).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "pages browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+
+    // 1. The template the project admin saved is the project's property.
+    let data = site.data();
+    let template = &data.project_properties[&("10000".to_owned(), "lodger-template".to_owned())];
+    assert_eq!(
+        *template,
+        json!({"v": 1, "items": [{"text": "Tell support"}, {"text": "Update the docs and the changelog"}]})
+    );
+    // 2. A plain user may not open the project settings.
+    assert_eq!(report["plainUserStatus"], 403, "{report}");
+    // 3. The site admin's change reached the server and the host.
+    assert_eq!(report["settingsError"], Value::Null, "the settings page failed: {report}");
+    assert_eq!(report["showWhoTicked"], false, "{report}");
+    let settings = &data.app_properties[&("lodger".to_owned(), "lodger-settings".to_owned())];
+    assert_eq!(settings["settings"]["showWhoTicked"], false, "{settings}");
+    // 4. The macro editor saved the title; the macro is framed with it.
+    assert_eq!(report["editorStartedWith"], "Checklist");
+    let key = ("65537".to_owned(), "lodger.confluence__checklist".to_owned());
+    assert_eq!(data.confluence.macro_parameters[&key]["title"], "Release checklist");
+    assert!(
+        report["macroUrl"].as_str().unwrap().contains("title=Release%20checklist&"),
+        "{report}"
+    );
+    // 5. The dark theme reached the iframe.
+    assert_eq!(
+        (report["hostTheme"].as_str(), report["frameTheme"].as_str()),
+        (Some("dark"), Some("dark"))
+    );
+    for shot in ["project-template.png", "admin.png", "macro-editor.png"] {
+        assert!(root.join("docs").join(shot).exists(), "{shot}");
+    }
+}
