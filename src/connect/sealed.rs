@@ -240,6 +240,21 @@ impl Keyring {
     }
 }
 
+/// The id of the master key that sealed `sealed` (`v1.<key id>.…`), read
+/// without opening it; `None` for anything that is not a credential.
+///
+/// ```
+/// assert_eq!(lodger::connect::sealed::key_id_of("v1.k2.AAAA"), Some("k2"));
+/// assert_eq!(lodger::connect::sealed::key_id_of("garbage"), None);
+/// ```
+pub fn key_id_of(sealed: &str) -> Option<&str> {
+    let mut parts = sealed.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(VERSION), Some(id), Some(_)) if !id.is_empty() => Some(id),
+        _ => None,
+    }
+}
+
 /// The sealing key for one master key: HKDF-SHA256, salted per purpose, with
 /// the key id as info so two ids never share a derived key.
 fn derive(master: &MasterKey) -> XChaCha20Poly1305 {

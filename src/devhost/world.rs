@@ -70,22 +70,8 @@ pub struct World {
 /// Starts the app and two sites, installs the app in both, and returns where
 /// they are. The servers run on the current tokio runtime until it shuts down.
 pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
-    ensure_npm_packages(options)?;
-    let host = Arc::new(DevHost::new(&options.node_modules)?);
-
     let app_listener = bind(options.app_port, "the app").await?;
-    let second_port = if options.host_port == 0 { 0 } else { options.host_port + 1 };
-    let mut sites = Vec::new();
-    for (name, port) in [("acme", options.host_port), ("globex", second_port)] {
-        let listener = bind(port, "the dev host").await?;
-        let site = Arc::new(Site::seeded(
-            name,
-            &format!("http://127.0.0.1:{}", listener.local_addr()?.port()),
-        ));
-        let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
-        tokio::spawn(warp::serve(routes).incoming(listener).run());
-        sites.push(site);
-    }
+    let sites = Sites::start(options).await?;
     let app_url = format!("http://localhost:{}", app_listener.local_addr()?.port());
 
     let config = ServeConfig {
@@ -95,59 +81,115 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         keys: AppKeys::new("lodger")?,
         // The dev world keeps nothing across restarts, so a fresh key is right.
         master_keys: vec![MasterKey::generate()],
-        // Every site serves the emulator's one install key.
-        install_keys_url: format!("{}/dev/install-keys", sites[0].base_url),
-        extra_hosts: sites.iter().map(|s| s.base_url.clone()).collect(),
+        install_keys_url: sites.install_keys_url(),
+        extra_hosts: sites.origins(),
         site_dir: options.source_dir.as_ref().map(|root| root.join("site")),
     };
     let (app_state, app) = crate::web::server::app(&config)?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());
+    let watch = options.source_dir.as_ref().map(|root| super::watch::Watch {
+        root: root.clone(),
+        app: app_state,
+        app_url: app_url.clone(),
+        keys: config.keys.clone(),
+        sites: sites.sites.clone(),
+        http: sites.host.http.clone(),
+    });
+    sites.install(&app_url, watch).await
+}
 
-    for site in &sites {
-        let admin = site.users.first().context("a seeded site has an admin")?;
-        let registration = Registration {
-            site: &site.base_url,
-            user: &admin.email,
-            token: &admin.api_token,
-            descriptor_url: &format!("{app_url}/atlassian-connect.json"),
-        };
-        let key = register(&host.http, &registration)
-            .await
-            .with_context(|| format!("installing lodger into the dev host's site {}", site.name))?;
-        tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
-        let wiki = site.base_url_of(Product::Confluence);
-        let registration = Registration {
-            site: &wiki,
-            descriptor_url: &format!("{app_url}{}", descriptor_path(Product::Confluence)),
-            ..registration
-        };
-        let key = register(&host.http, &registration).await.with_context(|| {
-            format!("installing lodger into the Confluence of the dev host's site {}", site.name)
-        })?;
-        tracing::info!(app = %key, site = %site.name, "lodger installed into Confluence through UPM");
+/// The two emulated sites, up, with no app installed yet: for running the
+/// app elsewhere (behind nginx, as a separate process) and then installing
+/// it from its URL with [`Sites::install`].
+#[derive(Debug)]
+pub struct Sites {
+    /// The emulator shared by the sites (connect-js, the install key, HTTP).
+    pub host: Arc<DevHost>,
+    /// `acme`, then `globex`.
+    pub sites: Vec<Arc<Site>>,
+}
+
+impl Sites {
+    /// Starts `acme` on `options.host_port` and `globex` on the next port.
+    pub async fn start(options: &WorldOptions) -> anyhow::Result<Sites> {
+        ensure_npm_packages(options)?;
+        let host = Arc::new(DevHost::new(&options.node_modules)?);
+        let second_port = if options.host_port == 0 { 0 } else { options.host_port + 1 };
+        let mut sites = Vec::new();
+        for (name, port) in [("acme", options.host_port), ("globex", second_port)] {
+            let listener = bind(port, "the dev host").await?;
+            let site = Arc::new(Site::seeded(
+                name,
+                &format!("http://127.0.0.1:{}", listener.local_addr()?.port()),
+            ));
+            let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
+            tokio::spawn(warp::serve(routes).incoming(listener).run());
+            sites.push(site);
+        }
+        Ok(Sites { host, sites })
     }
-    let second_site = sites.pop().context("two sites")?;
-    let site = sites.pop().context("two sites")?;
-    let issue_url = format!("{}/browse/{}", site.base_url, site.first_issue_key());
-    let page_url = {
-        let first = site.data().confluence.pages.first().cloned();
-        first.map_or_else(
-            || site.base_url_of(Product::Confluence),
-            |page| format!("{}{}", site.base_url, super::confluence_page::page_path(&page)),
-        )
-    };
-    let watcher = match &options.source_dir {
-        Some(root) => Some(super::watch::start(super::watch::Watch {
-            root: root.clone(),
-            app: app_state,
-            app_url: app_url.clone(),
-            keys: config.keys.clone(),
-            sites: vec![Arc::clone(&site), Arc::clone(&second_site)],
-            http: host.http.clone(),
-        })?),
-        None => None,
-    };
-    Ok(World { app_url, site, second_site, issue_url, page_url, watcher })
+
+    /// Where the app fetches the public keys of signed installs: every site
+    /// serves the emulator's one install key.
+    pub fn install_keys_url(&self) -> String {
+        self.sites.first().map(|s| format!("{}/dev/install-keys", s.base_url)).unwrap_or_default()
+    }
+
+    /// The sites' origins: the app must let them frame its pages.
+    pub fn origins(&self) -> Vec<String> {
+        self.sites.iter().map(|s| s.base_url.clone()).collect()
+    }
+
+    /// Installs the app served at `app_url` into Jira and Confluence of both
+    /// sites through UPM, and watches the checkout when asked.
+    pub async fn install(
+        self,
+        app_url: &str,
+        watch: Option<super::watch::Watch>,
+    ) -> anyhow::Result<World> {
+        for site in &self.sites {
+            let admin = site.users.first().context("a seeded site has an admin")?;
+            let registration = Registration {
+                site: &site.base_url,
+                user: &admin.email,
+                token: &admin.api_token,
+                descriptor_url: &format!("{app_url}/atlassian-connect.json"),
+            };
+            let key = register(&self.host.http, &registration).await.with_context(|| {
+                format!("installing lodger into the dev host's site {}", site.name)
+            })?;
+            tracing::info!(app = %key, site = %site.name, "lodger installed through UPM");
+            let wiki = site.base_url_of(Product::Confluence);
+            let registration = Registration {
+                site: &wiki,
+                descriptor_url: &format!("{app_url}{}", descriptor_path(Product::Confluence)),
+                ..registration
+            };
+            let key = register(&self.host.http, &registration).await.with_context(|| {
+                format!(
+                    "installing lodger into the Confluence of the dev host's site {}",
+                    site.name
+                )
+            })?;
+            tracing::info!(app = %key, site = %site.name, "lodger installed into Confluence through UPM");
+        }
+        let mut sites = self.sites;
+        let second_site = sites.pop().context("two sites")?;
+        let site = sites.pop().context("two sites")?;
+        let issue_url = format!("{}/browse/{}", site.base_url, site.first_issue_key());
+        let page_url = {
+            let first = site.data().confluence.pages.first().cloned();
+            first.map_or_else(
+                || site.base_url_of(Product::Confluence),
+                |page| format!("{}{}", site.base_url, super::confluence_page::page_path(&page)),
+            )
+        };
+        let watcher = match watch {
+            Some(watch) => Some(super::watch::start(watch)?),
+            None => None,
+        };
+        Ok(World { app_url: app_url.to_owned(), site, second_site, issue_url, page_url, watcher })
+    }
 }
 
 /// `lodger dev`: start, print where to look, run until Ctrl-C.

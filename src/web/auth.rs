@@ -26,6 +26,7 @@ use super::signed_request::{SignedRequest, signed_request};
 use super::state::AppState;
 use crate::connect::installation::Installation;
 use crate::connect::jwt::{Expectation, JwtError, UnverifiedToken};
+use crate::connect::sealed::key_id_of;
 use crate::now;
 
 /// The header in which pages relay the sealed installation credential.
@@ -49,6 +50,9 @@ pub struct RequestContext {
     pub account_id: Option<String>,
     /// The `context` claim (issue, project, content, …), when present.
     pub context: Option<serde_json::Value>,
+    /// The id of the master key that sealed the relayed credential, when
+    /// one was relayed (an older key means the credential is due a re-seal).
+    pub sealed_with: Option<String>,
 }
 
 /// A filter that yields the verified [`RequestContext`] or rejects with a
@@ -87,5 +91,10 @@ pub fn authenticate(
         Tokens::ContextOrRequestBound => Expectation::context_or_request(&qsh, now()),
     };
     let claims = unverified.verify(&installation.shared_secret, &expect)?;
-    Ok(RequestContext { installation, account_id: claims.sub, context: claims.context })
+    Ok(RequestContext {
+        installation,
+        account_id: claims.sub,
+        context: claims.context,
+        sealed_with: credential.and_then(key_id_of).map(str::to_owned),
+    })
 }

@@ -18,6 +18,14 @@
 //!
 //! A tenant nobody uses for 30 days loses its webhooks, and gets them back
 //! on the next request: templates apply from then on.
+//!
+//! **Re-sealing.** When a page relays a credential sealed with a master key
+//! that is no longer the first (the operator rotated keys), the tenant is
+//! re-sealed in the background: a fresh seal under the first key replaces
+//! the app property `lodger-installation`, and the webhooks are registered
+//! again with it. Once every active tenant has been seen, the old key can be
+//! dropped; a tenant sealed only under a dropped key is refused (401, "no
+//! master key with id …") until the host installs the app again.
 
 use std::sync::Arc;
 
@@ -25,11 +33,14 @@ use super::auth::RequestContext;
 use super::state::AppState;
 use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::SealError;
+use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::host::client::HostError;
 use crate::host::webhooks::{self, RegisterError, Registration};
 
 /// How often one process looks at one tenant's registrations.
 pub const CHECK_EVERY_SECONDS: i64 = 12 * 60 * 60;
+/// How often one process re-seals one tenant still relaying an old credential.
+pub const RESEAL_EVERY_SECONDS: i64 = 60;
 /// Registrations lapsing sooner than this are refreshed.
 pub const REFRESH_WITHIN_DAYS: i64 = 20;
 /// The events lodger listens to.
@@ -52,14 +63,23 @@ pub enum UpkeepError {
     Seal(#[source] SealError),
 }
 
-/// Notes that `caller`'s tenant is active; checks its webhooks in the
-/// background if this process has not done so lately.
+/// Notes that `caller`'s tenant is active: re-seals its credential if an
+/// older master key sealed it, and checks its webhooks in the background if
+/// this process has not done so lately.
 pub fn touch(state: &Arc<AppState>, caller: &RequestContext) {
     let installation = &caller.installation;
+    let now = crate::now();
+    if caller.sealed_with.as_deref().is_some_and(|id| id != state.keyring.sealing_key_id()) {
+        // Pages relay the old credential until they reload: once a minute is plenty.
+        let mark = format!("reseal {}", installation.client_key);
+        if state.upkept.get(&mark).is_none_or(|at| now - at >= RESEAL_EVERY_SECONDS) {
+            state.upkept.insert(mark, now);
+            reseal(state, installation);
+        }
+    }
     if installation.product_type != Product::Jira {
         return;
     }
-    let now = crate::now();
     let key = installation.client_key.clone();
     if state.upkept.get(&key).is_some_and(|at| now - at < CHECK_EVERY_SECONDS) {
         return;
@@ -70,6 +90,31 @@ pub fn touch(state: &Arc<AppState>, caller: &RequestContext) {
         if let Err(err) = ensure(&state, &installation, Replace::IfStale).await {
             tracing::warn!(client_key = %key, error = %err, "webhook upkeep failed; will retry on a later request");
             state.upkept.remove(&key);
+        }
+    });
+}
+
+/// Re-seals a tenant under the first master key, in the background: the
+/// app property first (pages relay it), then the webhooks.
+fn reseal(state: &Arc<AppState>, installation: &Arc<Installation>) {
+    let (state, installation) = (Arc::clone(state), Arc::clone(installation));
+    tokio::spawn(async move {
+        let stored = async {
+            let sealed = state.keyring.seal(&installation).map_err(UpkeepError::Seal)?;
+            let value = app_properties::installation_value(&sealed);
+            app_properties::put(&state.host, &installation, INSTALLATION_PROPERTY, &value).await?;
+            if installation.product_type == Product::Jira {
+                ensure(&state, &installation, Replace::Always).await?;
+            }
+            Ok::<(), UpkeepError>(())
+        };
+        match stored.await {
+            Ok(()) => {
+                tracing::info!(client_key = %installation.client_key, key_id = state.keyring.sealing_key_id(), "credential re-sealed under the first master key")
+            }
+            Err(err) => {
+                tracing::warn!(client_key = %installation.client_key, error = %err, "re-sealing failed; will retry on a later request")
+            }
         }
     });
 }
