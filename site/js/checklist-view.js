@@ -1,109 +1,95 @@
-// The checklist on screen, shared by the Jira issue panel and the
-// Confluence macro. It knows nothing about where the checklist is stored:
-// the page gives it a storage adapter,
+// The checklist on screen, for the Jira panel and the Confluence macro.
+// Where it is stored is the page's business: it passes a storage adapter
+// `{load() -> doc|null, save(doc) -> stored doc}` whose save merges and
+// writes conditionally (docs/data.md). A save error with `readOnly: true`
+// (no permission) turns the list read-only, its message as the reason.
 //
-//   { load() -> Promise<doc | null>, save(doc) -> Promise<doc> }
-//
-// where `save` merges the page's copy into the stored value with a
-// conditional write (docs/data.md) and answers what is now stored. A
-// refusal the user cannot fix (no permission) is an error with
-// `readOnly: true`; its message is shown as the reason.
-//
-// The UI is optimistic: an edit shows at once, then one save runs at a
-// time; edits made while a save is in flight are sent together by the
-// next one. A failed save never loses the edit: the local copy stays and
-// the page says "Not saved" with a Retry button.
-//
-// Connect: the iframe does not size itself, so every render ends with
-// `AP.resize()`, which asks the host page to fit the iframe to the content.
-//
-// Safety: everything shown comes from data (item text, names), so it is
-// set with textContent, never innerHTML.
+// Optimistic: an edit shows at once; one save runs at a time and carries
+// every edit made meanwhile. A failed save keeps the edit and offers Retry.
+// Connect: an iframe does not size itself, so each render ends with
+// AP.resize(). Data is shown with textContent, never innerHTML.
 (function () {
   'use strict';
 
   const C = window.LodgerChecklist;
-  const REFRESH_MS = 30000;
 
-  // A small element builder: el('button', {className: 'x'}, 'text').
+  // el('button', {className: 'x', 'aria-label': 'y'}, 'text'): properties
+  // when the element has them, attributes otherwise; falsy values skipped.
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(props || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name in node && typeof value !== 'string') node[name] = value;
-      else if (name === 'className' || name === 'textContent' || name === 'value') node[name] = value;
-      else node.setAttribute(name, value === true ? '' : value);
+      if (value === null || value === undefined || value === false) continue;
+      if (name in node) node[name] = value;
+      else node.setAttribute(name, value);
     }
-    for (const child of children) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
+    node.append(...children);
     return node;
   }
 
   // "just now", "5 min ago", "3 h ago", or a short date.
   function when(iso, now) {
     const at = Date.parse(iso);
-    if (!Number.isFinite(at)) return '';
     const minutes = Math.round((now - at) / 60000);
+    if (!(minutes >= 0)) return '';
     if (minutes < 1) return 'just now';
     if (minutes < 60) return minutes + ' min ago';
-    if (minutes < 24 * 60) return Math.round(minutes / 60) + ' h ago';
+    if (minutes < 1440) return Math.round(minutes / 60) + ' h ago';
     return new Date(at).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
   }
 
-  function resize() {
-    if (window.AP && typeof window.AP.resize === 'function') window.AP.resize();
+  // The signed-in account id (for "ticked by"): AP.user answers through a
+  // callback in older bridges and a promise in newer ones; take either.
+  function currentUser(AP) {
+    return new Promise((resolve) => {
+      const answer = AP.user.getCurrentUser(resolve);
+      if (answer && answer.then) answer.then(resolve, () => resolve({}));
+    }).then((user) => (user && user.atlassianAccountId) || null);
   }
 
-  // Mounts the checklist in `root`. Options: storage, by (the account id
-  // that ticks), readOnly, reason, showWhoTicked, displayName(accountId).
+  // Options: storage, by, readOnly, reason, showWhoTicked, displayName.
   function mount(root, options) {
     const s = {
-      phase: 'loading', loadError: '', doc: null,
-      readOnly: !!options.readOnly, reason: options.reason || '',
-      showWhoTicked: options.showWhoTicked !== false,
-      saving: false, dirty: false, saveError: '', notice: '',
-      editing: null, draft: '', dragId: null,
+      phase: 'loading', doc: null, readOnly: !!options.readOnly, reason: options.reason || '',
+      showWhoTicked: options.showWhoTicked !== false, saving: false, dirty: false,
+      error: '', notice: '', editing: null, draft: '', dragId: null,
     };
     const names = new Map();
-    const live = el('div', { className: 'sr-only', 'aria-live': 'polite', role: 'status' });
+    const live = el('div', { className: 'sr-only', role: 'status', 'aria-live': 'polite' });
     const view = el('div', { className: 'checklist' });
     root.replaceChildren(view, live);
+    const sorted = () => C.sorted(s.doc);
+    const find = (id, selector) => view.querySelector('[data-id="' + CSS.escape(id) + '"] ' + selector);
+    const focus = (id, selector) => { const n = find(id, selector); if (n) n.focus(); };
 
     function announce(text) {
       live.textContent = '';
       setTimeout(() => { live.textContent = text; }, 50);
     }
 
+    // Names are looked up once per account, then shown on the next render.
     function nameOf(accountId) {
       if (!names.has(accountId)) {
-        names.set(accountId, null);
-        Promise.resolve(options.displayName(accountId)).then((name) => {
-          names.set(accountId, name || 'Someone');
-          render();
-        });
+        names.set(accountId, '…');
+        Promise.resolve(options.displayName(accountId)).then((name) => { names.set(accountId, name); render(); });
       }
-      return names.get(accountId) || '…';
+      return names.get(accountId);
     }
 
-    // --- Editing -------------------------------------------------------------
-
-    // Applies an edit locally, refusing it when the value would cross the
-    // host's 32,768-character limit, then queues a save.
+    // Applies an edit locally (refused past the 32,768-character limit,
+    // after forgetting expired tombstones), then queues a save.
     function change(edit, announcement) {
       if (s.readOnly || !s.doc) return false;
+      const now = Date.now();
       let next;
       try {
-        next = C.prune(edit(s.doc, { now: Date.now(), by: options.by }), Date.now());
+        next = C.prune(edit(s.doc, { now, by: options.by }), now);
+        if (C.size(next) > C.MAX_CHARS) {
+          throw new C.ChecklistError('This checklist is full: the site keeps at most 32,768 characters ' +
+            'per checklist. Shorten or delete items to make room.');
+        }
       } catch (error) {
         if (!(error instanceof C.ChecklistError)) throw error;
         s.notice = error.message;
-        render();
-        return false;
-      }
-      if (C.size(next) > C.MAX_CHARS) {
-        s.notice = 'This checklist is full: Jira and Confluence keep at most ' +
-          C.MAX_CHARS.toLocaleString('en') + ' characters per checklist. Shorten or delete items first.';
         render();
         return false;
       }
@@ -111,47 +97,47 @@
       s.notice = '';
       s.dirty = true;
       render();
-      if (announcement) announce(announcement);
+      announce(announcement);
       pump();
       return true;
     }
 
-    // One save in flight; whatever changed meanwhile goes with the next.
+    // One save in flight; what changed meanwhile goes with the next one.
     async function pump() {
       if (s.saving || !s.dirty || s.readOnly) return;
       s.saving = true;
       s.dirty = false;
-      s.saveError = '';
+      s.error = '';
       render();
       try {
         const stored = await options.storage.save(s.doc);
-        s.doc = C.merge(s.doc, stored);
+        s.doc = C.merge(s.doc, stored); // s.doc read after the await: it has the edits made meanwhile
       } catch (error) {
         s.dirty = true;
-        if (error && error.readOnly) {
+        if (error.readOnly) {
           s.readOnly = true;
           s.reason = error.message;
         } else {
-          s.saveError = (error && error.message) || 'The site did not answer.';
+          s.error = error.message || 'The site did not answer.';
         }
       }
       s.saving = false;
       render();
-      if (!s.saveError) pump();
+      if (!s.error) pump();
     }
 
-    // Reads the stored value and merges it in: the first load, Retry, and
-    // the periodic refresh that shows other people's edits.
+    // Reads and merges the stored value: first load, Retry, and the
+    // refresh that shows other people's edits.
     async function load() {
-      if (!s.doc) { s.phase = 'loading'; render(); }
       try {
         const stored = await options.storage.load();
-        s.doc = s.doc ? C.merge(s.doc, stored) : C.normalise(stored);
+        s.doc = C.merge(s.doc, stored);
+        if (s.phase !== 'ready') s.error = '';
         s.phase = 'ready';
       } catch (error) {
-        if (!s.doc) {
+        if (s.phase !== 'ready') {
           s.phase = 'error';
-          s.loadError = (error && error.message) || 'The site did not answer.';
+          s.error = error.message;
         }
       }
       render();
@@ -161,249 +147,201 @@
       if (s.phase === 'ready' && !s.saving && s.editing === null && s.dragId === null) load();
     }
 
-    function moveBy(id, delta) {
-      const items = C.sorted(s.doc);
-      const from = items.findIndex((i) => i.id === id);
-      const to = from + delta;
-      if (from < 0 || to < 0 || to >= items.length) return;
+    function move(id, to, selector) {
+      const items = sorted();
+      const item = items.find((i) => i.id === id);
+      if (!item || to < 0 || to >= items.length) return;
       change((doc, at) => C.move(doc, id, to, at),
-        'Moved “' + items[from].text + '” to position ' + (to + 1) + ' of ' + items.length + '.');
+        'Moved “' + item.text + '” to position ' + (to + 1) + ' of ' + items.length + '.');
+      if (selector) focus(id, selector);
     }
 
-    function startEdit(item) {
-      if (s.readOnly) return;
+    function edit(item) {
       s.editing = item.id;
       s.draft = item.text;
       render();
       const input = view.querySelector('.item-edit');
-      if (input) { input.focus(); input.select(); }
+      input.focus();
+      input.select();
     }
 
-    function finishEdit(save) {
+    function endEdit(save) {
       const id = s.editing;
-      const text = s.draft;
       s.editing = null;
-      if (save) change((doc, at) => C.rename(doc, id, text, at), 'Renamed to “' + text.trim() + '”.');
-      else render();
-      focusRow(id, '.item-text');
-    }
-
-    function focusRow(id, selector) {
-      const row = view.querySelector('[data-id="' + CSS.escape(id) + '"]');
-      const target = row && row.querySelector(selector);
-      if (target) target.focus();
+      if (!save || !change((doc, at) => C.rename(doc, id, s.draft, at), 'Renamed to “' + s.draft.trim() + '”.')) render();
+      focus(id, '.item-text');
     }
 
     // --- Rendering -----------------------------------------------------------
 
-    function row(item, index, count, now) {
+    function row(item, index, items, now) {
       const textId = 'item-' + item.id;
-      const li = el('li', { className: 'item' + (item.done ? ' item-done' : ''), 'data-id': item.id,
-        draggable: s.readOnly || s.editing ? null : 'true' });
-      const box = el('input', { type: 'checkbox', className: 'item-check', checked: item.done,
-        disabled: s.readOnly, 'aria-labelledby': textId });
-      box.addEventListener('change', () => {
-        change((doc, at) => C.setDone(doc, item.id, box.checked, at),
-          (box.checked ? 'Ticked “' : 'Unticked “') + item.text + '”.');
-        focusRow(item.id, '.item-check');
-      });
-      li.append(box);
-
+      const li = el('li', { className: 'item' + (item.done ? ' item-done' : ''), draggable: !s.readOnly && s.editing === null });
+      li.dataset.id = item.id;
+      const box = el('input', { type: 'checkbox', className: 'item-check', checked: item.done, disabled: s.readOnly });
+      box.setAttribute('aria-labelledby', textId);
+      box.addEventListener('change', () => change((doc, at) => C.setDone(doc, item.id, box.checked, at),
+        (box.checked ? 'Ticked “' : 'Unticked “') + item.text + '”.'));
       const body = el('div', { className: 'item-body' });
       if (s.editing === item.id) {
-        const input = el('input', { type: 'text', className: 'item-edit', value: s.draft, maxlength: '500',
-          'aria-label': 'Rename “' + item.text + '”' });
+        const input = el('input', { type: 'text', className: 'item-edit', value: s.draft, maxLength: 500 });
+        input.setAttribute('aria-label', 'Rename “' + item.text + '”');
         input.addEventListener('input', () => { s.draft = input.value; });
         input.addEventListener('keydown', (event) => {
-          if (event.key === 'Enter') { event.preventDefault(); finishEdit(true); }
-          if (event.key === 'Escape') { event.preventDefault(); finishEdit(false); }
+          if (event.key === 'Enter' || event.key === 'Escape') {
+            event.preventDefault();
+            endEdit(event.key === 'Enter');
+          }
         });
-        input.addEventListener('blur', () => { if (s.editing === item.id) finishEdit(true); });
+        input.addEventListener('blur', () => { if (s.editing === item.id) endEdit(true); });
         body.append(input, el('span', { id: textId, className: 'sr-only', textContent: item.text }));
-      } else if (s.readOnly) {
-        body.append(el('span', { id: textId, className: 'item-text', textContent: item.text }));
       } else {
-        const text = el('button', { type: 'button', id: textId, className: 'item-text', textContent: item.text,
-          title: 'Rename (Enter or F2). Move with Alt+↑ / Alt+↓.' });
-        text.addEventListener('click', () => startEdit(item));
-        text.addEventListener('keydown', (event) => {
-          if (event.key === 'F2') { event.preventDefault(); startEdit(item); }
-        });
+        const text = el(s.readOnly ? 'span' : 'button', { id: textId, className: 'item-text', textContent: item.text });
+        if (!s.readOnly) {
+          text.type = 'button';
+          text.title = 'Rename: click, Enter or F2. Move: Alt+↑ / Alt+↓ or drag.';
+          text.addEventListener('click', () => edit(item));
+          text.addEventListener('keydown', (event) => { if (event.key === 'F2') edit(item); });
+        }
         body.append(text);
       }
       if (item.done && item.doneBy && s.showWhoTicked) {
         body.append(el('span', { className: 'item-meta',
           textContent: 'ticked by ' + nameOf(item.doneBy) + ' · ' + when(item.doneAt, now) }));
       }
-      li.append(body);
-
+      li.append(box, body);
       if (!s.readOnly) {
-        li.append(el('span', { className: 'item-grip', 'aria-hidden': 'true', title: 'Drag to reorder' }, '⠿'));
-        const del = el('button', { type: 'button', className: 'item-delete', 'aria-label': 'Delete “' + item.text + '”',
-          title: 'Delete' }, '×');
+        const del = el('button', { type: 'button', className: 'item-delete', title: 'Delete' }, '×');
+        del.setAttribute('aria-label', 'Delete “' + item.text + '”');
         del.addEventListener('click', () => {
-          const items = C.sorted(s.doc);
-          change((doc, at) => C.remove(doc, item.id, at), 'Deleted “' + item.text + '”.');
           const next = items[index + 1] || items[index - 1];
-          if (next) focusRow(next.id, '.item-text');
-          else { const add = view.querySelector('.add-input'); if (add) add.focus(); }
+          change((doc, at) => C.remove(doc, item.id, at), 'Deleted “' + item.text + '”.');
+          if (next) focus(next.id, '.item-text');
+          else view.querySelector('.add-input').focus();
         });
-        li.append(del);
+        const grip = el('span', { className: 'item-grip', title: 'Drag to reorder' }, '⠿');
+        grip.setAttribute('aria-hidden', 'true');
+        li.append(grip, del);
       }
-      li.setAttribute('aria-posinset', String(index + 1));
-      li.setAttribute('aria-setsize', String(count));
       return li;
     }
 
     function render() {
-      // Remember what had focus, to put it back on the re-rendered element.
+      // Re-rendering replaces the elements: note what had focus, restore it.
       const active = document.activeElement;
-      const activeRow = active && active.closest && active.closest('[data-id]');
-      const focusKey = activeRow ? [activeRow.getAttribute('data-id'), active.className.split(' ')[0]] : null;
-      const addValue = (view.querySelector('.add-input') || {}).value || '';
-      const addFocused = active && active.classList && active.classList.contains('add-input');
-
+      const activeRow = active && active.closest('[data-id]');
+      const add = view.querySelector('.add-input');
       const parts = [];
-      if (s.readOnly && s.reason) parts.push(el('p', { className: 'banner', role: 'note', textContent: s.reason }));
+      if (s.readOnly && s.reason) parts.push(el('p', { className: 'banner', textContent: s.reason }));
       if (s.phase === 'loading') {
-        parts.push(el('p', { className: 'state', role: 'status' },
-          el('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading the checklist…'));
+        parts.push(el('p', { className: 'state' }, el('span', { className: 'spinner' }), 'Loading the checklist…'));
       } else if (s.phase === 'error') {
-        const retry = el('button', { type: 'button', className: 'button' }, 'Retry');
-        retry.addEventListener('click', load);
+        const retry = el('button', { type: 'button', className: 'button', onclick: load }, 'Retry');
         parts.push(el('div', { className: 'state state-error', role: 'alert' },
-          el('p', { textContent: 'Could not load the checklist. ' + s.loadError }), retry));
+          el('p', { textContent: 'Could not load the checklist. ' + s.error }), retry));
       } else {
-        const items = C.sorted(s.doc);
+        const items = sorted();
         const c = C.counts(s.doc);
         if (items.length) {
-          parts.push(el('div', { className: 'progress' },
-            el('span', { className: 'progress-label', textContent: c.done + ' of ' + c.total + ' done' }),
-            el('progress', { max: String(c.total), value: String(c.done), 'aria-hidden': 'true' })));
-          const list = el('ul', { className: 'items', 'aria-label': 'Checklist items' });
-          const now = Date.now();
-          items.forEach((item, index) => list.append(row(item, index, items.length, now)));
-          wireList(list);
-          parts.push(list);
+          const list = el('ul', { className: 'items' });
+          list.setAttribute('aria-label', 'Checklist items');
+          items.forEach((item, index) => list.append(row(item, index, items, Date.now())));
+          wire(list);
+          parts.push(el('div', { className: 'progress' }, c.done + ' of ' + c.total + ' done',
+            el('progress', { max: c.total, value: c.done })), list);
         } else {
-          parts.push(el('p', { className: 'empty', textContent: s.readOnly
-            ? 'This checklist is empty.' : 'No items yet. Add the first one below.' }));
+          parts.push(el('p', { className: 'empty', textContent: s.readOnly ? 'This checklist is empty.' : 'No items yet. Add the first one below.' }));
         }
-        if (!s.readOnly) parts.push(addForm(addValue));
-        parts.push(statusLine());
+        if (!s.readOnly) parts.push(addForm(add ? add.value : ''));
+        parts.push(status());
       }
       view.replaceChildren(...parts);
-
-      if (addFocused) { const add = view.querySelector('.add-input'); if (add) add.focus(); }
-      else if (focusKey && s.editing === null) focusRow(focusKey[0], '.' + focusKey[1]);
-      else if (s.editing !== null && active && active.classList && active.classList.contains('item-edit')) {
-        const input = view.querySelector('.item-edit');
-        if (input) input.focus();
-      }
-      resize();
+      if (active === add && add) view.querySelector('.add-input').focus();
+      else if (s.editing !== null) (view.querySelector('.item-edit') || {}).focus?.();
+      else if (activeRow) focus(activeRow.dataset.id, '.' + active.classList[0]);
+      if (window.AP) window.AP.resize();
     }
 
     function addForm(value) {
-      const input = el('input', { type: 'text', className: 'add-input', id: 'lodger-add', value,
-        maxlength: '500', placeholder: 'Add an item', autocomplete: 'off' });
-      const form = el('form', { className: 'add' },
-        el('label', { className: 'sr-only', for: 'lodger-add', textContent: 'Add an item' }), input,
-        el('button', { type: 'submit', className: 'button' }, 'Add'));
+      const input = el('input', { type: 'text', className: 'add-input', id: 'lodger-add', value, maxLength: 500,
+        placeholder: 'Add an item', autocomplete: 'off' });
+      const form = el('form', { className: 'add' }, el('label', { className: 'sr-only', htmlFor: 'lodger-add', textContent: 'Add an item' }),
+        input, el('button', { type: 'submit', className: 'button' }, 'Add'));
       form.addEventListener('submit', (event) => {
         event.preventDefault();
-        const text = input.value;
         input.focus();
-        if (change((doc, at) => C.add(doc, text, at), 'Added “' + text.trim() + '”.')) {
-          const fresh = view.querySelector('.add-input');
-          fresh.value = '';
-          fresh.focus();
+        if (change((doc, at) => C.add(doc, input.value, at), 'Added “' + input.value.trim() + '”.')) {
+          view.querySelector('.add-input').value = '';
         }
       });
       return form;
     }
 
-    function statusLine() {
-      const line = el('div', { className: 'save-status', role: s.saveError || s.notice ? 'alert' : 'status' });
+    function status() {
+      const line = el('div', { className: 'save-status', role: s.error || s.notice ? 'alert' : 'status' });
       if (s.notice) line.append(el('p', { className: 'notice', textContent: s.notice }));
-      if (s.saveError) {
-        const retry = el('button', { type: 'button', className: 'button button-link' }, 'Retry');
-        retry.addEventListener('click', () => { s.saveError = ''; pump(); });
-        line.append(el('span', { className: 'not-saved', textContent: 'Not saved — ' + s.saveError + ' ' }), retry);
+      if (s.error) {
+        line.append(el('span', { className: 'not-saved', textContent: 'Not saved — ' + s.error + ' ' }),
+          el('button', { type: 'button', className: 'button button-link', onclick: () => { s.error = ''; pump(); } }, 'Retry'));
       } else if (s.saving || s.dirty) {
-        line.append(el('span', { className: 'saving', textContent: 'Saving…' }));
+        line.append(el('span', { className: 'saving' }, 'Saving…'));
       }
       return line;
     }
 
-    // Keyboard reordering (Alt+↑/↓ anywhere in a row) and drag-and-drop
-    // (HTML5: the row is draggable, the drop position is above or below the
-    // middle of the row under the pointer).
-    function wireList(list) {
-      list.addEventListener('keydown', (event) => {
-        const li = event.target.closest('[data-id]');
-        if (!li || !event.altKey || s.readOnly || s.editing !== null) return;
-        if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
-        event.preventDefault();
-        const selector = '.' + event.target.className.split(' ')[0];
-        moveBy(li.getAttribute('data-id'), event.key === 'ArrowUp' ? -1 : 1);
-        focusRow(li.getAttribute('data-id'), selector);
-      });
-      list.addEventListener('dragstart', (event) => {
-        const li = event.target.closest && event.target.closest('[data-id]');
-        if (!li) return;
-        s.dragId = li.getAttribute('data-id');
-        event.dataTransfer.effectAllowed = 'move';
-        event.dataTransfer.setData('text/plain', s.dragId);
-        li.classList.add('dragging');
-      });
+    // Reordering: Alt+↑/↓ anywhere in a row, or HTML5 drag and drop (the
+    // drop goes above or below the middle of the row under the pointer).
+    function wire(list) {
       const target = (event) => {
-        const li = event.target.closest && event.target.closest('[data-id]');
+        const li = event.target.closest('[data-id]');
         if (!li) return null;
         const box = li.getBoundingClientRect();
         return { li, after: event.clientY > box.top + box.height / 2 };
       };
+      list.addEventListener('keydown', (event) => {
+        const li = event.target.closest('[data-id]');
+        if (!li || !event.altKey || s.readOnly || s.editing !== null) return;
+        const delta = { ArrowUp: -1, ArrowDown: 1 }[event.key];
+        if (!delta) return;
+        event.preventDefault();
+        const id = li.dataset.id;
+        move(id, sorted().findIndex((i) => i.id === id) + delta, '.' + event.target.classList[0]);
+      });
+      list.addEventListener('dragstart', (event) => {
+        const li = event.target.closest('[data-id]');
+        s.dragId = li.dataset.id;
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData('text/plain', s.dragId);
+        li.classList.add('dragging');
+      });
       list.addEventListener('dragover', (event) => {
         if (s.dragId === null) return;
         event.preventDefault();
-        for (const node of list.querySelectorAll('.drop-before, .drop-after')) node.classList.remove('drop-before', 'drop-after');
+        for (const n of list.querySelectorAll('.drop-before, .drop-after')) n.classList.remove('drop-before', 'drop-after');
         const t = target(event);
         if (t) t.li.classList.add(t.after ? 'drop-after' : 'drop-before');
       });
       list.addEventListener('drop', (event) => {
         event.preventDefault();
-        const t = target(event);
         const id = s.dragId;
+        const t = target(event);
         s.dragId = null;
-        if (!t || id === null) return render();
-        const others = C.sorted(s.doc).filter((i) => i.id !== id);
-        let index = others.findIndex((i) => i.id === t.li.getAttribute('data-id'));
-        if (index < 0) return render();
-        if (t.after) index += 1;
-        const all = C.sorted(s.doc);
-        const text = (all.find((i) => i.id === id) || {}).text;
-        change((doc, at) => C.move(doc, id, index, at), 'Moved “' + text + '” to position ' + (index + 1) + ' of ' + all.length + '.');
+        const others = sorted().filter((i) => i.id !== id);
+        const index = t ? others.findIndex((i) => i.id === t.li.dataset.id) : -1;
+        if (index < 0) render();
+        else move(id, index + (t.after ? 1 : 0));
       });
-      list.addEventListener('dragend', () => {
-        if (s.dragId !== null) { s.dragId = null; render(); }
-      });
+      list.addEventListener('dragend', () => { if (s.dragId !== null) { s.dragId = null; render(); } });
     }
 
+    // Other people's edits: reload and merge when the frame gets focus, and
+    // every 30 seconds.
     window.addEventListener('focus', refresh);
-    const timer = setInterval(refresh, REFRESH_MS);
+    setInterval(refresh, 30000);
+    render();
     load();
-
-    return {
-      reload: load,
-      refresh,
-      update(changes) {
-        Object.assign(s, changes);
-        render();
-        if (!s.readOnly) pump();
-      },
-      stop() { clearInterval(timer); window.removeEventListener('focus', refresh); },
-      state: () => s,
-    };
+    return { reload: load, update(changes) { Object.assign(s, changes); render(); pump(); } };
   }
 
-  window.LodgerChecklistView = { mount, when };
+  window.LodgerChecklistView = { mount, currentUser, when };
 })();

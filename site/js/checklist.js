@@ -1,17 +1,9 @@
-// The checklist model: the value lodger keeps in an issue entity property
-// (`lodger-checklist`) or a Confluence content property
-// (`lodger-checklist-<macro id>`), and the merge rule that lets two people
-// edit one checklist at once. docs/data.md is the contract; this file is
-// its executable form.
-//
-// What it is for: pure functions from documents to documents. Every edit
-// returns a new document and records *when* each part of an item changed,
-// so that `merge` can combine two copies part by part (last writer wins per
-// part, a deletion wins over any edit).
-//
-// What it is not for: talking to the host (checklist-view.js and the page
-// adapters do that), or the DOM. It runs in the browser
-// (`window.LodgerChecklist`) and in node (`module.exports`), with no bundler.
+// The checklist model: the value kept in the issue entity property
+// `lodger-checklist` or the content property `lodger-checklist-<macro id>`,
+// and the merge rule that lets two people edit it at once (docs/data.md).
+// Pure functions: each edit returns a new document and records when each
+// part of an item changed, so `merge` can combine copies part by part.
+// No DOM, no host calls. Browser: `window.LodgerChecklist`; node: require.
 (function (root) {
   'use strict';
 
@@ -30,24 +22,17 @@
     return { v: 1, items: [], removed: {}, total: 0, done: 0, open: 0 };
   }
 
-  // 12 random characters [a-z0-9], as the contract asks. The browser's
-  // crypto when there is one; ids only need to be unique, not secret.
+  // 12 random characters [a-z0-9]: unique, not secret.
   function newId() {
-    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-    const bytes = new Uint8Array(12);
-    const crypto = root && root.crypto;
-    if (crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
-    else for (let i = 0; i < 12; i++) bytes[i] = Math.floor(Math.random() * 256);
     let id = '';
-    for (const b of bytes) id += alphabet[b % 36];
+    for (const b of root.crypto.getRandomValues(new Uint8Array(12))) id += (b % 36).toString(36);
     return id;
   }
 
   const finite = (n, fallback) => (typeof n === 'number' && Number.isFinite(n) ? n : fallback);
   const stamp = (n) => Math.max(0, finite(n, 0));
 
-  // One item in the contract's shape and key order (so equal items
-  // serialise equally), or null when the value cannot be an item.
+  // An item in the contract's shape and key order, or null.
   function cleanItem(raw) {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
     if (typeof raw.id !== 'string' || !ID.test(raw.id)) return null;
@@ -77,42 +62,29 @@
   // Merge rule step 2: each part from the side that changed it later; on a
   // tie, from the side whose part serialises to the larger string.
   function mergeItem(a, b) {
-    const out = { id: a.id, text: a.text, rank: a.rank, done: a.done, doneBy: a.doneBy, doneAt: a.doneAt,
-      changed: { text: a.changed.text, rank: a.changed.rank, done: a.changed.done } };
+    const out = cleanItem(a); // a copy
     for (const part of Object.keys(PARTS)) {
       const ta = a.changed[part];
       const tb = b.changed[part];
-      const takeB = tb > ta || (tb === ta && PARTS[part](b) > PARTS[part](a));
-      if (!takeB) continue;
+      if (tb < ta || (tb === ta && PARTS[part](b) <= PARTS[part](a))) continue;
       out.changed[part] = tb;
-      if (part === 'done') {
-        out.done = b.done; out.doneBy = b.doneBy; out.doneAt = b.doneAt;
-      } else {
-        out[part] = b[part];
-      }
+      for (const field of part === 'done' ? ['done', 'doneBy', 'doneAt'] : [part]) out[field] = b[field];
     }
     return out;
   }
 
   const byRank = (x, y) => x.rank - y.rank || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
-  // Builds a document from item and tombstone maps: deletions applied,
-  // items sorted, tombstones sorted by id, counts recomputed (step 4).
+  // A document from maps: deletions applied, sorted, counts recomputed.
   function build(items, removed) {
     const doc = empty();
     for (const id of [...removed.keys()].sort()) doc.removed[id] = removed.get(id);
     doc.items = [...items.values()].filter((item) => !removed.has(item.id)).sort(byRank);
-    return withCounts(doc);
+    return Object.assign(doc, counts(doc));
   }
 
-  function withCounts(doc) {
-    const c = counts(doc);
-    doc.total = c.total; doc.done = c.done; doc.open = c.open;
-    return doc;
-  }
-
-  // Any stored value (missing, foreign, hand-edited, hostile) as a valid
-  // document. Never throws: what cannot be understood is left out.
+  // Any stored value (missing, foreign, hostile) as a valid document.
+  // Never throws: what cannot be understood is left out.
   function normalise(value) {
     const items = new Map();
     const removed = new Map();
@@ -137,10 +109,8 @@
     return build(items, removed);
   }
 
-  // The merge rule of docs/data.md. Commutative, associative, idempotent:
-  // merge(a, b) equals merge(b, a), and merging a value in twice changes
-  // nothing. Forgetting old tombstones is `prune`'s job, not the merge's,
-  // so that the result never depends on when it is computed.
+  // The merge rule: commutative, associative, idempotent. Forgetting
+  // tombstones is `prune`'s job, so the result never depends on the clock.
   function merge(a, b) {
     const x = normalise(a);
     const y = normalise(b);
@@ -221,10 +191,9 @@
     });
   }
 
-  // Moves item `id` to position `toIndex` of the sorted list by giving it a
-  // rank between its new neighbours; only that item's rank changes, so a
-  // concurrent move of another item merges cleanly. When the gap gets too
-  // small for floating point, every item is re-ranked 1..n.
+  // Gives the item a rank between its new neighbours: only its rank
+  // changes, so a concurrent move of another item merges cleanly. When
+  // floating point runs out of room, all items are re-ranked 1..n.
   function move(doc, id, toIndex, opts) {
     const d = normalise(doc);
     const item = d.items.find((i) => i.id === id);

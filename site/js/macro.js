@@ -64,10 +64,7 @@
   async function start() {
     const AP = await lodger.ready;
     document.getElementById('heading').textContent = lodger.param('title') || 'Checklist';
-    const by = await new Promise((resolve) => {
-      const answer = AP.user.getCurrentUser((user) => resolve(user));
-      if (answer && typeof answer.then === 'function') answer.then(resolve, () => resolve({}));
-    }).then((user) => (user && user.atlassianAccountId) || null);
+    const by = await window.LodgerChecklistView.currentUser(AP);
     const unlicensed = lodger.param('lic') === 'none';
     window.LodgerChecklistView.mount(document.getElementById('checklist'), {
       storage: { load: async () => { const s = await read(); return s && s.value; }, save },

@@ -1,15 +1,12 @@
-// The Jira issue panel (webPanel `checklist-panel`) and the issue glance
-// (`checklist-glance`, same page with `surface=glance`): the issue's
-// checklist, kept in the issue entity property `lodger-checklist`.
+// The Jira issue panel (webPanel `checklist-panel`) and glance
+// (`checklist-glance`, the same page with `surface=glance`): the checklist
+// in the issue entity property `lodger-checklist`, read and written with
+// AP.request as the signed-in user, so Jira checks their permissions.
 //
-// Everything runs in the browser as the signed-in user: the host checks
-// their permissions on every AP.request, so the server is not involved in
-// reading or writing a checklist (only in the tenant settings).
-//
-// Writing is the contract's conditional write (docs/data.md): Jira's
-// entity properties have no versions, so the page uses the bulk
-// issue-property operation with a `currentValue` filter, follows the
-// asynchronous task it starts, and reads the value back to see if it won.
+// Entity properties have no versions, so a save is the contract's
+// conditional write (docs/data.md): the bulk issue-property operation with a
+// `currentValue` filter, its asynchronous task followed to the end, then a
+// read to see whether this write won.
 (function () {
   'use strict';
 
@@ -21,16 +18,6 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  // JSON equality that ignores key order (the host may sort keys).
-  function canonical(value) {
-    if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
-    if (value && typeof value === 'object') {
-      return '{' + Object.keys(value).sort().map((k) => JSON.stringify(k) + ':' + canonical(value[k])).join(',') + '}';
-    }
-    return JSON.stringify(value);
-  }
-  const same = (a, b) => canonical(a) === canonical(b);
-
   // The stored value as the host holds it, or null when there is none.
   async function read() {
     try {
@@ -41,8 +28,8 @@
     }
   }
 
-  // The bulk operation answers 303 with the task's URL; the browser follows
-  // it, so the answer is the task itself. Polls it until it ends (bounded).
+  // The bulk operation answers 303 to its task, which the browser follows:
+  // the answer is the task. Polls it until it ends (bounded).
   async function finish(task) {
     for (let poll = 0; task && task.id && poll < 50; poll++) {
       if (task.status === 'COMPLETE') return;
@@ -54,18 +41,16 @@
     }
   }
 
-  // Save: read, merge, write only if the value is still what was read,
-  // read again; another writer got in first if the value differs, so merge
-  // and try again, a few times with a random pause.
-  async function save(local) {
-    let mine = local;
+  // Read, merge, write only if the value is still what was read, read
+  // again: if it differs another writer won, so merge and retry, a few
+  // times with a random pause.
+  async function save(mine) {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const stored = await read();
       const merged = C.prune(C.merge(stored, mine), Date.now());
       if (C.size(merged) > C.MAX_CHARS) {
         throw new Error('The checklist would be over Jira\'s limit of 32,768 characters.');
       }
-      if (stored !== null && same(stored, merged)) return merged;
       const filter = { entityIds: [Number(issueId)] };
       if (stored === null) filter.hasProperty = false;
       else filter.currentValue = stored;
@@ -77,11 +62,11 @@
       });
       await finish(answer.json);
       const now = await read();
-      if (now !== null && same(now, merged)) {
+      // Compared as documents: the host may store keys in another order.
+      if (now !== null && JSON.stringify(C.normalise(now)) === JSON.stringify(merged)) {
         glance(merged);
         return merged;
       }
-      mine = C.merge(mine, now);
       await sleep(50 + Math.random() * 150 * (attempt + 1));
     }
     throw new Error('Others kept changing the checklist; your changes are kept here.');
@@ -109,15 +94,6 @@
     return !!(p && p.havePermission);
   }
 
-  // The signed-in user's account id, for "ticked by". AP.user answers with
-  // a callback in old bridges and a promise in new ones; take either.
-  function currentUser(AP) {
-    return new Promise((resolve) => {
-      const answer = AP.user.getCurrentUser((user) => resolve(user));
-      if (answer && typeof answer.then === 'function') answer.then(resolve, () => resolve({}));
-    }).then((user) => (user && user.atlassianAccountId) || null);
-  }
-
   async function start() {
     const AP = await lodger.ready;
     if (lodger.param('surface') === 'glance') {
@@ -127,7 +103,7 @@
     }
     const unlicensed = lodger.param('lic') === 'none';
     const [by, editable] = await Promise.all([
-      currentUser(AP),
+      window.LodgerChecklistView.currentUser(AP),
       unlicensed ? false : mayEdit().catch(() => true), // unknown: let the write decide
     ]);
     const reason = unlicensed

@@ -38,7 +38,13 @@ let step = 'starting';
 
 const watchdog = setTimeout(() => fail(new Error(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`)), OVERALL_TIMEOUT_MS);
 
+let current;
 async function fail(error) {
+  if (current) {
+    const html = await current.frame.evaluate(() => document.body.outerHTML).catch((e) => e.message);
+    console.error(`--- the ${current.name} frame at the failure ---\n${html}`);
+    await current.page.screenshot({ path: join(config.artifacts || '.', 'failure.png') }).catch(() => {});
+  }
   console.error(`checklist browser test failed while ${step}: ${error && error.stack ? error.stack : error}`);
   console.error('--- browser console (last 80 lines) ---\n' + log.slice(-80).join('\n'));
   await Promise.race([browser?.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
@@ -90,7 +96,8 @@ async function attach(name, page, framePath) {
   const frame = page.frames().find((f) => f.url().includes(framePath) && !f.url().includes('surface=glance'));
   check(frame, `${name}: no frame loads ${framePath}`);
   await frame.locator('.add-input, .banner, .state-error').first().waitFor();
-  return { name, page, frame, slot };
+  current = { name, page, frame, slot };
+  return current;
 }
 
 // Waits until the view has no save pending (bounded).
