@@ -82,8 +82,10 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
         *template,
         json!({"v": 1, "items": [{"text": "Tell support"}, {"text": "Update the docs and the changelog"}]})
     );
-    // 2. A plain user may not open the project settings.
+    // 2. A plain user may not open the project settings, nor save from them.
     assert_eq!(report["plainUserStatus"], 403, "{report}");
+    let refused = report["refusedSave"].as_str().unwrap_or_default();
+    assert!(refused.contains("only administrators of this project"), "{report}");
     // 3. The site admin's change reached the server and the host.
     assert_eq!(report["settingsError"], Value::Null, "the settings page failed: {report}");
     assert_eq!(report["showWhoTicked"], false, "{report}");

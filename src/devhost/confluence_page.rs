@@ -34,7 +34,8 @@ use crate::connect::installation::Product;
 /// The page view route, to mount under `wiki`.
 /// The macro editor's endpoints come along (`/wiki/dev/api/…`).
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let editor = super::macro_editor::routes(Arc::clone(&site));
+    // Boxed, like every route group: release builds hit the type recursion limit otherwise.
+    let editor = super::macro_editor::routes(Arc::clone(&site)).boxed();
     warp::get()
         .and(warp::path!("spaces" / String / "pages" / String))
         .and(warp::cookie::optional::<String>(SESSION_COOKIE))

@@ -24,16 +24,19 @@ try {
   const log = [];
   page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
   await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
-  const slotId = await page.evaluate((key) => {
+  const { slotId, frameUrl } = await page.evaluate((key) => {
     const modules = JSON.parse(document.getElementById('lodger-dev-view').textContent).modules || [];
     const module = modules.find((m) => m.moduleKey === key);
-    return module ? module.slot : null;
+    // The page frames other apps' macros too (lodger's own): match this
+    // macro's frame by its URL's origin and path, not by a fragment.
+    const url = module ? new URL(module.url) : null;
+    return { slotId: module ? module.slot : null, frameUrl: url ? url.origin + url.pathname : null };
   }, moduleKey);
   if (!slotId) throw new Error(`no macro ${moduleKey} on the page`);
   await page.locator(`[id="${slotId}"][data-established="true"]`).waitFor({ state: 'attached' }).catch((e) => {
     throw new Error(`${e.message}\n${log.join('\n')}`);
   });
-  const frame = page.frames().find((f) => f.url().includes('/macro'));
+  const frame = page.frames().find((f) => f.url().startsWith(frameUrl + '?'));
   if (!frame) throw new Error('no macro frame');
   const result = await frame.evaluate(async () => {
     const outcome = {};

@@ -11,7 +11,9 @@
 //   1. as the project admin (lead), open the project settings tab "Checklist
 //      template", add three items, move one up, delete one, rename one, Save;
 //      wait for "Saved" (the Rust side then reads the project property);
-//   2. as a plain user (dev), the same page is refused by Jira (HTTP 403);
+//   2. with the session switched to a plain user (dev) under the open page,
+//      Save is refused by Jira and the page says why; opening the page as
+//      that user is refused too (HTTP 403);
 //   3. as the site admin, open "Checklist settings", turn "Show who ticked
 //      each item" off and wait for "Saved" (the server's /api/settings);
 //   4. on a Confluence page, click the checklist macro's Edit button; in the
@@ -110,6 +112,8 @@ async function main() {
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}  (${m.location()?.url || ''})`));
   page.on('pageerror', (e) => consoleLines.push(`[uncaught] ${e.message}`));
+  // Leaving a page with unsaved changes asks "leave?" (beforeunload): leave.
+  page.on('dialog', (dialog) => dialog.accept().catch(() => {}));
   page.on('response', (r) => { if (r.status() >= 400) consoleLines.push(`[http ${r.status()}] ${r.request().method()} ${r.url()}`); });
 
   const templatePath = `/plugins/servlet/ac/${config.appKey}/checklist-template?project.key=LOD`;
@@ -140,7 +144,17 @@ async function main() {
   result.template = saved;
   await shot('project-template.png', true);
 
-  // 2. A plain user is refused the project settings page.
+  // 2. A plain user is refused the project settings page; and if the user
+  // changes under an open page (here: the session cookie), Jira refuses the
+  // write and the page says so.
+  step = 'saving the template as someone who is no longer a project admin';
+  await page.context().addCookies([{ name: 'lodger_dev_user', value: config.users.dev, url: config.base }]);
+  await frame.locator('#new-item').fill('Not allowed');
+  await frame.locator('#add').click();
+  await frame.locator('#save').click();
+  await frame.locator('#status.status-error').waitFor();
+  result.refusedSave = await frame.locator('#status').textContent();
+
   step = 'opening the project template page as a plain user';
   response = await openAs(config.users.dev, templatePath);
   result.plainUserStatus = response ? response.status() : 0;
