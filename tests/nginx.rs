@@ -94,3 +94,199 @@ async fn nginx_serves_the_export_and_proxies_installs_and_api_calls_to_the_auth_
         assert_eq!(direct.status(), 404, "{path}");
     }
 }
+
+/// What one request of the load run got.
+struct Outcome {
+    at_ms: u128,
+    kind: &'static str,
+    status: u16,
+    upstream: String,
+}
+
+/// A webhook delivery to `url` (lodger's registered URL, through nginx),
+/// signed by the tenant's host as Jira signs them.
+async fn deliver(
+    http: &reqwest::Client,
+    host: &TestHost,
+    url: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let after_scheme = url.split_once("://").unwrap().1;
+    let path_and_query = &after_scheme[after_scheme.find('/').unwrap()..];
+    let (path, query) = path_and_query.split_once('?').unwrap();
+    let token = host_token(&host.client_key, &host.secret(), "POST", path, query);
+    http.post(url)
+        .header("authorization", format!("JWT {token}"))
+        .header("content-type", "application/json")
+        .body(r#"{"webhookEvent": "jira:issue_updated"}"#)
+        .send()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_share_nothing_and_lose_no_accepted_write_when_one_dies() {
+    let Some(binary) = nginx_binary() else { return };
+    let keys = key_server().await;
+    let master = lodger::connect::sealed::MasterKey::generate().to_config_string();
+    let (nginx_port, one_port, two_port) = (free_port(), free_port(), free_port());
+    let base = format!("http://127.0.0.1:{nginx_port}");
+    let root = tempdir::Dir::new("nginx-replicas");
+    let site = root.path().join("site");
+    export(&site, &base, one_port, &[]);
+    let _one = auth_endpoint(one_port, &base, &master, &keys.url).await;
+    let mut two = auth_endpoint(two_port, &base, &master, &keys.url).await;
+    let nginx = nginx(&binary, &site, nginx_port, &[one_port, two_port]).await;
+    let http =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
+
+    let mut tenants = Vec::new();
+    for n in 0..12 {
+        tenants.push(test_host(&format!("jira:replica-{n}"), &format!("ATCO-replica-{n}")).await);
+    }
+    let tenants = std::sync::Arc::new(tenants);
+    let install = |host: &TestHost| {
+        let token = signed_install_token(&host.client_key, "/lifecycle/installed", &base, KID);
+        http.post(format!("{base}/lifecycle/installed"))
+            .header("authorization", format!("JWT {token}"))
+            .header("content-type", "application/json")
+            .body(host.payload("installed", "lodger").to_string())
+            .send()
+    };
+    let mut upstreams = std::collections::BTreeSet::new();
+    for host in tenants.iter() {
+        let response = install(host).await.unwrap();
+        assert_eq!(response.status(), 204);
+        upstreams.insert(response.headers()["x-upstream"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(upstreams.len(), 2, "installs reach both replicas: {upstreams:?}");
+    // Each tenant's webhook URL as registered now (a re-install replaces the
+    // registration, but the credential in an older URL still opens).
+    let webhook_urls: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
+        tenants.iter().map(|host| host.webhooks.lock().unwrap()[0].1.clone()).collect(),
+    );
+
+    // The load run: 8 workers for 6 s, mixing API calls, webhooks and
+    // re-installs (writes). Replica two dies at 2 s (SIGKILL) and is back at 4 s.
+    let started = std::time::Instant::now();
+    let outcomes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Outcome>::new()));
+    let mut workers = Vec::new();
+    for worker in 0..8usize {
+        let (tenants, outcomes, http, base, webhook_urls) =
+            (tenants.clone(), outcomes.clone(), http.clone(), base.clone(), webhook_urls.clone());
+        workers.push(tokio::spawn(async move {
+            let mut n = worker;
+            while started.elapsed() < std::time::Duration::from_secs(6) {
+                let (host, webhook_url) =
+                    (&tenants[n % tenants.len()], &webhook_urls[n % tenants.len()]);
+                let (kind, result) = match n % 5 {
+                    0 => {
+                        let token = signed_install_token(
+                            &host.client_key,
+                            "/lifecycle/installed",
+                            &base,
+                            KID,
+                        );
+                        let sent = http
+                            .post(format!("{base}/lifecycle/installed"))
+                            .header("authorization", format!("JWT {token}"))
+                            .header("content-type", "application/json")
+                            .body(host.payload("installed", "lodger").to_string())
+                            .send()
+                            .await;
+                        ("install", sent)
+                    }
+                    1 => ("webhook", deliver(&http, host, webhook_url).await),
+                    _ => {
+                        let credential = host.stored_credential("lodger").unwrap();
+                        let sent = http
+                            .get(format!("{base}/api/whoami"))
+                            .header(
+                                "authorization",
+                                format!("JWT {}", context_token(&host.client_key, &host.secret())),
+                            )
+                            .header("x-lodger-installation", credential)
+                            .send()
+                            .await;
+                        ("api", sent)
+                    }
+                };
+                let (status, upstream) = match result {
+                    Ok(response) => (
+                        response.status().as_u16(),
+                        response
+                            .headers()
+                            .get("x-upstream")
+                            .map_or(String::new(), |v| v.to_str().unwrap_or("").to_owned()),
+                    ),
+                    Err(_) => (0, String::new()),
+                };
+                outcomes.lock().unwrap().push(Outcome {
+                    at_ms: started.elapsed().as_millis(),
+                    kind,
+                    status,
+                    upstream,
+                });
+                n += 8;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    two.kill();
+    let killed_at = started.elapsed().as_millis();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let two_again = auth_endpoint(two_port, &base, &master, &keys.url).await;
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+
+    let total = outcomes.len();
+    let failed: Vec<&Outcome> =
+        outcomes.iter().filter(|o| !(200..300).contains(&o.status)).collect();
+    for kind in ["install", "webhook", "api"] {
+        let by: std::collections::BTreeSet<&str> = outcomes
+            .iter()
+            .filter(|o| o.kind == kind && o.at_ms < killed_at && !o.upstream.is_empty())
+            .map(|o| o.upstream.as_str())
+            .collect();
+        assert_eq!(by.len(), 2, "{kind} requests spread across both replicas: {by:?}");
+    }
+    eprintln!(
+        "load run: {total} requests in 6 s, {} failed, all within {:?} ms of the kill at {killed_at} ms",
+        failed.len(),
+        failed.iter().map(|o| o.at_ms).collect::<Vec<_>>()
+    );
+    assert!(total > 200, "the run did work: {total}");
+    // Only requests in flight on the dying replica may fail; once nginx has
+    // marked it down (or retried elsewhere), the failure rate is zero again.
+    for outcome in &failed {
+        assert!(
+            outcome.at_ms >= killed_at && outcome.at_ms < killed_at + 1500,
+            "{} failed with {} at {} ms, outside the kill window",
+            outcome.kind,
+            outcome.status,
+            outcome.at_ms
+        );
+    }
+    assert!(failed.len() <= 8, "at most the requests in flight fail: {}", failed.len());
+
+    // No accepted write is lost: every tenant's credential is in its host and
+    // works, on the restarted replica directly too (nothing re-installed).
+    for host in tenants.iter() {
+        let credential = host.stored_credential("lodger").expect("the credential is in the host");
+        for target in [base.clone(), format!("http://127.0.0.1:{two_port}")] {
+            let response = http
+                .get(format!("{target}/api/whoami"))
+                .header(
+                    "authorization",
+                    format!("JWT {}", context_token(&host.client_key, &host.secret())),
+                )
+                .header("x-lodger-installation", &credential)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{} via {target}", host.client_key);
+        }
+    }
+    drop(two_again);
+    drop(nginx);
+}

@@ -132,6 +132,7 @@ pub async fn nginx(binary: &Path, export_dir: &Path, port: u16, replicas: &[u16]
            server {{\n\
              listen 127.0.0.1:{port};\n\
              root {export};\n\
+             add_header X-Upstream $upstream_addr always;\n\
              include {export}/hosting/nginx/locations.conf;\n\
              {brotli_include}\n\
            }}\n\
