@@ -290,3 +290,78 @@ async fn two_replicas_share_nothing_and_lose_no_accepted_write_when_one_dies() {
     drop(two_again);
     drop(nginx);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
+    let Some(binary) = nginx_binary() else { return };
+    let node_modules = lodger::devhost::default_node_modules();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !node_modules.join("playwright-core").exists() || !std::path::Path::new(&chromium).exists() {
+        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("browser test cannot run: needs `npm ci --prefix tools/devhost` and {chromium}");
+        }
+        eprintln!("skipping: needs `npm ci --prefix tools/devhost` and {chromium}");
+        return;
+    }
+    // The emulated sites first (their origins go into the pages' CSP), then
+    // the export behind nginx and the auth endpoint, then the install: the
+    // sites fetch the descriptor from nginx, and nginx hands lifecycle to lodger.
+    let options = lodger::devhost::world::WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules,
+        install_npm_packages: false,
+        source_dir: None,
+    };
+    let sites = lodger::devhost::world::Sites::start(&options).await.unwrap();
+    let master = lodger::connect::sealed::MasterKey::generate().to_config_string();
+    let (nginx_port, auth_port) = (free_port(), free_port());
+    let base = format!("http://127.0.0.1:{nginx_port}");
+    let root = tempdir::Dir::new("nginx-browser");
+    let site_dir = root.path().join("site");
+    let origins = sites.origins();
+    export(&site_dir, &base, auth_port, &origins.iter().map(String::as_str).collect::<Vec<_>>());
+    let _auth = auth_endpoint(auth_port, &base, &master, &sites.install_keys_url()).await;
+    let _nginx = nginx(&binary, &site_dir, nginx_port, &[auth_port]).await;
+    let world = sites.install(&base, None).await.unwrap();
+    assert!(world.site.data().installs["lodger"].app_base_url.starts_with(&base));
+
+    let account = |role: &str| {
+        let user = world.site.users.iter().find(|u| u.account_id.ends_with(&format!("-{role}")));
+        user.map(|u| u.account_id.clone()).unwrap()
+    };
+    let artifacts =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/nginx");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let config = serde_json::json!({
+        "mode": "main",
+        "issueUrl": world.issue_url,
+        "pageUrl": world.page_url,
+        "users": {"admin": account("admin"), "dev": account("dev"), "viewer": account("viewer")},
+        "artifacts": artifacts,
+        "seed": 5,
+        "rounds": 20,
+    });
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tools/devhost/checklist-browser-test.mjs");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(script).arg(config.to_string()).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "through nginx:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let issue_id = report["issueId"].as_str().unwrap().to_owned();
+    let stored =
+        world.site.data().issue_properties[&(issue_id, "lodger-checklist".to_owned())].clone();
+    let stored: Vec<&str> =
+        stored["items"].as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+    for expected in report["concurrent"]["expected"].as_array().unwrap() {
+        assert!(stored.contains(&expected.as_str().unwrap()), "{expected} is stored");
+    }
+}
