@@ -13,7 +13,8 @@
 // }
 //
 // "main": one person adds, ticks, renames, reorders (keyboard and drag),
-// deletes and reloads; two people edit one issue at once in random
+// deletes and reloads; a save fails (the dev host's fault injection) and
+// is retried; two people edit one issue at once in random
 // interleavings; a viewer sees the list read-only; two people edit one
 // macro at once until Confluence answers 409 at least once.
 // "unlicensed": the panel shows the licence banner and no way to edit.
@@ -199,6 +200,21 @@ async function main() {
   step = 'saving the panel screenshot';
   await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'panel.png') });
 
+  step = 'a save that fails: the edit stays, "Not saved", Retry';
+  const faults = async (body) => {
+    const answer = await fetch(`${new URL(config.issueUrl).origin}/dev/api/faults`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    check(answer.ok, `the dev host refused the faults setting: HTTP ${answer.status}`);
+  };
+  await faults({ rate: 1, kind: { serverError: 503 } });
+  await add(ada, 'Written offline');
+  await ada.frame.locator('.not-saved').waitFor();
+  check(await row(ada, 'Written offline').count() === 1, 'the unsaved item stays on screen');
+  await faults({ rate: 0 });
+  await ada.frame.locator('.save-status').getByRole('button', { name: 'Retry' }).click();
+  await idle(ada);
+
   step = 'two people editing the issue at once';
   const dev = await open('dev', config.users.dev, config.issueUrl, '/jira/issue-panel.html');
   const rand = prng(config.seed || 1);
@@ -234,7 +250,7 @@ async function main() {
   await Promise.all(people.map(idle));
   await refresh(ada);
   await refresh(dev);
-  const expected = [...mine.admin, ...mine.dev, 'Update the docs', 'Write tests', 'Tell the customer'].filter((t) => !gone.has(t));
+  const expected = [...mine.admin, ...mine.dev, 'Update the docs', 'Write tests', 'Tell the customer', 'Written offline'].filter((t) => !gone.has(t));
   for (const who of people) {
     const shown = new Set(await texts(who));
     const missing = expected.filter((t) => !shown.has(t));
