@@ -36,8 +36,9 @@
     input.select();
     AP.resize();
 
-    byId('editor').addEventListener('submit', async (event) => {
-      event.preventDefault();
+    // Returns true when it saved (the editor is closing), false when the
+    // title needs fixing first.
+    function submit() {
       const title = input.value.trim();
       const error = byId('title-error');
       const problem = !title ? 'A checklist needs a title.' : title.length > MAX_CHARS ? 'At most ' + MAX_CHARS + ' characters.' : '';
@@ -47,7 +48,7 @@
       if (problem) {
         input.focus();
         AP.resize();
-        return;
+        return false;
       }
       byId('save').disabled = true;
       status('Saving\u2026');
@@ -55,7 +56,21 @@
       // Confluence; closing right after is the documented pattern.
       AP.confluence.saveMacro({ title: title });
       AP.confluence.closeMacroEditor();
+      return true;
+    }
+
+    byId('editor').addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit();
     });
+
+    // Confluence may draw its own Save button in the dialog's chrome; the
+    // documented pattern binds it too. Hosts without one (the dev host) have
+    // nothing to bind, which is fine: the form's own Save does the same.
+    try {
+      const chrome = AP.dialog && typeof AP.dialog.getButton === 'function' && AP.dialog.getButton('submit');
+      if (chrome && typeof chrome.bind === 'function') chrome.bind(submit);
+    } catch (_) { /* no dialog chrome */ }
   }, (error) => {
     status(error.message);
   });

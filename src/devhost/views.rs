@@ -9,6 +9,12 @@
 //!
 //! The Confluence page view (`/wiki/spaces/LOD/pages/{id}`) lives in
 //! [`super::confluence_page`] and renders through the same `Page` shell.
+//!
+//! Every page has a light/dark toggle in its top bar (`page/theme.js`): it
+//! sets `data-color-mode` and `data-theme` on the page's `<html>`, as
+//! Atlassian's products do, which is what connect-js's theme observer reads
+//! to theme iframes that called `AP.theming.initializeTheming()`. The choice
+//! is kept in the browser's localStorage.
 
 use std::collections::HashMap;
 use std::sync::Arc;
