@@ -112,6 +112,9 @@
       try {
         const stored = await options.storage.save(s.doc);
         s.doc = C.merge(s.doc, stored); // s.doc read after the await: it has the edits made meanwhile
+        // Connect events reach this app's other iframes on the page (the
+        // glance beside the panel): they reload at once instead of later.
+        if (window.AP && AP.events) AP.events.emit('lodger-checklist-saved');
       } catch (error) {
         s.dirty = true;
         if (error.readOnly) {
@@ -334,9 +337,10 @@
       list.addEventListener('dragend', () => { if (s.dragId !== null) { s.dragId = null; render(); } });
     }
 
-    // Other people's edits: reload and merge when the frame gets focus, and
-    // every 30 seconds.
+    // Other people's edits: reload and merge when the frame gets focus, when
+    // another of our iframes saved, and every 30 seconds.
     window.addEventListener('focus', refresh);
+    if (window.AP && AP.events) AP.events.on('lodger-checklist-saved', refresh);
     setInterval(refresh, 30000);
     render();
     load();
