@@ -86,6 +86,7 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
     assert_eq!(report["plainUserStatus"], 403, "{report}");
     let refused = report["refusedSave"].as_str().unwrap_or_default();
     assert!(refused.contains("only administrators of this project"), "{report}");
+    assert_eq!(report["readOnlyForPlainUser"], true, "{report}");
     // 3. The site admin's change reached the server and the host.
     assert_eq!(report["settingsError"], Value::Null, "the settings page failed: {report}");
     assert_eq!(report["showWhoTicked"], false, "{report}");

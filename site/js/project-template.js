@@ -164,6 +164,29 @@
     render();
     show('editor');
     status('');
+    readOnlyUnlessAdmin();
+  }
+
+  // Jira shows this tab to project admins only, but the template can still
+  // be opened by someone who lost the permission since. Asking up front
+  // (`mypermissions`, as the user) lets the page say so before any typing.
+  // It is a courtesy, not the check: Jira refuses the write regardless.
+  async function readOnlyUnlessAdmin() {
+    let allowed = true;
+    try {
+      const response = await lodger.host({
+        url: '/rest/api/3/mypermissions?permissions=ADMINISTER_PROJECTS&projectId=' + encodeURIComponent(projectId),
+      });
+      const permission = response.json && response.json.permissions && response.json.permissions.ADMINISTER_PROJECTS;
+      allowed = !permission || permission.havePermission !== false;
+    } catch (_) {
+      allowed = true; // could not ask: let Jira decide at Save
+    }
+    if (allowed) return;
+    const notice = byId('read-only');
+    notice.hidden = false;
+    for (const control of byId('editor').querySelectorAll('input, button')) control.disabled = true;
+    resize();
   }
 
   // Checks every item before writing: 1 to 500 characters after trimming.

@@ -12,8 +12,8 @@
 //      template", add three items, move one up, delete one, rename one, Save;
 //      wait for "Saved" (the Rust side then reads the project property);
 //   2. with the session switched to a plain user (dev) under the open page,
-//      Save is refused by Jira and the page says why; opening the page as
-//      that user is refused too (HTTP 403);
+//      Save is refused by Jira and the page says why, and once reloaded the
+//      page is read-only; opening the page as that user is refused (HTTP 403);
 //   3. as the site admin, open "Checklist settings", turn "Show who ticked
 //      each item" off and wait for "Saved" (the server's /api/settings);
 //   4. on a Confluence page, click the checklist macro's Edit button; in the
@@ -154,6 +154,10 @@ async function main() {
   await frame.locator('#save').click();
   await frame.locator('#status.status-error').waitFor();
   result.refusedSave = await frame.locator('#status').textContent();
+  step = 'reloading the template page as the plain user (it turns read-only)';
+  await frame.evaluate(() => location.reload());
+  await frame.locator('#read-only:not([hidden])').waitFor();
+  result.readOnlyForPlainUser = await frame.locator('#save').isDisabled();
 
   step = 'opening the project template page as a plain user';
   response = await openAs(config.users.dev, templatePath);
