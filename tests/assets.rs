@@ -46,9 +46,9 @@ fn hashed(logical: &str) -> String {
 
 #[tokio::test]
 async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
-    let path = hashed("/js/panel.js");
-    assert_ne!(path, "/js/panel.js");
-    assert!(path.starts_with("/js/panel.") && path.ends_with(".js"));
+    let path = hashed("/js/app.js");
+    assert_ne!(path, "/js/app.js");
+    assert!(path.starts_with("/js/app.") && path.ends_with(".js"));
 
     let response = get(&path, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -59,6 +59,11 @@ async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
     assert!(header(&response, "etag").starts_with('"'));
     assert!(response.headers().get("content-security-policy").is_none());
     assert!(String::from_utf8_lossy(response.body()).contains("AP.context.getToken"));
+    assert_eq!(
+        response.body(),
+        get("/js/app.js", &[]).await.body(),
+        "the plain name serves the same bytes"
+    );
 }
 
 #[tokio::test]

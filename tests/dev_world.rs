@@ -56,15 +56,17 @@ async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
     let start = page.find(r#"type="application/json">"#).unwrap() + 24;
     let end = start + page[start..].find("</script>").unwrap();
     let view: Value = serde_json::from_str(&page[start..end].replace("<\\/", "</")).unwrap();
-    let module = &view["modules"][0];
-    assert_eq!(module["addonKey"], "lodger");
+    let modules = view["modules"].as_array().unwrap();
+    let module = modules
+        .iter()
+        .find(|m| m["addonKey"] == "lodger" && m["moduleKey"] == "checklist-panel")
+        .unwrap_or_else(|| panic!("the checklist panel is framed: {modules:?}"));
     let url = module["url"].as_str().unwrap();
-    for part in
-        ["issueKey=LOD-1", "appKey=lodger", "xdm_e=", "xdm_c=", "cp=", "loc=", "tz=", "&jwt="]
-    {
+    for part in ["issueKey=LOD-1", "issueId=", "xdm_e=", "xdm_c=", "cp=", "loc=", "tz=", "&jwt="] {
         assert!(url.contains(part), "{part} missing from {url}");
     }
-    assert!(!url.contains("lic="), "lic only for apps that enable licensing");
+    // lodger enables licensing, so the host says whether the license is active.
+    assert!(url.contains("lic=active"), "{url}");
     // The jwt is signed with the installation's secret for exactly this URL.
     let (path, query) = relative_path(url, &world.app_url);
     let token = url.rsplit_once("jwt=").unwrap().1;
