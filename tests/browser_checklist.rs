@@ -142,12 +142,17 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     assert_eq!(stored["total"], items.len());
     assert_eq!(stored["done"], done);
     assert_eq!(stored["open"], items.len() - done);
-    let ticked = items.iter().find(|i| i["text"] == "Write tests").unwrap();
-    assert_eq!(
-        ticked["doneBy"].as_str(),
-        Some(account("admin").as_str()),
-        "account ids are stored, not names"
-    );
+    // Who ticked: an account id (never a name) and when; nothing when open.
+    let people = [account("admin"), account("dev")];
+    for item in items {
+        if item["done"] == true {
+            let by = item["doneBy"].as_str().unwrap_or_default();
+            assert!(people.iter().any(|p| p == by), "doneBy is an account id: {item}");
+            assert!(item["doneAt"].as_str().is_some_and(|at| at.ends_with('Z')), "doneAt: {item}");
+        } else {
+            assert_eq!((&item["doneBy"], &item["doneAt"]), (&Value::Null, &Value::Null), "{item}");
+        }
+    }
     assert!(!stored["removed"].as_object().unwrap().is_empty(), "deletions leave tombstones");
     let glance = glance.expect("the glance status is written");
     assert_eq!(glance["type"], "badge");
