@@ -1,7 +1,10 @@
-//! The whole dev world in a real browser: headless Chromium opens the
-//! emulated issue page, connect-js establishes the panel's iframe, the panel
-//! completes its round trip, and a value written with `AP.request` from
-//! inside the iframe is then visible in the site. A screenshot is saved to
+//! The whole dev world in a real browser, as a quick smoke test: headless
+//! Chromium opens the emulated issue page, connect-js establishes the
+//! checklist panel's iframe, the panel loads (it reads the issue property
+//! and the user's permissions with `AP.request`), the bridge names the
+//! signed-in user, and a value written with `AP.request` from inside the
+//! iframe is then visible in the site. The checklist itself is tested in
+//! `browser_checklist.rs`. A screenshot is saved to
 //! `target/test-artifacts/issue-page.png`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
