@@ -8,7 +8,7 @@
 //! it against what the browser showed, as docs/data.md describes it.
 //!
 //! Screenshots go to `target/test-artifacts/` (panel.png, macro.png) and are
-//! copied to `docs/` for the README.
+//! copied to `docs/` for the README when `LODGER_UPDATE_SCREENSHOTS=1`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
 //! without them this test prints why and passes, unless
@@ -195,6 +195,9 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     for name in ["panel.png", "macro.png"] {
         let shot = artifacts.join(name);
         assert!(shot.exists(), "{name} was saved");
-        std::fs::copy(&shot, root.join("docs").join(name)).unwrap();
+        // The README's screenshots change only when asked, so tests leave the tree clean.
+        if std::env::var("LODGER_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            std::fs::copy(&shot, root.join("docs").join(name)).unwrap();
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! refused), the site settings page, the Confluence macro editor (the macro
 //! is framed again with its new title), and the dark theme reaching an app
 //! iframe through `AP.theming`. Screenshots go to `target/test-artifacts/`
-//! and `docs/` (`project-template.png`, `admin.png`, `macro-editor.png`).
+//! (`project-template.png`, `admin.png`, `macro-editor.png`), and to `docs/`
+//! for the README when `LODGER_UPDATE_SCREENSHOTS=1`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
 //! without them this test prints why and passes, unless
@@ -57,7 +58,10 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
         "base": site.base_url,
         "pageUrl": world.page_url,
         "artifacts": root.join("target/test-artifacts"),
-        "docs": root.join("docs"),
+        // The README's screenshots change only when asked, so tests leave the tree clean.
+        "docs": std::env::var("LODGER_UPDATE_SCREENSHOTS")
+            .is_ok_and(|v| v == "1")
+            .then(|| root.join("docs")),
         "appKey": "lodger",
         "users": {"admin": account("admin"), "lead": account("lead"), "dev": account("dev")},
     });
@@ -106,6 +110,6 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
         (Some("dark"), Some("dark"))
     );
     for shot in ["project-template.png", "admin.png", "macro-editor.png"] {
-        assert!(root.join("docs").join(shot).exists(), "{shot}");
+        assert!(root.join("target/test-artifacts").join(shot).exists(), "{shot}");
     }
 }

@@ -13,8 +13,10 @@
 //! (`http://127.0.0.1:2990`).
 //!
 //! The rest of the policy is tight: scripts only from this server and
-//! Atlassian's Connect CDN (for `all.js`), no plugins, no `<base>` tricks, forms
-//! only to this server. Inline styles stay allowed because `all.js` sets some.
+//! Atlassian's Connect CDN (for `all.js`), styles from those too (connect-js
+//! theming, `AP.theming.initializeTheming()`, loads Atlassian's design-token
+//! stylesheets), no plugins, no `<base>` tricks, forms only to this server.
+//! Inline styles stay allowed because `all.js` sets some.
 //!
 //! The header values are built once, in [`SecurityHeaders::new`]; applying them
 //! to a response copies reference-counted values and allocates nothing.
@@ -30,8 +32,7 @@ const CONNECT_CDN: &str = "https://connect-cdn.atl-paas.net";
 /// Atlassian's cloud domains, which may always frame the pages.
 const ATLASSIAN_HOSTS: &str = "https://*.atlassian.net https://*.jira.com https://*.jira-dev.com";
 /// The directives that name no host.
-const FIXED_DIRECTIVES: &str = "style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data: https:; \
+const FIXED_DIRECTIVES: &str = "img-src 'self' data: https:; \
      connect-src 'self'; \
      base-uri 'none'; \
      form-action 'self'; \
@@ -80,7 +81,8 @@ impl SecurityHeaders {
             }
         }
         let policy = format!(
-            "default-src 'self'; script-src 'self' {CONNECT_CDN}{extras}; {FIXED_DIRECTIVES}; \
+            "default-src 'self'; script-src 'self' {CONNECT_CDN}{extras}; \
+             style-src 'self' 'unsafe-inline' {CONNECT_CDN}{extras}; {FIXED_DIRECTIVES}; \
              frame-ancestors 'self' {ATLASSIAN_HOSTS}{extras}"
         );
         SecurityHeaders {
