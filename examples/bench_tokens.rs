@@ -1,0 +1,85 @@
+//! Tokens and credentials for `bench/run.sh`, printed as shell `export`
+//! lines: a master key for `lodger serve`, a sealed credential for one
+//! tenant (no install needed: a relayed credential authenticates by itself),
+//! a context token as `AP.context.getToken()` returns it, host-signed iframe
+//! tokens for lodger's and the ACE app's pages, and the tenant's
+//! `installed` payload for the ACE app's store.
+//!
+//! ```sh
+//! eval "$(cargo run --release --example bench_tokens -- 900)"
+//! ```
+//!
+//! The argument is how long the tokens live, in seconds (default 900): it
+//! must outlast the benchmark run.
+
+use lodger::connect::installation::{Installation, Product};
+use lodger::connect::jwt::{self, Claims};
+use lodger::connect::qsh::query_string_hash;
+use lodger::connect::sealed::{Keyring, MasterKey};
+use lodger::connect::secret::Secret;
+use serde_json::json;
+
+const CLIENT_KEY: &str = "bench-tenant-0f3c9a";
+const HOST_BASE_URL: &str = "https://bench.atlassian.net";
+const ACCOUNT_ID: &str = "557058:bench-user";
+/// The query a host adds to an iframe URL (without `jwt`).
+const PAGE_QUERY: &str =
+    "cp=&cv=1001.0.0&issueKey=LOD-1&lic=none&xdm_e=https%3A%2F%2Fbench.atlassian.net";
+
+fn main() {
+    let lifetime: i64 = std::env::args().nth(1).map_or(900, |arg| arg.parse().unwrap());
+    let master = MasterKey::generate();
+    let keyring = Keyring::new(vec![master.clone()]).unwrap();
+    let secret = Secret::new(format!("bench-shared-secret-{}", lodger::now()));
+    let installation = Installation {
+        key: "lodger".into(),
+        client_key: CLIENT_KEY.into(),
+        base_url: HOST_BASE_URL.into(),
+        shared_secret: secret.clone(),
+        product_type: Product::Jira,
+        oauth_client_id: None,
+    };
+    let credential = keyring.seal(&installation).unwrap();
+    let now = lodger::now();
+    let context_token = jwt::sign(
+        &Claims {
+            sub: Some(ACCOUNT_ID.into()),
+            context: Some(json!({"jira": {"issue": {"key": "LOD-1"}}})),
+            ..Claims::new(CLIENT_KEY, now, lifetime, "context-qsh")
+        },
+        &secret,
+    );
+    let page_token = |path: &str| {
+        jwt::sign(
+            &Claims {
+                sub: Some(ACCOUNT_ID.into()),
+                ..Claims::new(
+                    CLIENT_KEY,
+                    now,
+                    lifetime,
+                    &query_string_hash("GET", path, PAGE_QUERY),
+                )
+            },
+            &secret,
+        )
+    };
+    let client_info = json!({
+        "key": "lodger-bench-ace",
+        "clientKey": CLIENT_KEY,
+        "sharedSecret": secret.expose(),
+        "baseUrl": HOST_BASE_URL,
+        "displayUrl": HOST_BASE_URL,
+        "productType": "jira",
+        "description": "benchmark tenant",
+        "eventType": "installed",
+        "serverVersion": "100271",
+        "pluginsVersion": "1001.0.0",
+    });
+    println!("export BENCH_MASTER_KEYS='{}'", master.to_config_string());
+    println!("export BENCH_CREDENTIAL='{credential}'");
+    println!("export BENCH_CONTEXT_TOKEN='{context_token}'");
+    println!("export BENCH_PAGE_QUERY='{PAGE_QUERY}'");
+    println!("export BENCH_LODGER_PAGE_TOKEN='{}'", page_token("/jira/issue-panel.html"));
+    println!("export BENCH_ACE_PAGE_TOKEN='{}'", page_token("/issue-panel"));
+    println!("export BENCH_CLIENT_INFO='{client_info}'");
+}
