@@ -538,6 +538,10 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
         })
     })
     .await;
+    // Once: reading the templates to reinstall is not itself a change.
+    let secret = site.data().installs["lodger"].shared_secret.expose().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(site.data().installs["lodger"].shared_secret.expose(), secret, "reinstalled again");
     // A template that does not render keeps the running descriptor.
     std::fs::write(&template, "{{ broken").unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;

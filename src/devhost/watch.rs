@@ -42,7 +42,9 @@ pub struct Watch {
 pub fn start(watch: Watch) -> anyhow::Result<notify::RecommendedWatcher> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
+        // Only changes: reading the templates to reinstall opens them, and
+        // inotify reports opens too, which would reinstall again, forever.
+        if let Some(event) = event.ok().filter(|e| !e.kind.is_access() && !e.kind.is_other()) {
             for path in event.paths {
                 let _ = tx.send(path);
             }
