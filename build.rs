@@ -16,7 +16,9 @@
 //! - `manifest.json`: one entry per logical path, with the served path, content
 //!   type, strong ETag, whether the name is hashed, and which variants exist.
 //!
-//! What it is not: a bundler or minifier. Files are served as written.
+//! What it is not: a bundler or minifier. Files are served as written, but
+//! for JavaScript's whole-line `//` comments, which stay in the sources to
+//! teach and are left out of what browsers download.
 //!
 //! The output is deterministic (sorted walk, no timestamps: gzip's mtime is 0),
 //! so identical sources give identical binaries.
@@ -177,10 +179,13 @@ fn resolve_names(sources: Vec<Source>) -> Vec<Built> {
     built
 }
 
-/// Rewrites references (HTML, CSS) and gives non-HTML files their hashed name.
+/// Rewrites references (HTML, CSS), drops JavaScript's comment lines, and
+/// gives non-HTML files their hashed name.
 fn finish(source: Source, served: &BTreeMap<String, String>) -> Built {
     let bytes = if rewrites_references(&source.logical) {
         rewrite_references(&source.bytes, served)
+    } else if source.logical.ends_with(".js") {
+        without_comment_lines(&source.bytes)
     } else {
         source.bytes
     };
@@ -190,6 +195,18 @@ fn finish(source: Source, served: &BTreeMap<String, String>) -> Built {
         hashed_name(&source.logical, &hex_sha256(&bytes)[..NAME_HASH_LEN])
     };
     Built { logical: source.logical, served, bytes }
+}
+
+/// JavaScript without its whole-line `//` comments. The sources teach, line
+/// by line; the browser needs none of it, and the panel's budget is 15 KB.
+/// Only lines that are nothing but a comment go: a `//` after code, or
+/// inside a string, stays as written (lodger's scripts have no multi-line
+/// template literals, where a line starting with `//` would be text).
+fn without_comment_lines(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let kept: Vec<&str> =
+        text.split('\n').filter(|line| !line.trim_start().starts_with("//")).collect();
+    kept.join("\n").into_bytes()
 }
 
 /// `js/panel.js` + `0123456789` -> `js/panel.0123456789.js`; a name without an

@@ -225,3 +225,36 @@ async fn renders_the_configured_app_keys_into_pages_once() {
         assert!(!html.contains("{{"), "{page} has an unrendered tag");
     }
 }
+
+/// The issue's budget: the panel's own scripts and styles under 15 KB
+/// gzipped, counted as browsers download them (each file on its own).
+#[tokio::test]
+async fn the_panels_own_scripts_and_styles_stay_under_15_kb_gzipped() {
+    let page = get("/jira/issue-panel.html", &[]).await;
+    let html = String::from_utf8(page.body().to_vec()).unwrap();
+    let mut linked: Vec<String> = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for part in html.split(attribute).skip(1) {
+            let path = &part[..part.find('"').unwrap()];
+            if path.starts_with("/js/") || path.starts_with("/css/") {
+                linked.push(path.to_owned());
+            }
+        }
+    }
+    assert!(linked.len() >= 4, "the panel links its scripts and styles: {linked:?}");
+    let mut total = 0;
+    for path in &linked {
+        let response = get(path, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(header(&response, "content-encoding"), "gzip", "{path}");
+        total += response.body().len();
+    }
+    assert!(total < 15 * 1024, "{total} bytes gzipped for {linked:?}");
+    // What ships is the code: the sources' comment lines stay home.
+    let script = get(&hashed("/js/checklist.js"), &[]).await;
+    let shipped = String::from_utf8_lossy(script.body()).into_owned();
+    assert!(!shipped.lines().any(|line| line.trim_start().starts_with("//")));
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/site/js/checklist.js"))
+            .unwrap();
+    assert!(source.lines().any(|line| line.trim_start().starts_with("//")), "the source teaches");
+}
