@@ -11,7 +11,7 @@
 //! | missing or bad signature, unknown tenant | 401 + `WWW-Authenticate: JWT` | gives up |
 //! | body `clientKey` is not the signed issuer | 403 | gives up |
 //! | a user may not do this (not a site admin) | 403 | |
-//! | a request body that is not the JSON expected | 400 | |
+//! | a request body that is not the JSON expected, a query that is not the one expected | 400 | |
 //! | the host refused a call lodger made for the request | 502 | |
 //! | key server or host unavailable, or a webhook for a tenant whose credential is not at hand | 503 | retries later |
 
@@ -63,6 +63,10 @@ pub enum Failure {
     /// a wrong type, an unknown field, not JSON at all).
     #[error("request body is not what this endpoint takes: {0}")]
     BadBody(String),
+    /// The query is not the one this endpoint takes (the reason says why,
+    /// without the query's values).
+    #[error("request query is not what this endpoint takes: {0}")]
+    BadQuery(&'static str),
     /// The verified user may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -102,7 +106,9 @@ impl Failure {
             Failure::Lifecycle(_) => StatusCode::BAD_REQUEST,
             Failure::HostStorage(_) | Failure::TenantNotAtHand => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Failure::BadBody(_) | Failure::WrongProduct(_) => StatusCode::BAD_REQUEST,
+            Failure::BadBody(_) | Failure::BadQuery(_) | Failure::WrongProduct(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Failure::Forbidden(_) => StatusCode::FORBIDDEN,
             // The host refused (4xx): retrying the same request will not help.
             Failure::Host(err)
