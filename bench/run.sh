@@ -3,8 +3,8 @@
 # and a bare warp endpoint, on this machine, in one run (issue 6).
 #
 #   bench/run.sh            full run (15 s per load case), table into BENCHMARKS.md
-#   bench/run.sh --quick    smoke (2 s per case, few cold starts); prints the
-#                           table, leaves BENCHMARKS.md alone
+#   bench/run.sh --quick    smoke for CI (debug build, 2 s per case, few cold
+#                           starts); prints the table, leaves BENCHMARKS.md alone
 #
 # Everything is on loopback. Each load case starts a fresh server, pinned to
 # CPU 0 (taskset), and drives it with wrk (1 thread, pinned to CPU 1, fixed
@@ -49,11 +49,15 @@ if [ ! -d bench/ace/node_modules/atlassian-connect-express ]; then
   say "npm ci bench/ace"
   npm ci --prefix bench/ace --no-audit --no-fund --loglevel=error >&2
 fi
+# The smoke uses the debug build the tests already made (its numbers mean
+# nothing; it checks the harness works); the full run builds release.
+profile=release; cargo_profile=(--release)
+[ "$quick" = 1 ] && { profile=debug; cargo_profile=(); }
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  say "cargo build --release"
-  cargo build --release --locked --quiet --bin lodger --example bench_tokens --example bench_server
+  say "cargo build ($profile)"
+  cargo build "${cargo_profile[@]}" --locked --quiet --bin lodger --example bench_tokens --example bench_server
 fi
-bin=target/release/lodger
+bin=target/$profile/lodger
 
 pin_server=(); pin_client=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -61,7 +65,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 # Tokens live an hour: longer than any run.
-eval "$(target/release/examples/bench_tokens 3600)"
+eval "$(target/$profile/examples/bench_tokens 3600)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -212,7 +216,7 @@ stop "$nginx_pid"
 
 # --- 3. authentication overhead: whoami vs bare warp in one binary ------------
 port=$(free_port)
-start "$work/bench-server.log" env LODGER_MASTER_KEYS="$master" target/release/examples/bench_server "$port"
+start "$work/bench-server.log" env LODGER_MASTER_KEYS="$master" target/$profile/examples/bench_server "$port"
 bench_pid=$server_pid
 wait_up "http://127.0.0.1:$port/healthz"
 load "3. auth overhead (same binary)" "bare warp hello" "$bench_pid" "http://127.0.0.1:$port/bench/hello"
@@ -259,7 +263,7 @@ lodger_cold, ace_cold, cold_runs, ace_cold_runs = sys.argv[4:8]
 mib = lambda kib: f"{int(kib) / 1024:.1f} MiB"
 print("Measured $(date -u +%Y-%m-%d) with \`bench/run.sh$( [ "$quick" = 1 ] && echo ' --quick')\` on $(nproc) CPUs ($cpu), Linux $(uname -r);")
 print("$(rustc --version | cut -d' ' -f1-2), node $(node --version), atlassian-connect-express $ace_version, $(/usr/sbin/nginx -v 2>&1 | cut -d: -f2 | xargs), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2).")
-print("Load: wrk, 1 thread, $connections connections, ${duration} s per case; server pinned to CPU 0, wrk to CPU 1.")
+print("Load: wrk, 1 thread, $connections connections, ${duration} s per case; server pinned to CPU 0, wrk to CPU 1; lodger's $profile build.")
 print()
 print("| case | server | requests/s | p50 | p99 | non-2xx | peak RSS | throughput vs reference | p99 vs reference |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
