@@ -1016,9 +1016,16 @@ async fn hostile_requests_get_their_exact_status_write_nothing_and_leak_nothing(
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let w = world().await;
-    let mut cases = lifecycle_cases(&w);
-    cases.extend(api_cases(&w));
-    cases.extend(webhook_cases(&w));
+    let groups = [lifecycle_cases(&w), api_cases(&w), webhook_cases(&w)];
+    let sizes = groups.each_ref().map(Vec::len);
+    let cases: Vec<Case> = groups.into_iter().flatten().collect();
+    println!(
+        "hostile matrix: {} cases (lifecycle {}, page/API {}, webhook {})",
+        cases.len(),
+        sizes[0],
+        sizes[1],
+        sizes[2]
+    );
     assert!(cases.len() >= 60, "the matrix has {} cases", cases.len());
 
     let credentials = [w.credential(0), w.credential(1)];
