@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lodger::config::ServeConfig;
-use lodger::connect::descriptor::AppKeys;
+use lodger::connect::descriptor::{AppKeys, Templates};
 use lodger::connect::installation::{Installation, Product};
 use lodger::connect::jwt::{self, Claims, Expectation, UnverifiedToken};
 use lodger::connect::qsh::{canonical_request, query_string_hash};
@@ -122,5 +122,15 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(core, benches);
+fn descriptor(c: &mut Criterion) {
+    let templates = Templates::embedded().unwrap();
+    let keys = AppKeys::new("lodger").unwrap();
+    c.bench_function("descriptor: render the Jira descriptor (tera + JSON check)", |b| {
+        b.iter(|| {
+            templates.render(Product::Jira, black_box("https://lodger.example.com"), &keys).unwrap()
+        })
+    });
+}
+
+criterion_group!(core, benches, descriptor);
 criterion_main!(core);
