@@ -55,7 +55,9 @@ profile=release; cargo_profile=(--release)
 [ "$quick" = 1 ] && { profile=debug; cargo_profile=(); }
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   say "cargo build ($profile)"
-  cargo build "${cargo_profile[@]}" --locked --quiet --bin lodger --example bench_tokens --example bench_server
+  # The lean build (no dev world): what production runs.
+  cargo build "${cargo_profile[@]}" --no-default-features --locked --quiet \
+    --bin lodger --example bench_tokens --example bench_server
 fi
 bin=target/$profile/lodger
 
@@ -263,7 +265,7 @@ lodger_cold, ace_cold, cold_runs, ace_cold_runs = sys.argv[4:8]
 mib = lambda kib: f"{int(kib) / 1024:.1f} MiB"
 print("Measured $(date -u +%Y-%m-%d) with \`bench/run.sh$( [ "$quick" = 1 ] && echo ' --quick')\` on $(nproc) CPUs ($cpu), Linux $(uname -r);")
 print("$(rustc --version | cut -d' ' -f1-2), node $(node --version), atlassian-connect-express $ace_version, $(/usr/sbin/nginx -v 2>&1 | cut -d: -f2 | xargs), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2).")
-print("Load: wrk, 1 thread, $connections connections, ${duration} s per case; server pinned to CPU 0, wrk to CPU 1; lodger's $profile build.")
+print("Load: wrk, 1 thread, $connections connections, ${duration} s per case; server pinned to CPU 0, wrk to CPU 1; lodger's lean $profile build (\`--no-default-features\`).")
 print()
 print("| case | server | requests/s | p50 | p99 | non-2xx | peak RSS | throughput vs reference | p99 vs reference |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
