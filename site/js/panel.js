@@ -4,72 +4,23 @@
 // AP.request as the signed-in user, so Jira checks their permissions.
 //
 // Entity properties have no versions, so a save is the contract's
-// conditional write (docs/data.md): the bulk issue-property operation with a
-// `currentValue` filter, its asynchronous task followed to the end, then a
-// read to see whether this write won.
+// conditional write (docs/data.md), in jira-store.js: the bulk
+// issue-property operation with a `currentValue` filter, its asynchronous
+// task followed to the end, then a read to see whether this write won.
 (function () {
   'use strict';
 
   const C = window.LodgerChecklist;
-  const KEY = 'lodger-checklist';
-  const ATTEMPTS = 8;
   const issueId = lodger.param('issueId') || '';
   const propertyUrl = '/rest/api/3/issue/' + encodeURIComponent(issueId) + '/properties/';
+  // The conditional write, shared with the concurrency tests (jira-store.js).
+  const store = window.LodgerJiraStore.create({ model: C, host: lodger.host, issueId });
 
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  // The stored value as the host holds it, or null when there is none.
-  async function read() {
-    try {
-      return (await lodger.host({ url: propertyUrl + KEY })).json.value;
-    } catch (error) {
-      if (error.status === 404) return null;
-      throw error;
-    }
-  }
-
-  // The bulk operation answers 303 to its task, which the browser follows:
-  // the answer is the task. Polls it until it ends (bounded).
-  async function finish(task) {
-    for (let poll = 0; task && task.id && poll < 50; poll++) {
-      if (task.status === 'COMPLETE') return;
-      if (task.status === 'FAILED' || task.status === 'CANCELLED' || task.status === 'DEAD') {
-        throw new Error('Jira could not save the checklist (its task ' + task.status.toLowerCase() + ').');
-      }
-      await sleep(150);
-      task = (await lodger.host({ url: '/rest/api/3/task/' + encodeURIComponent(task.id) })).json;
-    }
-  }
-
-  // Read, merge, write only if the value is still what was read, read
-  // again: if it differs another writer won, so merge and retry, a few
-  // times with a random pause.
+  // Saves, then updates the glance's badge from what was stored.
   async function save(mine) {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const stored = await read();
-      const merged = C.prune(C.merge(stored, mine), Date.now());
-      if (C.size(merged) > C.MAX_CHARS) {
-        throw new Error('The checklist would be over Jira\'s limit of 32,768 characters.');
-      }
-      const filter = { entityIds: [Number(issueId)] };
-      if (stored === null) filter.hasProperty = false;
-      else filter.currentValue = stored;
-      const answer = await lodger.host({
-        url: '/rest/api/3/issue/properties/' + KEY,
-        type: 'PUT',
-        contentType: 'application/json',
-        data: JSON.stringify({ value: merged, filter }),
-      });
-      await finish(answer.json);
-      const now = await read();
-      // Compared as documents: the host may store keys in another order.
-      if (now !== null && JSON.stringify(C.normalise(now)) === JSON.stringify(merged)) {
-        glance(merged);
-        return merged;
-      }
-      await sleep(50 + Math.random() * 150 * (attempt + 1));
-    }
-    throw new Error('Others kept changing the checklist; your changes are kept here.');
+    const { doc } = await store.save(mine);
+    glance(doc);
+    return doc;
   }
 
   // The glance's badge ("done/total"), an issue property Jira reads
@@ -110,7 +61,7 @@
       ? 'lodger\'s license for this site is not active, so checklists are read-only. A site admin can renew it in Manage apps.'
       : 'You can\'t edit this issue, so the checklist is read-only.';
     const view = window.LodgerChecklistView.mount(document.getElementById('checklist'), {
-      storage: { load: read, save },
+      storage: { load: store.read, save },
       by,
       readOnly: unlicensed || !editable,
       reason: unlicensed || !editable ? reason : '',

@@ -62,9 +62,9 @@ pub const MAX_KEY_CHARS: usize = 255;
 pub const MAX_VALUE_CHARS: usize = 32_768;
 
 /// How long a bulk task waits in the queue, and then runs, before it
-/// applies: long enough for a client to see `ENQUEUED` and `RUNNING`.
-const QUEUED_FOR: Duration = Duration::from_millis(150);
-const RUNS_FOR: Duration = Duration::from_millis(150);
+/// applies: long enough for a client to see `ENQUEUED` and `RUNNING`
+/// (a site's `task_pace` overrides it).
+const PACE: Duration = Duration::from_millis(150);
 
 /// Why a request fails: a status and Jira's message, made into Jira's
 /// error body at the end ([`error`]).
@@ -466,13 +466,14 @@ fn bulk(site: &Arc<Site>, version: &str, key: &str, call: Call) -> Response {
 /// Runs a bulk task: queued, running, then applied in one step under the
 /// site's lock, each issue's filter checked against its value at that moment.
 async fn run_bulk(site: Arc<Site>, task_id: String, job: BulkJob) {
-    tokio::time::sleep(QUEUED_FOR).await;
+    let pace = site.data().task_pace.unwrap_or(PACE);
+    tokio::time::sleep(pace).await;
     if let Some(task) = site.data().tasks.get_mut(&task_id) {
         task.status = TaskStatus::Running;
         task.started = Some(now_millis());
         task.progress = 50;
     }
-    tokio::time::sleep(RUNS_FOR).await;
+    tokio::time::sleep(pace).await;
     let mut data = site.data();
     let ids: Vec<String> = data
         .issues

@@ -115,6 +115,9 @@ pub struct SiteData {
     pub user_properties: BTreeMap<(String, String), Value>,
     /// Jira's long-running tasks (`/rest/api/3/task/{id}`) by id.
     pub tasks: BTreeMap<String, super::jira_rest::Task>,
+    /// How long a bulk task stays queued, and then running (`None`: 150 ms
+    /// each). Tests that run thousands of tasks shorten it.
+    pub task_pace: Option<std::time::Duration>,
     /// Whether a licensed app's license is active, by app key (absent:
     /// active). Tests flip it to see an app without a valid license.
     pub license_active: HashMap<String, bool>,
