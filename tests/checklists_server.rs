@@ -410,3 +410,76 @@ async fn two_sites_never_see_each_others_settings_or_templates() {
     assert!(checklist(globex, &issue).is_none(), "globex has no template");
     assert!(globex.data().project_properties.is_empty());
 }
+
+/// `as_user`, retried while the site is faulty (the test's own calls hit
+/// the same injected faults as lodger's).
+async fn as_user_patiently(
+    site: &Site,
+    user: usize,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    for _ in 0..50 {
+        let (status, answer) = as_user(site, user, method, path, body.clone()).await;
+        if status != 429 && status < 500 {
+            return (status, answer);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{method} {path} kept failing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_exactly_once() {
+    use lodger::devhost::faults::RestFault;
+    use lodger::devhost::webhooks::DeliveryPolicy;
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    set_template(site, &["Survive", "the faults"]).await;
+    // Jira retries a delivery answered 5xx: quickly here, and often enough.
+    site.set_delivery_policy(DeliveryPolicy {
+        base_backoff: Duration::from_millis(50),
+        max_attempts: 12,
+        retry_after_cap: Duration::from_millis(200),
+        timeout: Duration::from_secs(10),
+    });
+    let mut issues = Vec::new();
+    for kind in [
+        RestFault::TooManyRequests { retry_after_secs: 1 },
+        RestFault::ServerError(503),
+        RestFault::Slow { millis: 300 },
+    ] {
+        site.set_faults(Faults { rate: 0.3, kind: Some(kind), webhooks: WebhookFault::None })
+            .unwrap();
+        for n in 0..3 {
+            let (status, body) = as_user_patiently(
+                site,
+                DEV,
+                "POST",
+                "/rest/api/3/issue",
+                json!({"fields": {"project": {"key": "LOD"}, "summary": format!("{kind:?} {n}"), "issuetype": {"name": "Task"}}}),
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+            issues.push(body["id"].as_str().unwrap().to_owned());
+        }
+    }
+    for issue in &issues {
+        for _ in 0..300 {
+            if checklist(site, issue).is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let value =
+            checklist(site, issue).unwrap_or_else(|| panic!("the template reached issue {issue}"));
+        assert_eq!(texts(&value), ["Survive", "the faults"], "issue {issue}: applied once");
+    }
+    // Nothing is pending that could still apply it a second time.
+    site.set_faults(Faults::default()).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for issue in &issues {
+        assert_eq!(texts(&checklist(site, issue).unwrap()), ["Survive", "the faults"]);
+    }
+}
