@@ -68,8 +68,11 @@ for t in "${targets[@]}"; do
     result="CRASH (see $log and artifacts/$t/)"
     status=1
   fi
-  took=$(($(date +%s) - start))
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  # libFuzzer's own count and time ("Done N runs in S second(s)"); the wall
+  # clock, which includes building, is the fallback.
+  took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+  took=${took:-$(($(date +%s) - start))}
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   corpus=$(ls "corpus/$t" | wc -l)
   summary+=("$(printf '%-11s %10s executions in %4ss  corpus %5s  %s' "$t" "${execs:-?}" "$took" "$corpus" "$result")")
   echo "${summary[-1]}"
