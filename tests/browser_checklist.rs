@@ -14,43 +14,14 @@
 //! without them this test prints why and passes, unless
 //! `LODGER_REQUIRE_BROWSER=1`.
 
+mod browser_support;
 mod dev_support;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-fn missing_prerequisite(node_modules: &Path) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !node_modules.join("playwright-core").exists() {
-        return Some("run `npm ci --prefix tools/devhost`".into());
-    }
-    if !Path::new(&chromium).exists() {
-        return Some(format!("{chromium} is missing: install Debian's chromium"));
-    }
-    None
-}
-
-/// Runs the browser script with `config`; answers its JSON report.
+/// Runs the checklist script with `config`; answers its JSON report.
 async fn run_script(config: Value) -> Value {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let script = root.join("tools/devhost/checklist-browser-test.mjs");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(config.to_string()).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "checklist browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+    browser_support::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()]).await
 }
 
 fn texts(checklist: &Value) -> Vec<String> {
@@ -67,17 +38,11 @@ fn texts(checklist: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowledged_item() {
-    let node_modules = lodger::devhost::default_node_modules();
-    if let Some(why) = missing_prerequisite(&node_modules) {
-        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("browser test cannot run: {why}");
-        }
-        eprintln!("skipping the checklist browser test: {why}");
+    if !browser_support::ready("the checklist browser test") {
         return;
     }
     let Some(world) = dev_support::world().await else { return };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let artifacts = root.join("target/test-artifacts");
+    let artifacts = browser_support::artifacts();
     let account = |role: &str| {
         world
             .site
@@ -195,9 +160,8 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     for name in ["panel.png", "macro.png"] {
         let shot = artifacts.join(name);
         assert!(shot.exists(), "{name} was saved");
-        // The README's screenshots change only when asked, so tests leave the tree clean.
-        if std::env::var("LODGER_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-            std::fs::copy(&shot, root.join("docs").join(name)).unwrap();
+        if let Some(docs) = browser_support::docs_to_update() {
+            std::fs::copy(&shot, docs.join(name)).unwrap();
         }
     }
 }

@@ -10,42 +10,19 @@
 //! without them this test prints why and passes, unless
 //! `LODGER_REQUIRE_BROWSER=1`.
 
+mod browser_support;
 mod dev_support;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-fn missing_prerequisite(node_modules: &Path) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !node_modules.join("playwright-core").exists()
-        || !node_modules.join("atlassian-connect-js").exists()
-    {
-        return Some("run `npm ci --prefix tools/devhost`".into());
-    }
-    if !Path::new(&chromium).exists() {
-        return Some(format!("{chromium} is missing: install Debian's chromium"));
-    }
-    None
-}
-
 #[tokio::test]
 async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
-    let node_modules = lodger::devhost::default_node_modules();
-    if let Some(why) = missing_prerequisite(&node_modules) {
-        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("browser test cannot run: {why}");
-        }
-        eprintln!("skipping the pages browser test: {why}");
+    if !browser_support::ready("the pages browser test") {
         return;
     }
     let Some(world) = dev_support::world().await else { return };
     let site = &world.site;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = browser_support::root();
     let account = |name: &str| {
         site.users
             .iter()
@@ -57,27 +34,14 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
     let config = json!({
         "base": site.base_url,
         "pageUrl": world.page_url,
-        "artifacts": root.join("target/test-artifacts"),
-        // The README's screenshots change only when asked, so tests leave the tree clean.
-        "docs": std::env::var("LODGER_UPDATE_SCREENSHOTS")
-            .is_ok_and(|v| v == "1")
-            .then(|| root.join("docs")),
+        "artifacts": browser_support::artifacts(),
+        "docs": browser_support::docs_to_update(),
         "appKey": "lodger",
         "users": {"admin": account("admin"), "lead": account("lead"), "dev": account("dev")},
     });
-    let script = root.join("tools/devhost/pages-browser-test.mjs");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(config.to_string()).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "pages browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let report =
+        browser_support::run("tools/devhost/pages-browser-test.mjs", vec![config.to_string()])
+            .await;
 
     // 1. The template the project admin saved is the project's property.
     let data = site.data();

@@ -6,6 +6,7 @@
 //! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
 //! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
 
+mod browser_support;
 mod dev_support;
 
 use dev_support::world;
@@ -366,33 +367,16 @@ async fn the_page_view_frames_the_macro_with_page_variables_and_a_confluence_sig
 
 #[tokio::test]
 async fn ap_confluence_reads_and_writes_content_properties_from_a_macro_in_a_real_browser() {
-    let node_modules = lodger::devhost::default_node_modules();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !node_modules.join("playwright-core").exists() || !std::path::Path::new(&chromium).exists() {
-        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("browser test cannot run: needs playwright-core and {chromium}");
-        }
-        eprintln!("skipping the browser test: needs playwright-core and {chromium}");
+    if !browser_support::ready("the Confluence browser test") {
         return;
     }
     let Some(world) = world().await else { return };
     let key = install_macro_app(&world).await;
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tools/devhost/confluence-browser-test.mjs");
-    let page_url = world.page_url.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(script)
-            .arg(page_url)
-            .arg("counter")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let report = browser_support::run(
+        "tools/devhost/confluence-browser-test.mjs",
+        vec![world.page_url.clone(), "counter".to_owned()],
+    )
+    .await;
     assert_eq!(report["error"], Value::Null, "{report}");
     assert_eq!(report["created"]["version"]["number"], 1, "{report}");
     assert_eq!(report["read"]["value"]["n"], 1, "{report}");

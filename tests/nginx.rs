@@ -3,6 +3,7 @@
 //! lifecycle, API and webhooks to `lodger serve --auth-only`, which serves
 //! nothing else.
 
+mod browser_support;
 mod nginx_support;
 mod support;
 
@@ -294,13 +295,7 @@ async fn two_replicas_share_nothing_and_lose_no_accepted_write_when_one_dies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
     let Some(binary) = nginx_binary() else { return };
-    let node_modules = lodger::devhost::default_node_modules();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !node_modules.join("playwright-core").exists() || !std::path::Path::new(&chromium).exists() {
-        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("browser test cannot run: needs `npm ci --prefix tools/devhost` and {chromium}");
-        }
-        eprintln!("skipping: needs `npm ci --prefix tools/devhost` and {chromium}");
+    if !browser_support::ready("the browser test through nginx") {
         return;
     }
     // The emulated sites first (their origins go into the pages' CSP), then
@@ -309,7 +304,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
     let options = lodger::devhost::world::WorldOptions {
         app_port: 0,
         host_port: 0,
-        node_modules,
+        node_modules: lodger::devhost::default_node_modules(),
         install_npm_packages: false,
         source_dir: None,
     };
@@ -330,8 +325,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
         let user = world.site.users.iter().find(|u| u.account_id.ends_with(&format!("-{role}")));
         user.map(|u| u.account_id.clone()).unwrap()
     };
-    let artifacts =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/nginx");
+    let artifacts = browser_support::artifacts().join("nginx");
     std::fs::create_dir_all(&artifacts).unwrap();
     let config = serde_json::json!({
         "mode": "main",
@@ -342,20 +336,9 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
         "seed": 5,
         "rounds": 20,
     });
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tools/devhost/checklist-browser-test.mjs");
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node").arg(script).arg(config.to_string()).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "through nginx:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let report =
+        browser_support::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()])
+            .await;
     let issue_id = report["issueId"].as_str().unwrap().to_owned();
     let stored =
         world.site.data().issue_properties[&(issue_id, "lodger-checklist".to_owned())].clone();

@@ -158,7 +158,8 @@ fn template_name(product: Product) -> &'static str {
     }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// An error and its causes on one line (tera puts the useful part in a cause).
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -20,7 +20,7 @@
 
 use tera::{Context, Tera};
 
-use crate::connect::descriptor::AppKeys;
+use crate::connect::descriptor::{AppKeys, error_chain};
 
 /// A page template that does not render: a defect of `site/`, found at
 /// start (embedded) or on the request (dev world).
@@ -64,16 +64,4 @@ impl PageValues {
         Tera::one_off(source, &self.context, true)
             .map_err(|err| PageError { page: page.to_owned(), reason: error_chain(&err) })
     }
-}
-
-/// tera's message and its causes on one line (the useful part is often a cause).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
