@@ -166,9 +166,7 @@ pub async fn ensure(
 /// as it is now (same tenant, app and shared secret).
 fn opens_to(state: &AppState, url: &str, installation: &Installation) -> bool {
     let Some((_, query)) = url.split_once('?') else { return false };
-    let Some(sealed) = query.split('&').find_map(|pair| pair.strip_prefix("c=")) else {
-        return false;
-    };
+    let Ok(Some(sealed)) = super::webhooks::credential_param(query) else { return false };
     state
         .keyring
         .open(sealed, &installation.client_key, &installation.key)

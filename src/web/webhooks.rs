@@ -72,7 +72,7 @@ struct ProjectRef {
 /// query, credential included, at debug level (issue 7's hostile matrix found
 /// it). lodger writes the credential unencoded (base64url and dots), so the
 /// raw value is the credential; a second `c` is refused rather than guessed at.
-fn credential_param(query: &str) -> Result<Option<&str>, Failure> {
+pub(crate) fn credential_param(query: &str) -> Result<Option<&str>, Failure> {
     let mut values = query.split('&').filter_map(|pair| pair.strip_prefix("c="));
     let first = values.next();
     if values.next().is_some() {
