@@ -282,9 +282,14 @@ async fn a_new_issue_gets_its_project_template_once_and_edits_are_never_overwrit
     let applied = checklist(site, &issue).unwrap();
     assert_eq!(texts(&applied), ["Write tests", "Update the docs"]);
     assert_eq!((applied["open"].as_u64(), applied["total"].as_u64()), (Some(2), Some(2)));
-    let glance = site.data().issue_properties
-        [&(issue.clone(), "com.atlassian.jira.issue:lodger:checklist-glance:status".to_owned())]
-        .clone();
+    // The glance's status follows the checklist (a second write, a moment later).
+    let glance_key =
+        (issue.clone(), "com.atlassian.jira.issue:lodger:checklist-glance:status".to_owned());
+    eventually("the glance status is written", || {
+        site.data().issue_properties.contains_key(&glance_key)
+    })
+    .await;
+    let glance = site.data().issue_properties[&glance_key].clone();
     assert_eq!(glance["value"]["label"], "0/2");
 
     // Jira delivers again (a retry, a second replica): nothing changes,
