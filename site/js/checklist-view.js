@@ -54,6 +54,7 @@
       error: '', notice: '', editing: null, draft: '', dragId: null,
     };
     const names = new Map();
+    let replacing = false;
     const live = el('div', { className: 'sr-only', role: 'status', 'aria-live': 'polite' });
     const view = el('div', { className: 'checklist' });
     root.replaceChildren(view, live);
@@ -196,7 +197,9 @@
             endEdit(event.key === 'Enter');
           }
         });
-        input.addEventListener('blur', () => { if (s.editing === item.id) endEdit(true); });
+        // Leaving the field saves, but a re-render (a save finishing, a
+        // refresh) also takes the field away, and Chrome calls that a blur.
+        input.addEventListener('blur', () => { if (s.editing === item.id && !replacing) endEdit(true); });
         body.append(input, el('span', { id: textId, className: 'sr-only', textContent: item.text }));
       } else {
         const text = el(s.readOnly ? 'span' : 'button', { id: textId, className: 'item-text', textContent: item.text });
@@ -258,7 +261,8 @@
         if (!s.readOnly) parts.push(addForm(add ? add.value : ''));
         parts.push(status());
       }
-      view.replaceChildren(...parts);
+      replacing = true;
+      try { view.replaceChildren(...parts); } finally { replacing = false; }
       if (active === add && add) view.querySelector('.add-input').focus();
       else if (s.editing !== null) (view.querySelector('.item-edit') || {}).focus?.();
       else if (activeRow) focus(activeRow.dataset.id, '.' + active.classList[0]);

@@ -215,6 +215,23 @@ async function main() {
   await ada.frame.locator('.save-status').getByRole('button', { name: 'Retry' }).click();
   await idle(ada);
 
+  // A save that finishes re-renders the list; a rename being typed must
+  // survive that, neither saved early nor lost (a regression: Chrome calls
+  // the re-render a blur, and blur saves).
+  step = 'a save finishing while a rename is being typed';
+  await faults({ rate: 1, kind: { slow: { millis: 1500 } } });
+  await row(ada, 'Written offline').locator('.item-check').check();
+  await ada.frame.locator('.saving').waitFor();
+  await row(ada, 'Tell the customer').locator('.item-text').press('F2');
+  await ada.frame.locator('.item-edit').fill('Half-typed');
+  await idle(ada);
+  await faults({ rate: 0 });
+  check(await ada.frame.locator('.item-edit').inputValue() === 'Half-typed', 'the rename field keeps its text across a re-render');
+  check(!(await texts(ada)).includes('Half-typed'), 'a re-render does not save a rename still being typed');
+  await ada.frame.locator('.item-edit').press('Escape');
+  await row(ada, 'Tell the customer').waitFor();
+  await row(ada, 'Written offline').locator('.item-check:checked').waitFor();
+
   step = 'two people editing the issue at once';
   const dev = await open('dev', config.users.dev, config.issueUrl, '/jira/issue-panel.html');
   const rand = prng(config.seed || 1);
