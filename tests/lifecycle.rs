@@ -394,3 +394,33 @@ async fn a_page_call_brings_back_a_lapsed_webhook_and_refreshes_one_about_to_lap
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(world.host.log.lock().unwrap().len(), calls);
 }
+
+#[tokio::test]
+async fn a_failing_webhook_check_is_not_retried_on_every_page_call() {
+    let world = world().await;
+    assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
+    let credential = world.host.stored_credential("lodger").unwrap();
+    let token = context_token(&world.host.client_key, &world.host.secret());
+    // The host stops accepting the app's signature: every webhook call fails.
+    *world.host.secret.lock().unwrap() =
+        lodger::connect::secret::Secret::new("a secret the app does not have");
+    world.state.upkept.remove(&world.host.client_key);
+
+    let checks = || {
+        let log = world.host.log.lock().unwrap();
+        log.iter().filter(|line| *line == "GET /rest/api/3/webhook").count()
+    };
+    let before = checks();
+    for _ in 0..20 {
+        let response = warp::test::request()
+            .path("/api/whoami")
+            .header("authorization", format!("JWT {token}"))
+            .header("x-lodger-installation", &credential)
+            .reply(&world.routes)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "the page call itself is served");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(checks() - before, 1, "one check, then a pause before the next");
+}

@@ -100,7 +100,7 @@ async fn installed(
     if installation.product_type == Product::Jira {
         // The old registrations carry the old credential: replace them.
         upkeep::ensure(state, &installation, Replace::Always).await.map_err(Failure::Webhooks)?;
-        state.upkept.insert(installation.client_key.clone(), now());
+        upkeep::checked(state, &installation.client_key);
     }
     tracing::info!(
         client_key = %installation.client_key,

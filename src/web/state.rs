@@ -73,8 +73,9 @@ pub struct AppState {
     pub tenants: BoundedCache<String, Arc<Installation>>,
     /// Opened credentials by their sealed string.
     pub opened: BoundedCache<String, Arc<Installation>>,
-    /// When this process last checked each Jira tenant's webhooks
-    /// (seconds since the epoch, by `clientKey`; see [`super::upkeep`]).
+    /// When this process next checks each Jira tenant's webhooks, by
+    /// `clientKey` (and next re-seals, by `reseal <clientKey>`), in seconds
+    /// since the epoch; see [`super::upkeep`].
     pub upkept: BoundedCache<String, i64>,
 }
 

@@ -8,7 +8,8 @@
 //! has no list of tenants to walk. Instead, whenever lodger handles a
 //! request of a Jira tenant (a page's API call, a webhook), it checks that
 //! tenant's registrations in the background, at most every
-//! [`CHECK_EVERY_SECONDS`] per process:
+//! [`CHECK_EVERY_SECONDS`] per process (after a failed check, again after
+//! [`RETRY_AFTER_SECONDS`]):
 //!
 //! - registrations whose credential still opens to the tenant's current
 //!   installation are refreshed when they lapse within [`REFRESH_WITHIN_DAYS`];
@@ -41,6 +42,8 @@ use crate::host::webhooks::{self, RegisterError, Registration};
 pub const CHECK_EVERY_SECONDS: i64 = 12 * 60 * 60;
 /// How often one process re-seals one tenant still relaying an old credential.
 pub const RESEAL_EVERY_SECONDS: i64 = 60;
+/// How long one process waits before checking again after a failed check.
+pub const RETRY_AFTER_SECONDS: i64 = 5 * 60;
 /// Registrations lapsing sooner than this are refreshed.
 pub const REFRESH_WITHIN_DAYS: i64 = 20;
 /// The events lodger listens to.
@@ -66,32 +69,50 @@ pub enum UpkeepError {
 /// Notes that `caller`'s tenant is active: re-seals its credential if an
 /// older master key sealed it, and checks its webhooks in the background if
 /// this process has not done so lately.
+///
+/// This runs on every API call and webhook, so its common case is two cache
+/// reads. A check that fails (the host is down, refuses, or is slow) is not
+/// retried before [`RETRY_AFTER_SECONDS`]: a busy tenant must not send one
+/// background request to a failing host per page call.
 pub fn touch(state: &Arc<AppState>, caller: &RequestContext) {
     let installation = &caller.installation;
     let now = crate::now();
     if caller.sealed_with.as_deref().is_some_and(|id| id != state.keyring.sealing_key_id()) {
         // Pages relay the old credential until they reload: once a minute is plenty.
         let mark = format!("reseal {}", installation.client_key);
-        if state.upkept.get(&mark).is_none_or(|at| now - at >= RESEAL_EVERY_SECONDS) {
-            state.upkept.insert(mark, now);
+        if claim(state, &mark, now, RESEAL_EVERY_SECONDS) {
             reseal(state, installation);
         }
     }
-    if installation.product_type != Product::Jira {
+    if installation.product_type != Product::Jira
+        || !claim(state, &installation.client_key, now, CHECK_EVERY_SECONDS)
+    {
         return;
     }
-    let key = installation.client_key.clone();
-    if state.upkept.get(&key).is_some_and(|at| now - at < CHECK_EVERY_SECONDS) {
-        return;
-    }
-    state.upkept.insert(key.clone(), now);
     let (state, installation) = (Arc::clone(state), Arc::clone(installation));
     tokio::spawn(async move {
         if let Err(err) = ensure(&state, &installation, Replace::IfStale).await {
-            tracing::warn!(client_key = %key, error = %err, "webhook upkeep failed; will retry on a later request");
-            state.upkept.remove(&key);
+            let key = installation.client_key.clone();
+            tracing::warn!(client_key = %key, error = %err, retry_in_seconds = RETRY_AFTER_SECONDS, "webhook upkeep failed");
+            state.upkept.insert(key, crate::now() + RETRY_AFTER_SECONDS);
         }
     });
+}
+
+/// Takes the job named `mark` if it is due at `now`, and sets the next one
+/// `every` seconds later. The cache holds when each job is next due.
+fn claim(state: &AppState, mark: &str, now: i64, every: i64) -> bool {
+    if state.upkept.get(mark).is_some_and(|due| now < due) {
+        return false;
+    }
+    state.upkept.insert(mark.to_owned(), now + every);
+    true
+}
+
+/// Marks `client_key`'s webhooks as checked just now (at install, which
+/// registers them).
+pub fn checked(state: &AppState, client_key: &str) {
+    state.upkept.insert(client_key.to_owned(), crate::now() + CHECK_EVERY_SECONDS);
 }
 
 /// Re-seals a tenant under the first master key, in the background: the
@@ -113,7 +134,7 @@ fn reseal(state: &Arc<AppState>, installation: &Arc<Installation>) {
                 tracing::info!(client_key = %installation.client_key, key_id = state.keyring.sealing_key_id(), "credential re-sealed under the first master key")
             }
             Err(err) => {
-                tracing::warn!(client_key = %installation.client_key, error = %err, "re-sealing failed; will retry on a later request")
+                tracing::warn!(client_key = %installation.client_key, error = %err, retry_in_seconds = RESEAL_EVERY_SECONDS, "re-sealing failed")
             }
         }
     });
