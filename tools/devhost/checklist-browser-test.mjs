@@ -29,6 +29,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng } from './prng.mjs';
 
 const config = JSON.parse(process.argv[2] || '{}');
 const OVERALL_TIMEOUT_MS = 240_000;
@@ -56,17 +57,6 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-// mulberry32: the seeded PRNG that picks the interleavings.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Opens `url` signed in as `account` in a fresh browser context, waits for

@@ -24,6 +24,7 @@
 // Prints one JSON line: {rounds, saves, attempts, gaveUp, items, removed,
 // acknowledgedAdds, acknowledgedDeletes, violations}.
 import { createRequire } from 'node:module';
+import { prng } from './prng.mjs';
 
 const require = createRequire(import.meta.url);
 const C = require('../../site/js/checklist.js');
@@ -35,16 +36,6 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, 600_000);
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(config.seed || 1);
 const pick = (list) => list[Math.floor(random() * list.length)];
 

@@ -1,0 +1,13 @@
+// A small seeded pseudo-random generator (the mulberry32 algorithm), shared
+// by the tests that make random choices, so that a failing seed can be
+// replayed. Returns a function giving numbers in [0, 1).
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
