@@ -2,29 +2,15 @@
 //! lifecycle calls from a test host, then called as a page would; and the
 //! developer commands as a user types them.
 
+mod process_support;
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use process_support::*;
 use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lodger");
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(port: u16, master_key: &str, key_server: &str) -> Server {
+async fn start(port: u16, master_key: &str, key_server: &str) -> Process {
     let child = Command::new(BIN)
         .args(["serve", "--port", &port.to_string()])
         .env("LODGER_MASTER_KEYS", master_key)
@@ -34,16 +20,9 @@ async fn start(port: u16, master_key: &str, key_server: &str) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    while Instant::now() < deadline {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("lodger serve did not come up on port {port}");
+    let server = Process(Some(child));
+    wait_healthy(&format!("http://127.0.0.1:{port}/healthz"), "lodger serve").await;
+    server
 }
 
 #[tokio::test]

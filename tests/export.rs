@@ -4,6 +4,7 @@
 //! (Serving it through real nginx is in `tests/nginx.rs`.)
 
 mod nginx_support;
+mod process_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

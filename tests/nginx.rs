@@ -5,6 +5,7 @@
 
 mod browser_support;
 mod nginx_support;
+mod process_support;
 mod support;
 
 use nginx_support::*;

@@ -8,10 +8,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_lodger");
+pub use crate::process_support::*;
+
 const BROTLI_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so";
 
 /// The nginx binary, or `None` after saying why the test skips.
@@ -27,40 +28,6 @@ pub fn nginx_binary() -> Option<PathBuf> {
     }
     eprintln!("skipping: {why}");
     None
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A child process, killed when dropped.
-pub struct Process(pub Option<Child>);
-
-impl Process {
-    /// Stops it now (SIGKILL: the hard way a machine dies).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-async fn wait_healthy(url: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(url).await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not come up at {url}");
 }
 
 /// `lodger serve --auth-only` on `port`, for an app served at `base_url`.
