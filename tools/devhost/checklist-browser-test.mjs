@@ -97,6 +97,13 @@ async function idle(who) {
     null, { timeout: STEP_TIMEOUT_MS, polling: 50 });
 }
 
+// Waits until the host has resized the iframe to its content: a click
+// aimed while the iframe still grows can land beside its target.
+async function fitted(who) {
+  await who.frame.waitForFunction(() => document.documentElement.scrollHeight <= window.innerHeight + 1,
+    null, { timeout: STEP_TIMEOUT_MS, polling: 50 });
+}
+
 async function texts(who) {
   return who.frame.locator('.item .item-text').allTextContents();
 }
@@ -165,6 +172,7 @@ async function main() {
   await ada.frame.waitForFunction(() => /Moved “Ship it” to position 2 of 3/.test(document.querySelector('[aria-live]').textContent));
 
   step = 'reordering by drag and drop';
+  await fitted(ada);
   const top = row(ada, 'Write tests');
   await row(ada, 'Update the docs').dragTo(top, { targetPosition: { x: 40, y: 3 } });
   await ada.frame.waitForFunction(() => [...document.querySelectorAll('.item-text')].map((n) => n.textContent).join('|') === 'Update the docs|Write tests|Ship it');
@@ -202,6 +210,7 @@ async function main() {
   await ada.frame.locator('.not-saved').waitFor();
   check(await row(ada, 'Written offline').count() === 1, 'the unsaved item stays on screen');
   await faults({ rate: 0 });
+  await fitted(ada);
   await ada.frame.locator('.save-status').getByRole('button', { name: 'Retry' }).click();
   await idle(ada);
 
