@@ -17,9 +17,9 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 if [ "$quick" = 1 ]; then
-  duration=2; cold_runs=5; ace_cold_runs=3
+  duration=2; cold_runs=5; ace_cold_runs=3; install_runs=3
 else
-  duration=15; cold_runs=25; ace_cold_runs=10
+  duration=15; cold_runs=25; ace_cold_runs=10; install_runs=30
 fi
 connections=32
 work=$(mktemp -d)
@@ -253,11 +253,17 @@ port=$(free_port)
 lodger_cold=$(LODGER_MASTER_KEYS="$master" LODGER_LOG=warn cold "$cold_runs" "$port" /healthz "$bin" serve --auth-only --port "$port")
 ace_cold=$(NODE_ENV=production PORT="$port" cold "$ace_cold_runs" "$port" /healthz env -C bench/ace node app.js)
 
+# --- 7. install through UPM, in the dev world ---------------------------------
+# The dev world needs the full build (default features) and connect-js,
+# which the example installs with npm when tools/devhost has none.
+say "7. install through UPM in the dev world ($install_runs rounds per product)"
+cargo run "${cargo_profile[@]}" --locked --quiet --example bench_install -- "$install_runs" >"$work/install.tsv"
+
 # --- the report ---------------------------------------------------------------
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 ace_version=$(node -p 'require("./bench/ace/node_modules/atlassian-connect-express/package.json").version')
 report="$work/report.md"
-python3 - "$results" "$lodger_idle" "$ace_idle" "$lodger_cold" "$ace_cold" "$cold_runs" "$ace_cold_runs" >"$report" <<PY
+python3 - "$results" "$lodger_idle" "$ace_idle" "$lodger_cold" "$ace_cold" "$cold_runs" "$ace_cold_runs" "$work/install.tsv" >"$report" <<PY
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 lodger_idle, ace_idle = int(sys.argv[2]), int(sys.argv[3])
@@ -292,6 +298,12 @@ print(f"| 5. cold start: spawn to first 200 from /healthz (median of {cold_runs}
 print(f"| 6. idle RSS (2 s after start) | {mib(lodger_idle)} | {mib(ace_idle)} |")
 peaks = {e[1]: e[6] for e in by_case.get("1. API request (context token + credential)", [])}
 print(f"| 6. peak RSS under load (case 1) | {mib(peaks.get('lodger', 0))} | {mib(peaks.get('ACE checkValidToken', 0))} |")
+print()
+print("| 7. install: UPM POST until the dev host answers it (installed + enabled) | rounds | median | p90 |")
+print("|---|---:|---:|---:|")
+for line in open(sys.argv[8]):
+    product, rounds, median, p90 = line.split()
+    print(f"| {product} | {rounds} | {float(median):.1f} ms | {float(p90):.1f} ms |")
 PY
 
 cat "$report"
