@@ -225,6 +225,13 @@ impl<'a> UnverifiedToken<'a> {
         self.claims.iss.as_deref().unwrap_or_default()
     }
 
+    /// Whether the token says it is a context token (`qsh` = `context-qsh`),
+    /// not yet trusted: a caller may skip hashing the request for one, since
+    /// [`UnverifiedToken::verify`] never compares its `qsh` to the request's.
+    pub fn is_context_token(&self) -> bool {
+        self.claims.qsh.as_deref() == Some(CONTEXT_QSH)
+    }
+
     /// Checks the signature with `secret`, then the claims against `expect`.
     pub fn verify(self, secret: &Secret, expect: &Expectation<'_>) -> Result<Claims, JwtError> {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
@@ -461,6 +468,20 @@ mod tests {
             Err(JwtError::ContextTokenNotAccepted)
         );
         assert!(verify(&t, Expectation::context_or_request(QSH, NOW)).is_ok());
+    }
+
+    #[test]
+    fn a_context_token_needs_no_request_hash_and_a_bound_one_does() {
+        let context = token(&Claims::new("jira:1", NOW, 180, CONTEXT_QSH));
+        let bound = token(&Claims::new("jira:1", NOW, 180, QSH));
+        assert!(UnverifiedToken::parse(&context).unwrap().is_context_token());
+        assert!(!UnverifiedToken::parse(&bound).unwrap().is_context_token());
+        // What the server does for a context token: no hash to compare with.
+        assert!(verify(&context, Expectation::context_or_request("", NOW)).is_ok());
+        assert_eq!(
+            verify(&bound, Expectation::context_or_request("", NOW)),
+            Err(JwtError::QshMismatch)
+        );
     }
 
     #[test]

@@ -76,13 +76,24 @@ fn reject(failure: Failure) -> Rejection {
 
 /// `GET /api/whoami`: the tenant, app, user and context the server verified.
 fn whoami(caller: RequestContext) -> Response {
-    warp::reply::json(&json!({
-        "clientKey": caller.installation.client_key,
-        "appKey": caller.installation.key,
-        "productType": caller.installation.product_type,
-        "accountId": caller.account_id,
-        "context": caller.context,
-    }))
+    /// The answer, borrowed from the verified caller (no copies).
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WhoAmI<'a> {
+        client_key: &'a str,
+        app_key: &'a str,
+        product_type: Product,
+        account_id: Option<&'a str>,
+        context: Option<&'a serde_json::Value>,
+    }
+    let installation = &caller.installation;
+    warp::reply::json(&WhoAmI {
+        client_key: &installation.client_key,
+        app_key: &installation.key,
+        product_type: installation.product_type,
+        account_id: caller.account_id.as_deref(),
+        context: caller.context.as_ref(),
+    })
     .into_response()
 }
 
