@@ -6,6 +6,7 @@ mod process_support;
 mod support;
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use process_support::*;
 use support::*;
@@ -47,15 +48,7 @@ async fn serves_installs_and_authenticates_over_a_real_socket() {
     assert_eq!(descriptor["baseUrl"], base);
     assert_eq!(descriptor["apiMigrations"]["signed-install"], true);
 
-    let token = signed_install_token(&host.client_key, "/lifecycle/installed", &base, KID);
-    let response = http
-        .post(format!("{base}/lifecycle/installed"))
-        .header("authorization", format!("JWT {token}"))
-        .header("content-type", "application/json")
-        .body(host.payload("installed", "lodger").to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = installed(&http, &host, &base).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 204);
 
     let credential = host.stored_credential("lodger").expect("stored in the host");
@@ -133,4 +126,85 @@ fn descriptor_validate_exits_zero_for_the_shipped_descriptors() {
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     }
+}
+
+/// A signed `installed` for `host` (with its current secret) to `base`.
+fn installed(http: &reqwest::Client, host: &TestHost, base: &str) -> reqwest::RequestBuilder {
+    let token = signed_install_token(&host.client_key, "/lifecycle/installed", base, KID);
+    http.post(format!("{base}/lifecycle/installed"))
+        .header("authorization", format!("JWT {token}"))
+        .header("content-type", "application/json")
+        .body(host.payload("installed", "lodger").to_string())
+}
+
+/// Whether `url`'s `c` parameter opens, under `master`, to the host's tenant
+/// with the host's current secret.
+fn opens_with_current_secret(url: &str, master: &str, host: &TestHost) -> bool {
+    let keyring = lodger::connect::sealed::Keyring::new(vec![master.parse().unwrap()]).unwrap();
+    let sealed = url.split_once("?c=").map_or("", |(_, c)| c);
+    keyring
+        .open(sealed, &host.client_key, "lodger")
+        .is_ok_and(|i| i.shared_secret.expose() == host.secret())
+}
+
+#[tokio::test]
+async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_the_retry_finishes() {
+    let keys = key_server().await;
+    let host = test_host("jira:client-kill", "ATCO-secret-before").await;
+    let master = lodger::connect::sealed::MasterKey::generate().to_config_string();
+    let port = free_port();
+    let base = format!("http://localhost:{port}");
+    let http = reqwest::Client::new();
+    let mut server = start(port, &master, &keys.url).await;
+    assert_eq!(installed(&http, &host, &base).send().await.unwrap().status().as_u16(), 204);
+    let before = host.webhooks.lock().unwrap().clone();
+    assert_eq!(before.len(), 1);
+
+    // The host reinstalls with a new secret; the app dies while it
+    // registers the webhook that carries the new credential.
+    *host.secret.lock().unwrap() = lodger::connect::secret::Secret::new("ATCO-secret-after");
+    host.hold_registrations.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reinstall = tokio::spawn(installed(&http, &host, &base).send());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !host.log.lock().unwrap().iter().any(|l| l.ends_with("(held)")) {
+        assert!(Instant::now() < deadline, "the reinstall never reached the registration");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    host.hold_registrations.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(reinstall.await.unwrap().is_err(), "the host got no answer: the install failed");
+
+    // Each value in the host is whole: the credential is the new one (one
+    // PUT); the old registration is gone and the new one never came (Jira
+    // takes one URL per app, so lodger deletes before it registers).
+    let credential = host.stored_credential("lodger").unwrap();
+    let keyring = lodger::connect::sealed::Keyring::new(vec![master.parse().unwrap()]).unwrap();
+    let opened = keyring.open(&credential, &host.client_key, "lodger").unwrap();
+    assert_eq!(opened.shared_secret.expose(), "ATCO-secret-after");
+    assert_eq!(*host.webhooks.lock().unwrap(), [], "deleted, not yet registered");
+
+    // Restarted, the app puts the webhook back on the tenant's next request
+    // (a page relaying the credential), with no reinstall.
+    let _server = start(port, &master, &keys.url).await;
+    let page_call = http
+        .get(format!("{base}/api/whoami"))
+        .header("authorization", format!("JWT {}", context_token(&host.client_key, &host.secret())))
+        .header("x-lodger-installation", &credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page_call.status().as_u16(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while host.webhooks.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the webhook never came back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // And the host's retry of the failed install ends in the same place.
+    assert_eq!(installed(&http, &host, &base).send().await.unwrap().status().as_u16(), 204);
+    let after = host.webhooks.lock().unwrap().clone();
+    assert_eq!(after.len(), 1, "exactly one registration: {after:?}");
+    assert!(
+        opens_with_current_secret(&after[0].1, &master, &host),
+        "it carries the new credential"
+    );
 }

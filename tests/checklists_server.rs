@@ -311,7 +311,8 @@ async fn a_webhook_delivered_twice_at_once_applies_the_template_exactly_once() {
     let site = &world.site;
     set_template(site, &["Review", "Release"]).await;
     // Jira's own delivery is dropped, so the test delivers it, twice at once.
-    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop }).unwrap();
+    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop, path: None })
+        .unwrap();
     let issue = create_issue(site, "Two deliveries").await;
     assert!(checklist(site, &issue).is_none());
     let (first, second) = tokio::join!(
@@ -324,11 +325,41 @@ async fn a_webhook_delivered_twice_at_once_applies_the_template_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_delivery_that_failed_after_the_checklist_landed_is_finished_by_its_redelivery() {
+    use lodger::devhost::faults::RestFault;
+    let Some(world) = world().await else { return };
+    let site = &world.site;
+    set_template(site, &["Plan", "Do"]).await;
+    // Jira's own delivery is dropped (the test delivers), and the glance
+    // status write fails: the process dies there, as far as the host knows.
+    site.set_faults(Faults {
+        rate: 1.0,
+        kind: Some(RestFault::ServerError(503)),
+        webhooks: WebhookFault::Drop,
+        path: Some("checklist-glance".into()),
+    })
+    .unwrap();
+    let issue = create_issue(site, "Half done").await;
+    let glance =
+        (issue.clone(), "com.atlassian.jira.issue:lodger:checklist-glance:status".to_owned());
+    assert_eq!(deliver_issue_created(site, &issue, 1_764_000_000_000).await, 503);
+    assert_eq!(texts(&checklist(site, &issue).unwrap()), ["Plan", "Do"]);
+    assert!(!site.data().issue_properties.contains_key(&glance));
+
+    site.set_faults(Faults::default()).unwrap();
+    assert_eq!(deliver_issue_created(site, &issue, 1_764_000_000_000).await, 204);
+    assert_eq!(texts(&checklist(site, &issue).unwrap()), ["Plan", "Do"], "still once");
+    let status = site.data().issue_properties.get(&glance).cloned();
+    assert_eq!(status.map(|s| s["value"]["label"].clone()), Some(json!("0/2")));
+}
+
+#[tokio::test]
 async fn templates_skip_unlicensed_sites_and_sites_that_turned_them_off() {
     let Some(world) = world().await else { return };
     let site = &world.site;
     set_template(site, &["Check the licence"]).await;
-    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop }).unwrap();
+    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop, path: None })
+        .unwrap();
 
     site.data().license_active.insert("lodger".into(), false);
     let unlicensed = create_issue(site, "Unlicensed").await;
@@ -455,8 +486,13 @@ async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_
         RestFault::ServerError(503),
         RestFault::Slow { millis: 300 },
     ] {
-        site.set_faults(Faults { rate: 0.3, kind: Some(kind), webhooks: WebhookFault::None })
-            .unwrap();
+        site.set_faults(Faults {
+            rate: 0.3,
+            kind: Some(kind),
+            webhooks: WebhookFault::None,
+            path: None,
+        })
+        .unwrap();
         for n in 0..3 {
             let (status, body) = as_user_patiently(
                 site,
@@ -486,5 +522,14 @@ async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_
     tokio::time::sleep(Duration::from_millis(500)).await;
     for issue in &issues {
         assert_eq!(texts(&checklist(site, issue).unwrap()), ["Survive", "the faults"]);
+        // And the glance status beside it.
+        let glance =
+            (issue.clone(), "com.atlassian.jira.issue:lodger:checklist-glance:status".to_owned());
+        let status = site.data().issue_properties.get(&glance).cloned();
+        assert_eq!(
+            status.map(|s| s["value"]["label"].clone()),
+            Some(json!("0/2")),
+            "issue {issue}: the glance status"
+        );
     }
 }

@@ -694,7 +694,8 @@ async fn dropped_webhooks_are_never_delivered_and_delayed_ones_arrive_late() {
     let Some(world) = world().await else { return };
     let site = &world.site;
     let app = TestApp::install(site).await;
-    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop }).unwrap();
+    site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop, path: None })
+        .unwrap();
     let (status, _) = app.call(site, Method::POST, "/rest/api/3/issue", new_issue("Lost")).await;
     assert_eq!(status, 201, "REST is untouched when only webhooks are faulty");
     assert!(site.data().webhooks.deliveries.iter().any(|r| r.outcome == Outcome::Dropped));
@@ -705,6 +706,7 @@ async fn dropped_webhooks_are_never_delivered_and_delayed_ones_arrive_late() {
         rate: 1.0,
         kind: None,
         webhooks: WebhookFault::Delay { millis: 300 },
+        path: None,
     })
     .unwrap();
     let started = Instant::now();

@@ -13,7 +13,9 @@
 //!    twice, to two replicas, or racing a person's first edit never adds the
 //!    items twice or overwrites what someone wrote;
 //! 5. reading the property back says whether this write was the one that
-//!    landed; if so, the glance status follows.
+//!    landed; if so, the glance status follows. A checklist that is exactly
+//!    this template's gets the glance status again: the delivery that wrote
+//!    it may have failed before that step, and Jira delivers it again.
 //!
 //! Any failure to reach the host is an error, so the webhook answers 503
 //! and Jira delivers it again: the steps are safe to repeat.
@@ -33,7 +35,8 @@ use crate::host::{app_properties, license};
 pub enum Outcome {
     /// The template's items are now the issue's checklist.
     Applied,
-    /// The issue already had a checklist: nothing changed.
+    /// The issue already had a checklist, which was left alone (if it is
+    /// exactly this template's, its glance status was written again).
     AlreadyHasChecklist,
     /// The project has no template (or an empty one).
     NoTemplate,
@@ -113,28 +116,36 @@ pub async fn apply(
             CHECKLIST_PROPERTY,
         )
     };
-    if read(host, installation).await?.is_some() {
-        return Ok(Outcome::AlreadyHasChecklist);
-    }
     let value = checklist::from_template(&template, issue.issue_id, issue.created_ms);
-    entity_properties::bulk_set_issue_property(
-        host,
-        installation,
-        issue.issue_id,
-        CHECKLIST_PROPERTY,
-        &value,
-        Eligible::WithoutProperty,
-    )
-    .await?;
-    if read(host, installation).await?.as_ref() != Some(&value) {
-        return Ok(Outcome::AlreadyHasChecklist);
-    }
+    let outcome = match read(host, installation).await? {
+        // Written by an earlier delivery that failed (or whose process died)
+        // before the glance status: finish its work below.
+        Some(stored) if stored == value => Outcome::AlreadyHasChecklist,
+        Some(_) => return Ok(Outcome::AlreadyHasChecklist),
+        None => {
+            entity_properties::bulk_set_issue_property(
+                host,
+                installation,
+                issue.issue_id,
+                CHECKLIST_PROPERTY,
+                &value,
+                Eligible::WithoutProperty,
+            )
+            .await?;
+            if read(host, installation).await?.as_ref() != Some(&value) {
+                return Ok(Outcome::AlreadyHasChecklist);
+            }
+            Outcome::Applied
+        }
+    };
     let status = checklist::glance_status(&value);
     let glance = checklist::glance_status_property(&installation.key);
     entity_properties::put_issue_property(host, installation, issue.issue_id, &glance, &status)
         .await?;
-    tracing::info!(client_key = %installation.client_key, issue = issue.issue_id, items = template.items.len(), "template applied");
-    Ok(Outcome::Applied)
+    if outcome == Outcome::Applied {
+        tracing::info!(client_key = %installation.client_key, issue = issue.issue_id, items = template.items.len(), "template applied");
+    }
+    Ok(outcome)
 }
 
 /// The tenant's settings: the stored ones if their MAC verifies, else the defaults.

@@ -11,6 +11,7 @@
 //! | `kind: slow` | the right answer, late | a busy site |
 //! | `webhooks: drop` | no delivery at all | deliveries lost past the retry window |
 //! | `webhooks: delay` | a delivery, late | the webhook queue backing up |
+//! | `path: "/properties/"` | `kind` only on calls whose path contains it | one API failing, the rest up |
 //!
 //! `kind` applies to the host's REST API only (`/rest/…` and `/wiki/rest/…`):
 //! never to product pages, never to UPM (`/rest/plugins/…`), never to
@@ -61,6 +62,10 @@ pub struct Faults {
     /// What happens to an affected webhook delivery.
     #[serde(default)]
     pub webhooks: WebhookFault,
+    /// Only REST calls whose path contains this text are affected (all when
+    /// absent): `"/properties/"` fails property calls and nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// What an affected REST call gets.
@@ -146,9 +151,10 @@ impl Faults {
         }
     }
 
-    /// The fault for one REST call, if it is struck.
-    pub fn roll_rest(&self) -> Option<RestFault> {
-        self.kind.filter(|_| self.strikes())
+    /// The fault for one REST call to `path`, if it is struck.
+    pub fn roll_rest(&self, path: &str) -> Option<RestFault> {
+        let aimed = self.path.as_deref().is_none_or(|part| path.contains(part));
+        self.kind.filter(|_| aimed && self.strikes())
     }
 
     /// The fault for one webhook delivery, if it is struck.
@@ -205,7 +211,11 @@ where
     F: Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
 {
     let injected = warp::path::full().and_then(move |path: FullPath| {
-        let fault = if is_host_rest(path.as_str()) { site.data().faults.roll_rest() } else { None };
+        let fault = if is_host_rest(path.as_str()) {
+            site.data().faults.roll_rest(path.as_str())
+        } else {
+            None
+        };
         async move {
             match fault {
                 Some(RestFault::Slow { millis }) => {
@@ -277,9 +287,28 @@ mod tests {
     fn rates_of_zero_and_one_are_deterministic() {
         let mut faults =
             Faults { rate: 1.0, kind: Some(RestFault::ServerError(503)), ..Faults::default() };
-        assert!((0..100).all(|_| faults.roll_rest() == Some(RestFault::ServerError(503))));
+        assert!(
+            (0..100).all(
+                |_| faults.roll_rest("/rest/api/3/myself") == Some(RestFault::ServerError(503))
+            )
+        );
         faults.rate = 0.0;
-        assert!((0..100).all(|_| faults.roll_rest().is_none()));
+        assert!((0..100).all(|_| faults.roll_rest("/rest/api/3/myself").is_none()));
+    }
+
+    #[test]
+    fn a_path_aims_the_faults_at_the_calls_that_contain_it() {
+        let faults = Faults {
+            rate: 1.0,
+            kind: Some(RestFault::ServerError(503)),
+            path: Some("/properties/".into()),
+            ..Faults::default()
+        };
+        assert_eq!(
+            faults.roll_rest("/rest/api/3/issue/10001/properties/x"),
+            Some(RestFault::ServerError(503))
+        );
+        assert_eq!(faults.roll_rest("/rest/api/3/issue/10001"), None);
     }
 
     #[test]

@@ -174,6 +174,10 @@ pub async fn ensure(
         }
         return Ok(());
     }
+    // Jira takes one URL per app, and the credential is in the URL: the old
+    // registrations must go before the new one. A process that dies in
+    // between leaves none, until the host retries the install or the
+    // tenant's next request gets here again.
     let stale: Vec<u64> = ours.iter().map(|r| r.id).collect();
     webhooks::delete(&state.host, installation, &stale).await?;
     let sealed = state.keyring.seal(installation).map_err(UpkeepError::Seal)?;

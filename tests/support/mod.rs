@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonwebtoken::{EncodingKey, Header};
@@ -77,6 +77,11 @@ pub struct TestHost {
     pub log: Arc<Mutex<Vec<String>>>,
     /// Dynamic webhook registrations: `(id, url, expiry in ms)`.
     pub webhooks: Arc<Mutex<Vec<(u64, String, i64)>>>,
+    /// While set, a webhook registration (`POST /rest/api/3/webhook`) is
+    /// logged as `POST /rest/api/3/webhook (held)` and left unanswered; once
+    /// cleared it is answered 404 unregistered: a request the host never
+    /// processed, for killing the app in the middle of an install.
+    pub hold_registrations: Arc<AtomicBool>,
 }
 
 pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
@@ -118,11 +123,31 @@ pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
     let webhooks: Arc<Mutex<Vec<(u64, String, i64)>>> = Default::default();
     let thirty_days = || (lodger::now() + 30 * 86_400) * 1000;
     let (s, w, l) = (secret.clone(), webhooks.clone(), log.clone());
+    let hold_registrations = Arc::new(AtomicBool::new(false));
+    let (held, held_log) = (hold_registrations.clone(), log.clone());
+    let gate = warp::method().and(warp::path::peek()).and_then(
+        move |method: warp::http::Method, rest: warp::path::Peek| {
+            let (held, log) = (held.clone(), held_log.clone());
+            async move {
+                let registration = method == warp::http::Method::POST && rest.as_str().is_empty();
+                if !(registration && held.load(Ordering::SeqCst)) {
+                    return Ok(());
+                }
+                log.lock().unwrap().push("POST /rest/api/3/webhook (held)".to_owned());
+                while held.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(warp::reject::not_found())
+            }
+        },
+    );
     // Dynamic webhooks, as Jira's REST API answers them (GET, POST, DELETE).
     let webhook_route = warp::path("rest")
         .and(warp::path("api"))
         .and(warp::path("3"))
         .and(warp::path("webhook"))
+        .and(gate)
+        .untuple_one()
         .and(warp::path::tail())
         .and(warp::method())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
@@ -181,6 +206,7 @@ pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
         failures,
         log,
         webhooks,
+        hold_registrations,
     }
 }
 
