@@ -2,6 +2,10 @@
 # Runs lodger's fuzz targets, each for N seconds (default 60), one after the
 # other on one core: `fuzz/run.sh [seconds] [target ...]`.
 #
+# The build is optimised (`-O`), as long runs want. `FUZZ_BUILD=dev` builds
+# without optimisation instead: minutes less to compile from a clean state,
+# slower to run; what `.ci/run` uses for its few seconds per target.
+#
 # Stable Rust is enough: cargo-fuzz with `--sanitizer none` passes only stable
 # flags (libFuzzer's coverage instrumentation, no AddressSanitizer; lodger has
 # no unsafe code, so panics, overflows in debug assertions, hangs and memory
@@ -16,6 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+profile=-O
+[ "${FUZZ_BUILD:-}" = dev ] && profile=--dev
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
@@ -60,13 +66,14 @@ for t in "${targets[@]}"; do
   log="artifacts/$t.log"
   mkdir -p "artifacts/$t"
   start=$(date +%s)
-  if nice cargo fuzz run --sanitizer none -O "$t" "corpus/$t" "seeds/$t" -- \
+  if nice cargo fuzz run --sanitizer none "$profile" "$t" "corpus/$t" "seeds/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
       -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"$log" 2>&1; then
     result=ok
   else
     result="CRASH (see $log and artifacts/$t/)"
     status=1
+    tail -n 40 "$log" >&2
   fi
   # libFuzzer's own count and time ("Done N runs in S second(s)"); the wall
   # clock, which includes building, is the fallback.
