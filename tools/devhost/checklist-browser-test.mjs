@@ -97,6 +97,12 @@ async function idle(who) {
     null, { timeout: STEP_TIMEOUT_MS, polling: 50 });
 }
 
+// Waits until the list has loaded (items or the empty state): a read-only
+// banner shows at once, while the list is still loading.
+async function loaded(who) {
+  await who.frame.locator('.progress, .empty').first().waitFor();
+}
+
 // Waits until the host has resized the iframe to its content: a click
 // aimed while the iframe still grows can land beside its target.
 async function fitted(who) {
@@ -281,6 +287,7 @@ async function main() {
   step = 'opening the issue as the viewer';
   const val = await open('viewer', config.users.viewer, config.issueUrl, '/jira/issue-panel.html');
   await val.frame.locator('.banner').waitFor();
+  await loaded(val);
   report.viewer = {
     reason: (await val.frame.locator('.banner').textContent()).trim(),
     addable: await val.frame.locator('.add-input').count() > 0,
@@ -329,6 +336,7 @@ async function unlicensed() {
   const ada = await open('admin', config.users.admin, config.issueUrl, '/jira/issue-panel.html');
   check(new URL(ada.frame.url()).searchParams.get('lic') === 'none', `the panel URL says lic=${new URL(ada.frame.url()).searchParams.get('lic')}`);
   await ada.frame.locator('.banner').waitFor();
+  await loaded(ada);
   return {
     banner: (await ada.frame.locator('.banner').textContent()).trim(),
     addable: await ada.frame.locator('.add-input').count() > 0,
