@@ -6,7 +6,6 @@ mod process_support;
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use process_support::*;
 use support::*;
@@ -137,11 +136,10 @@ fn installed(http: &reqwest::Client, host: &TestHost, base: &str) -> reqwest::Re
         .body(host.payload("installed", "lodger").to_string())
 }
 
-/// Whether `url`'s `c` parameter opens, under `master`, to the host's tenant
+/// Whether a sealed credential opens, under `master`, to the host's tenant
 /// with the host's current secret.
-fn opens_with_current_secret(url: &str, master: &str, host: &TestHost) -> bool {
+fn opens_with_current_secret(sealed: &str, master: &str, host: &TestHost) -> bool {
     let keyring = lodger::connect::sealed::Keyring::new(vec![master.parse().unwrap()]).unwrap();
-    let sealed = url.split_once("?c=").map_or("", |(_, c)| c);
     keyring
         .open(sealed, &host.client_key, "lodger")
         .is_ok_and(|i| i.shared_secret.expose() == host.secret())
@@ -165,11 +163,10 @@ async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_th
     *host.secret.lock().unwrap() = lodger::connect::secret::Secret::new("ATCO-secret-after");
     host.hold_registrations.store(true, std::sync::atomic::Ordering::SeqCst);
     let reinstall = tokio::spawn(installed(&http, &host, &base).send());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !host.log.lock().unwrap().iter().any(|l| l.ends_with("(held)")) {
-        assert!(Instant::now() < deadline, "the reinstall never reached the registration");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the reinstall never reached the registration", || {
+        host.log.lock().unwrap().iter().any(|l| l.ends_with("(held)"))
+    })
+    .await;
     server.kill();
     host.hold_registrations.store(false, std::sync::atomic::Ordering::SeqCst);
     assert!(reinstall.await.unwrap().is_err(), "the host got no answer: the install failed");
@@ -178,9 +175,7 @@ async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_th
     // PUT); the old registration is gone and the new one never came (Jira
     // takes one URL per app, so lodger deletes before it registers).
     let credential = host.stored_credential("lodger").unwrap();
-    let keyring = lodger::connect::sealed::Keyring::new(vec![master.parse().unwrap()]).unwrap();
-    let opened = keyring.open(&credential, &host.client_key, "lodger").unwrap();
-    assert_eq!(opened.shared_secret.expose(), "ATCO-secret-after");
+    assert!(opens_with_current_secret(&credential, &master, &host), "the new secret is stored");
     assert_eq!(*host.webhooks.lock().unwrap(), [], "deleted, not yet registered");
 
     // Restarted, the app puts the webhook back on the tenant's next request
@@ -194,17 +189,17 @@ async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_th
         .await
         .unwrap();
     assert_eq!(page_call.status().as_u16(), 200);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while host.webhooks.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "the webhook never came back");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the webhook never came back", || !host.webhooks.lock().unwrap().is_empty()).await;
     // And the host's retry of the failed install ends in the same place.
     assert_eq!(installed(&http, &host, &base).send().await.unwrap().status().as_u16(), 204);
     let after = host.webhooks.lock().unwrap().clone();
     assert_eq!(after.len(), 1, "exactly one registration: {after:?}");
     assert!(
-        opens_with_current_secret(&after[0].1, &master, &host),
+        opens_with_current_secret(
+            after[0].1.split_once("?c=").map_or("", |(_, c)| c),
+            &master,
+            &host
+        ),
         "it carries the new credential"
     );
 }

@@ -43,3 +43,12 @@ pub async fn wait_healthy(url: &str, what: &str) {
     }
     panic!("{what} did not come up at {url}");
 }
+
+/// Waits (at most 10 s) until `check` holds; panics saying `what` otherwise.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
