@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-25}"
 
-cargo build --release --no-default-features --locked --quiet
+cargo build --release --no-default-features --locked --quiet -p lodger
 bin=target/release/lodger
 size_bytes=$(stat -c %s "$bin")
 stripped=$(mktemp)

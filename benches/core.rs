@@ -5,12 +5,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lodger::config::ServeConfig;
-use lodger::connect::descriptor::{AppKeys, Templates};
 use lodger::connect::installation::{Installation, Product};
 use lodger::connect::jwt::{self, Claims, Expectation, UnverifiedToken};
 use lodger::connect::qsh::{canonical_request, query_string_hash};
 use lodger::connect::sealed::{Keyring, MasterKey};
 use lodger::connect::secret::Secret;
+use lodger::descriptor::{AppKeys, Templates};
 use lodger::web::auth::{Tokens, authenticate};
 use lodger::web::signed_request::SignedRequest;
 
@@ -57,7 +57,7 @@ fn benches(c: &mut Criterion) {
     });
 
     let master = MasterKey::generate();
-    let keyring = Keyring::new(vec![master.clone()]).expect("keyring");
+    let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![master.clone()]).expect("keyring");
     let sealed = keyring.seal(&inst).expect("seal");
     c.bench_function("sealed: open a credential (no cache)", |b| {
         b.iter(|| keyring.open(black_box(&sealed), &inst.client_key, "lodger").is_ok())

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use lodger::connect::installation::Product;
-use lodger::devhost::world::{self, WorldOptions};
+use lodger::dev::world::{self, WorldOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

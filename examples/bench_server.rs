@@ -8,7 +8,7 @@
 //! ```
 
 use lodger::config::ServeConfig;
-use lodger::connect::descriptor::AppKeys;
+use lodger::descriptor::AppKeys;
 use warp::Filter;
 
 fn main() {

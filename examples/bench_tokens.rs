@@ -29,7 +29,7 @@ const PAGE_QUERY: &str =
 fn main() {
     let lifetime: i64 = std::env::args().nth(1).map_or(900, |arg| arg.parse().unwrap());
     let master = MasterKey::generate();
-    let keyring = Keyring::new(vec![master.clone()]).unwrap();
+    let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![master.clone()]).unwrap();
     let secret = Secret::new(format!("bench-shared-secret-{}", lodger::now()));
     let installation = Installation {
         key: "lodger".into(),

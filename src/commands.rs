@@ -9,13 +9,14 @@
 use serde_json::Value;
 
 use crate::cli::{DescriptorArgs, JwtDecodeArgs, QshArgs};
-use crate::connect::descriptor::{self, AppKeys, Templates};
+use crate::connect::descriptor;
 use crate::connect::installation::Product;
 use crate::connect::jwt::{self, Expectation, UnverifiedToken};
 use crate::connect::qsh::{CONTEXT_QSH, canonical_request, relative_path, sha256_hex};
 use crate::connect::sealed::MasterKey;
 use crate::connect::secret::Secret;
 use crate::connect::signed_install;
+use crate::descriptor::{AppKeys, Templates};
 
 /// A command's output and whether it succeeded (decides the exit code).
 #[derive(Debug)]

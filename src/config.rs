@@ -7,9 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::{Context, bail};
 
 use crate::cli::ServeArgs;
-use crate::connect::descriptor::AppKeys;
 use crate::connect::installation::is_acceptable_base_url;
 use crate::connect::sealed::MasterKey;
+use crate::descriptor::AppKeys;
 
 /// Everything `lodger serve` needs, checked.
 #[derive(Debug, Clone)]

@@ -16,8 +16,13 @@
 //!    ([`web::auth`]): HS256 ([`connect::jwt`]) bound to the request by its
 //!    query string hash ([`connect::qsh`]).
 //!
-//! The [`connect`] module is the protocol core: pure, no web framework, no
-//! HTTP client, no async runtime. [`host`] calls out; [`web`] serves.
+//! # The workspace
+//!
+//! | crate | what |
+//! |---|---|
+//! | `lodger-connect` (re-exported here as [`connect`]) | the kit's core: the Connect protocol, pure (no web framework, HTTP client or async runtime) |
+//! | `lodger-devhost` (re-exported as `devhost`, feature `dev-host`) | the emulated Jira + Confluence Cloud site |
+//! | `lodger` (this crate) | the Checklists app: [`web`] serves, [`host`] calls the host, [`app`] is the product, `dev` is the dev world's glue |
 #![deny(missing_docs)]
 
 pub mod app;
@@ -25,16 +30,22 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod connect;
+pub mod descriptor;
 #[cfg(feature = "dev-host")]
-pub mod devhost;
+pub mod dev;
 pub mod export;
 pub mod host;
 pub mod web;
 
+/// The kit's core, the Connect protocol (the `lodger-connect` crate).
+pub use lodger_connect as connect;
 /// Seconds since the Unix epoch: the clock every token check uses.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
+pub use lodger_connect::now;
+/// The emulated Atlassian Cloud site (the `lodger-devhost` crate).
+#[cfg(feature = "dev-host")]
+pub use lodger_devhost as devhost;
+
+/// The label lodger's sealing keys are derived under (the HKDF salt of
+/// [`connect::sealed::Keyring`]). Changing it would make every stored
+/// credential unreadable: it is fixed for the life of the app.
+pub const SEALING_PURPOSE: &str = "lodger sealed installation credential";

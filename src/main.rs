@@ -63,14 +63,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
 
 #[cfg(feature = "dev-host")]
 fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
-    let options = lodger::devhost::world::WorldOptions {
+    let options = lodger::dev::world::WorldOptions {
         app_port: args.port,
         host_port: args.host_port,
-        node_modules: args.node_modules.unwrap_or_else(lodger::devhost::default_node_modules),
+        node_modules: args.node_modules.unwrap_or_else(lodger::dev::default_node_modules),
         install_npm_packages: true,
-        source_dir: (!args.embedded).then(lodger::devhost::checkout_dir).flatten(),
+        source_dir: (!args.embedded).then(lodger::dev::checkout_dir).flatten(),
     };
-    tokio::runtime::Runtime::new()?.block_on(lodger::devhost::world::run(options))?;
+    tokio::runtime::Runtime::new()?.block_on(lodger::dev::world::run(options))?;
     Ok(true)
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use lodger::connect::descriptor::AppKeys;
+use lodger::descriptor::AppKeys;
 use lodger::web::assets::{self, Assets};
 use lodger::web::pages::PageValues;
 use lodger::web::security_headers::SecurityHeaders;

@@ -168,6 +168,6 @@ async fn rejects_missing_token_and_tampered_credential() {
 async fn the_keyring_of_another_deployment_cannot_open_a_credential() {
     let world = installed_world().await;
     let credential = world.host.stored_credential("lodger").unwrap();
-    let stranger = Keyring::new(vec![MasterKey::generate()]).unwrap();
+    let stranger = Keyring::new(lodger::SEALING_PURPOSE, vec![MasterKey::generate()]).unwrap();
     assert!(stranger.open(&credential, "jira:client-1", "lodger").is_err());
 }

@@ -139,7 +139,11 @@ fn installed(http: &reqwest::Client, host: &TestHost, base: &str) -> reqwest::Re
 /// Whether a sealed credential opens, under `master`, to the host's tenant
 /// with the host's current secret.
 fn opens_with_current_secret(sealed: &str, master: &str, host: &TestHost) -> bool {
-    let keyring = lodger::connect::sealed::Keyring::new(vec![master.parse().unwrap()]).unwrap();
+    let keyring = lodger::connect::sealed::Keyring::new(
+        lodger::SEALING_PURPOSE,
+        vec![master.parse().unwrap()],
+    )
+    .unwrap();
     keyring
         .open(sealed, &host.client_key, "lodger")
         .is_ok_and(|i| i.shared_secret.expose() == host.secret())

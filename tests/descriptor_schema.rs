@@ -3,8 +3,8 @@
 //! the `signed-install` and `context-qsh` API migrations, so those two keys
 //! are added to it before validating.
 
-use lodger::connect::descriptor::{AppKeys, Templates};
 use lodger::connect::installation::Product;
+use lodger::descriptor::{AppKeys, Templates};
 use serde_json::{Value, json};
 
 fn schema() -> Option<Value> {

@@ -14,8 +14,8 @@ use lodger::connect::installation::Product;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
+use lodger::dev::world::World;
 use lodger::devhost::site::Site;
-use lodger::devhost::world::World;
 use serde_json::{Value, json};
 use warp::Filter;
 

@@ -14,7 +14,7 @@ mod dev_support;
 use dev_support::world;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
-use lodger::devhost::world::World;
+use lodger::dev::world::World;
 use serde_json::{Value, json};
 
 const APP: &str = "lodger.confluence";

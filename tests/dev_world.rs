@@ -12,8 +12,8 @@ use base64::Engine;
 use dev_support::world;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
+use lodger::dev::world::World;
 use lodger::devhost::site::Site;
-use lodger::devhost::world::World;
 use serde_json::{Value, json};
 use warp::Filter;
 

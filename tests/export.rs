@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use lodger::connect::descriptor::AppKeys;
+use lodger::descriptor::AppKeys;
 use lodger::export::{ExportOptions, build, export};
 use lodger::web::security_headers::SecurityHeaders;
 use nginx_support::tempdir;

@@ -104,7 +104,10 @@ impl World {
             product_type: product,
             oauth_client_id: None,
         };
-        Keyring::new(vec![self.master.clone()]).unwrap().seal(&installation).unwrap()
+        Keyring::new(lodger::SEALING_PURPOSE, vec![self.master.clone()])
+            .unwrap()
+            .seal(&installation)
+            .unwrap()
     }
 
     fn payload(&self, tenant: usize, event: &str) -> Value {
@@ -620,11 +623,11 @@ fn api_cases(w: &World) -> Vec<Case> {
         case(
             "whoami: credential sealed with another deployment's master key",
             whoami().jwt(&ctx1()).credential(&{
-                let installation = Keyring::new(vec![w.master.clone()])
+                let installation = Keyring::new(lodger::SEALING_PURPOSE, vec![w.master.clone()])
                     .unwrap()
                     .open(&c1, TENANT_1, "lodger")
                     .unwrap();
-                Keyring::new(vec![MasterKey::generate()]).unwrap().seal(&installation).unwrap()
+                Keyring::new(lodger::SEALING_PURPOSE, vec![MasterKey::generate()]).unwrap().seal(&installation).unwrap()
             }),
             401,
         ),

@@ -66,7 +66,7 @@ async fn installs_and_stores_the_sealed_credential_in_the_host() {
 
     let sealed = world.host.stored_credential("lodger").expect("credential stored in the host");
     assert!(!sealed.contains("ATCO-first-secret"), "the stored value must be sealed");
-    let keyring = Keyring::new(vec![world.master.clone()]).unwrap();
+    let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![world.master.clone()]).unwrap();
     let installation = keyring.open(&sealed, "jira:client-1", "lodger").unwrap();
     assert_eq!(installation.shared_secret.expose(), "ATCO-first-secret");
     assert_eq!(installation.base_url, world.host.base_url);
@@ -108,7 +108,7 @@ async fn registers_the_webhook_with_the_credential_in_its_url_replacing_older_on
     assert_eq!(registered.len(), 1, "a reinstall replaces the registration: {registered:?}");
     let sealed =
         registered[0].1.as_str().strip_prefix(&format!("{APP_BASE_URL}/webhooks/jira?c=")).unwrap();
-    let keyring = Keyring::new(vec![world.master.clone()]).unwrap();
+    let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![world.master.clone()]).unwrap();
     let opened = keyring.open(sealed, &world.host.client_key, "lodger").unwrap();
     assert_eq!(opened.shared_secret.expose(), world.host.secret());
 }
@@ -313,7 +313,7 @@ async fn reinstall_with_a_new_secret_replaces_the_credential() {
     assert_eq!(install(&world).await.status(), StatusCode::NO_CONTENT);
     let second = world.host.stored_credential("lodger").unwrap();
     assert_ne!(first, second);
-    let keyring = Keyring::new(vec![world.master.clone()]).unwrap();
+    let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![world.master.clone()]).unwrap();
     assert_eq!(
         keyring.open(&second, "jira:client-1", "lodger").unwrap().shared_secret.expose(),
         "ATCO-second-secret"

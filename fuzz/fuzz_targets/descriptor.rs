@@ -6,7 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lodger::connect::descriptor::{AppKeys, Templates, problems};
+use lodger::connect::descriptor::problems;
+use lodger::descriptor::{AppKeys, Templates};
 use lodger::connect::installation::{Product, is_acceptable_base_url};
 use std::sync::OnceLock;
 

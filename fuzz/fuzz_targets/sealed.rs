@@ -16,7 +16,7 @@ fn keyring() -> &'static (Keyring, Installation, String) {
     KEYRING.get_or_init(|| {
         let old: MasterKey = "old:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".parse().unwrap();
         let new: MasterKey = "k2:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA".parse().unwrap();
-        let keyring = Keyring::new(vec![new, old]).unwrap();
+        let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![new, old]).unwrap();
         let installation = Installation {
             key: "lodger".into(),
             client_key: "jira:client-1".into(),

@@ -81,5 +81,5 @@ pub fn glance_status(checklist: &Value) -> Value {
 /// 12 hexadecimal characters from the issue, position and text.
 fn item_id(issue_id: &str, index: usize, text: &str) -> String {
     let digest = Sha256::digest(format!("lodger-template\n{issue_id}\n{index}\n{text}"));
-    crate::connect::qsh::hex(&digest[..6])
+    digest[..6].iter().map(|byte| format!("{byte:02x}")).collect()
 }

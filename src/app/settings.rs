@@ -81,7 +81,7 @@ impl SettingsKeys {
     /// use lodger::app::settings::{Settings, SettingsKeys};
     /// use lodger::connect::sealed::{Keyring, MasterKey};
     ///
-    /// let keys = SettingsKeys::new(&Keyring::new(vec![MasterKey::generate()])?);
+    /// let keys = SettingsKeys::new(&Keyring::new(lodger::SEALING_PURPOSE, vec![MasterKey::generate()])?);
     /// let off = Settings { apply_templates: false, show_who_ticked: true };
     /// let value = keys.sign(&off, "jira:acme", "lodger");
     /// assert_eq!(keys.verify(&value, "jira:acme", "lodger"), Some(off));

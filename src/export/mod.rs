@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::connect::descriptor::{AppKeys, Templates};
 use crate::connect::installation::Product;
+use crate::descriptor::{AppKeys, Templates};
 use crate::web::assets::Assets;
 use crate::web::pages::PageValues;
 use crate::web::state::Descriptors;
@@ -69,7 +69,7 @@ pub fn build(options: &ExportOptions) -> anyhow::Result<Tree> {
     let descriptors =
         Descriptors::render(&Templates::embedded()?, &options.base_url, &options.keys)?;
     for product in [Product::Jira, Product::Confluence] {
-        let path = crate::connect::descriptor::descriptor_path(product).trim_start_matches('/');
+        let path = crate::descriptor::descriptor_path(product).trim_start_matches('/');
         tree.insert(path.to_owned(), descriptors.of(product).to_vec());
     }
     let assets = Assets::embedded(&PageValues::new(&options.base_url, &options.keys))?;

@@ -178,7 +178,7 @@ impl Assets {
     /// instead of on a request.
     ///
     /// ```
-    /// use lodger::connect::descriptor::AppKeys;
+    /// use lodger::descriptor::AppKeys;
     /// use lodger::web::{assets::Assets, pages::PageValues};
     ///
     /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
@@ -195,7 +195,7 @@ impl Assets {
     /// for HTML. `None` if the site has no such file.
     ///
     /// ```
-    /// use lodger::connect::descriptor::AppKeys;
+    /// use lodger::descriptor::AppKeys;
     /// use lodger::web::{assets::Assets, pages::PageValues};
     ///
     /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
@@ -413,7 +413,7 @@ fn matches_any(if_none_match: &str, etag: &HeaderValue) -> bool {
 /// use std::sync::Arc;
 /// use lodger::web::{assets::{self, Assets}, security_headers::SecurityHeaders};
 ///
-/// use lodger::connect::descriptor::AppKeys;
+/// use lodger::descriptor::AppKeys;
 /// use lodger::web::pages::PageValues;
 ///
 /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);
@@ -546,7 +546,7 @@ fn parse_quality(value: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::descriptor::AppKeys;
+    use crate::descriptor::AppKeys;
 
     fn choose(header: &str, has_br: bool, has_gzip: bool) -> Coding {
         let accept: AcceptEncoding = header.parse().unwrap_or_else(|never| match never {});

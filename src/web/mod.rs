@@ -96,7 +96,7 @@ pub fn app(
 }
 
 /// `GET /atlassian-connect.json` and `GET /confluence/atlassian-connect.json`
-/// (the paths of [`crate::connect::descriptor::descriptor_path`]): the
+/// (the paths of [`crate::descriptor::descriptor_path`]): the
 /// descriptors, rendered at start (and again by the dev world on edits).
 fn descriptors(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let jira = warp::path!("atlassian-connect.json").map(|| Product::Jira);

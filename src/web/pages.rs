@@ -16,11 +16,11 @@
 //! | `base_url` | the app's base URL |
 //!
 //! Values are HTML-escaped (tera's autoescape), and the app keys can only
-//! hold `[A-Za-z0-9._-]` anyway (see [`crate::connect::descriptor::AppKeys`]).
+//! hold `[A-Za-z0-9._-]` anyway (see [`crate::descriptor::AppKeys`]).
 
 use tera::{Context, Tera};
 
-use crate::connect::descriptor::{AppKeys, error_chain};
+use crate::descriptor::{AppKeys, error_chain};
 
 /// A page template that does not render: a defect of `site/`, found at
 /// start (embedded) or on the request (dev world).
@@ -52,7 +52,7 @@ impl PageValues {
     /// Renders the page template `source` (named `page` in errors).
     ///
     /// ```
-    /// use lodger::connect::descriptor::AppKeys;
+    /// use lodger::descriptor::AppKeys;
     /// use lodger::web::pages::PageValues;
     ///
     /// let values = PageValues::new("https://lodger.example", &AppKeys::new("lodger")?);

@@ -15,8 +15,8 @@ use super::pages::PageValues;
 use super::security_headers::SecurityHeaders;
 use super::state::{AppState, Descriptors};
 use crate::config::ServeConfig;
-use crate::connect::descriptor::Templates;
 use crate::connect::sealed::Keyring;
+use crate::descriptor::Templates;
 use crate::host::client::{HostClient, RetryPolicy};
 use crate::host::install_keys::InstallKeys;
 
@@ -27,7 +27,7 @@ const KEY_SERVER_TIMEOUT: Duration = Duration::from_secs(5);
 /// the HTTP clients. All of it once, at start.
 pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
     let descriptors = Descriptors::render(&Templates::embedded()?, &config.base_url, &config.keys)?;
-    let keyring = Keyring::new(config.master_keys.clone())?;
+    let keyring = Keyring::new(crate::SEALING_PURPOSE, config.master_keys.clone())?;
     let install_keys = InstallKeys::new(&config.install_keys_url, KEY_SERVER_TIMEOUT)?;
     let host = HostClient::new(RetryPolicy::default())?;
     Ok(Arc::new(AppState::new(

@@ -8,9 +8,9 @@ use bytes::Bytes;
 
 use crate::app::settings::SettingsKeys;
 use crate::cache::BoundedCache;
-use crate::connect::descriptor::{AppKeys, DescriptorError, Templates};
 use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::{Keyring, SealError};
+use crate::descriptor::{AppKeys, DescriptorError, Templates};
 use crate::host::client::HostClient;
 use crate::host::install_keys::InstallKeys;
 

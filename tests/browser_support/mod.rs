@@ -36,7 +36,7 @@ pub fn ready(test: &str) -> bool {
 
 fn missing() -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let node_modules = lodger::devhost::default_node_modules();
+    let node_modules = lodger::dev::default_node_modules();
     if Command::new("node").arg("--version").output().is_err() {
         return Some("node is not installed".into());
     }

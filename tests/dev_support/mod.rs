@@ -7,11 +7,11 @@
 
 use std::path::PathBuf;
 
-use lodger::devhost::world::{World, WorldOptions, start};
+use lodger::dev::world::{World, WorldOptions, start};
 
 /// The installed npm packages, or `None` after saying why the test skips.
 pub fn node_modules() -> Option<PathBuf> {
-    let node_modules = lodger::devhost::default_node_modules();
+    let node_modules = lodger::dev::default_node_modules();
     if node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
         return Some(node_modules);
     }

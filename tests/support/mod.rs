@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonwebtoken::{EncodingKey, Header};
 use lodger::config::ServeConfig;
-use lodger::connect::descriptor::AppKeys;
 use lodger::connect::jwt::{self, Claims, Expectation, UnverifiedToken};
 use lodger::connect::qsh::query_string_hash;
 use lodger::connect::sealed::MasterKey;
 use lodger::connect::secret::Secret;
+use lodger::descriptor::AppKeys;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 use warp::Filter;

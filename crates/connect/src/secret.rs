@@ -11,7 +11,7 @@ use std::fmt;
 /// A string that must never be printed: `Debug` and `Display` show `[redacted]`.
 ///
 /// ```
-/// use lodger::connect::secret::Secret;
+/// use lodger_connect::secret::Secret;
 ///
 /// let secret = Secret::new("ATCOxyz");
 /// assert_eq!(format!("{secret:?}"), "[redacted]");

@@ -14,7 +14,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::auth::{APP_HEADER, Caller, Refusal, RestRequest, SESSION_COOKIE, authenticate};
 use super::site::Site;
-use crate::connect::installation::Product;
+use lodger_connect::installation::Product;
 
 /// The largest request body the emulator reads.
 const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -111,7 +111,7 @@ pub(crate) fn call_in(
                     session: session.as_deref(),
                     via_app: via_app.as_deref(),
                 };
-                let outcome = authenticate(&site, &request, crate::now())
+                let outcome = authenticate(&site, &request, lodger_connect::now())
                     .map(|caller| Call { caller, method: method.clone(), body })
                     .map_err(|refusal| match product {
                         Product::Jira => warp::reject::custom(refusal),

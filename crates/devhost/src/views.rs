@@ -30,9 +30,9 @@ use super::conditions::{self, Facts};
 use super::iframe::{ViewContext, module_url};
 use super::rest::error;
 use super::site::{AppInstall, Role, Site, User};
-use crate::connect::installation::Product;
-use crate::connect::jwt::{self, Claims};
-use crate::connect::qsh::CONTEXT_QSH;
+use lodger_connect::installation::Product;
+use lodger_connect::jwt::{self, Claims};
+use lodger_connect::qsh::CONTEXT_QSH;
 
 /// The session value of a visitor who logged out.
 const ANONYMOUS: &str = "anonymous";
@@ -583,7 +583,7 @@ fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response
             context: Some(context.claims()),
             ..Claims::new(
                 &site.confluence_client_key,
-                crate::now(),
+                lodger_connect::now(),
                 CONTEXT_TOKEN_SECONDS,
                 CONTEXT_QSH,
             )
@@ -608,7 +608,7 @@ fn context_token(site: &Site, session: Option<String>, body: &Value) -> Response
     let claims = Claims {
         sub: user.map(|u| u.account_id.clone()),
         context: Some(context.claims()),
-        ..Claims::new(&site.client_key, crate::now(), CONTEXT_TOKEN_SECONDS, CONTEXT_QSH)
+        ..Claims::new(&site.client_key, lodger_connect::now(), CONTEXT_TOKEN_SECONDS, CONTEXT_QSH)
     };
     warp::reply::json(&json!({"token": jwt::sign(&claims, &install.shared_secret)})).into_response()
 }

@@ -21,9 +21,9 @@
 use warp::http::Method;
 
 use super::site::{AppInstall, Site, User};
-use crate::connect::installation::Product;
-use crate::connect::jwt::{Expectation, UnverifiedToken};
-use crate::connect::qsh::query_string_hash;
+use lodger_connect::installation::Product;
+use lodger_connect::jwt::{Expectation, UnverifiedToken};
+use lodger_connect::qsh::query_string_hash;
 
 /// The cookie holding the emulated session's account id.
 pub const SESSION_COOKIE: &str = "lodger_dev_user";

@@ -19,8 +19,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use crate::connect::installation::Product;
-use crate::connect::secret::Secret;
+use lodger_connect::installation::Product;
+use lodger_connect::secret::Secret;
 
 /// What a user may do on the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,11 +24,11 @@
 //!    parameters sorted by encoded name and joined with `&`.
 //!
 //! ```
-//! use lodger::connect::qsh::{canonical_request, query_string_hash};
+//! use lodger_connect::qsh::{canonical_request, query_string_hash};
 //!
 //! let canonical = canonical_request("get", "/test/", "b=y&a=x+1&a=%2B&jwt=ignored");
 //! assert_eq!(canonical, "GET&/test&a=%2B,x%201&b=y");
-//! assert_eq!(query_string_hash("GET", "/test/", "b=y&a=x+1&a=%2B"), lodger::connect::qsh::sha256_hex(&canonical));
+//! assert_eq!(query_string_hash("GET", "/test/", "b=y&a=x+1&a=%2B"), lodger_connect::qsh::sha256_hex(&canonical));
 //! ```
 //!
 //! This module is pure string work: no URL crate, no HTTP types.
@@ -74,7 +74,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// fragment (`#...`) is not part of a request and is dropped.
 ///
 /// ```
-/// use lodger::connect::qsh::relative_path;
+/// use lodger_connect::qsh::relative_path;
 ///
 /// let (path, query) = relative_path("https://acme.atlassian.net/wiki/rest/api/space?limit=5", "https://acme.atlassian.net/wiki");
 /// assert_eq!((path, query), ("/rest/api/space", "limit=5"));

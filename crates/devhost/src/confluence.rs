@@ -36,7 +36,7 @@ use warp::{Filter, Rejection, Reply};
 use super::auth;
 use super::rest::{Call, call_in};
 use super::site::{AppInstall, Site};
-use crate::connect::installation::Product;
+use lodger_connect::installation::Product;
 
 /// Confluence's context path on a cloud site.
 pub const CONTEXT_PATH: &str = "/wiki";

@@ -69,9 +69,9 @@ use super::faults::WebhookFault;
 use super::issues::{IssueType, STATUS, api_version};
 use super::rest::{Call, call, error};
 use super::site::{AppInstall, Issue, Site, SiteData, User};
-use crate::connect::jwt::{self, Claims};
-use crate::connect::qsh::{query_string_hash, relative_path};
-use crate::connect::secret::Secret;
+use lodger_connect::jwt::{self, Claims};
+use lodger_connect::qsh::{query_string_hash, relative_path};
+use lodger_connect::secret::Secret;
 
 /// `webhookEvent` of an issue creation.
 pub const ISSUE_CREATED: &str = "jira:issue_created";
@@ -543,7 +543,7 @@ impl Delivery {
         qsh: &str,
         attempt: u32,
     ) -> Attempt {
-        let claims = Claims::new(&self.site.client_key, crate::now(), TOKEN_SECONDS, qsh);
+        let claims = Claims::new(&self.site.client_key, lodger_connect::now(), TOKEN_SECONDS, qsh);
         let token = jwt::sign(&claims, &self.secret);
         let mut request = client
             .post(&self.url)

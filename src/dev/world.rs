@@ -25,13 +25,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use super::DevHost;
-use super::site::Site;
 use crate::config::ServeConfig;
-use crate::connect::descriptor::{AppKeys, descriptor_path};
 use crate::connect::installation::Product;
 use crate::connect::sealed::MasterKey;
+use crate::descriptor::{AppKeys, descriptor_path};
 use crate::host::upm::{Registration, register};
+use lodger_devhost::DevHost;
+use lodger_devhost::site::Site;
 
 /// Where the dev world listens and finds connect-js.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ impl Sites {
                 name,
                 &format!("http://127.0.0.1:{}", listener.local_addr()?.port()),
             ));
-            let routes = super::routes(Arc::clone(&host), Arc::clone(&site));
+            let routes = lodger_devhost::routes(Arc::clone(&host), Arc::clone(&site));
             tokio::spawn(warp::serve(routes).incoming(listener).run());
             sites.push(site);
         }
@@ -181,7 +181,13 @@ impl Sites {
             let first = site.data().confluence.pages.first().cloned();
             first.map_or_else(
                 || site.base_url_of(Product::Confluence),
-                |page| format!("{}{}", site.base_url, super::confluence_page::page_path(&page)),
+                |page| {
+                    format!(
+                        "{}{}",
+                        site.base_url,
+                        lodger_devhost::confluence_page::page_path(&page)
+                    )
+                },
             )
         };
         let watcher = match watch {

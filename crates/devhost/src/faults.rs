@@ -171,13 +171,13 @@ impl Site {
     /// Replaces the site's fault setting (tests; `PUT /dev/api/faults`).
     ///
     /// ```
-    /// use lodger::devhost::faults::{Faults, RestFault};
-    /// use lodger::devhost::site::Site;
+    /// use lodger_devhost::faults::{Faults, RestFault};
+    /// use lodger_devhost::site::Site;
     ///
     /// let site = Site::seeded("acme", "http://127.0.0.1:2990");
     /// site.set_faults(Faults { rate: 1.0, kind: Some(RestFault::ServerError(503)), ..Faults::default() })?;
     /// assert_eq!(site.faults().rate, 1.0);
-    /// # Ok::<(), lodger::devhost::faults::FaultsError>(())
+    /// # Ok::<(), lodger_devhost::faults::FaultsError>(())
     /// ```
     pub fn set_faults(&self, faults: Faults) -> Result<(), FaultsError> {
         faults.validate()?;

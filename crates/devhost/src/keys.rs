@@ -1,6 +1,6 @@
 //! The emulator's own install-key server: the RSA key pair that signs its
 //! `installed` and `uninstalled` callbacks, as Atlassian's does for real
-//! sites (see [`crate::connect::signed_install`]). The public key is served
+//! sites (see [`lodger_connect::signed_install`]). The public key is served
 //! as PEM at `/dev/install-keys/<kid>`; `lodger dev` points the app's
 //! `--install-keys-url` there.
 

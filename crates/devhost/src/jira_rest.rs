@@ -928,7 +928,7 @@ fn app_resource(site: &Site, app_key: &str, call: &Call) -> Response {
     if descriptor["enableLicensing"] == Value::Bool(true) {
         let active = data.license_active.get(app_key).copied().unwrap_or(true);
         // Stable per site and app, shaped like Atlassian's identifiers.
-        let hash = crate::connect::qsh::sha256_hex(&format!("{}:{app_key}", site.client_key));
+        let hash = lodger_connect::qsh::sha256_hex(&format!("{}:{app_key}", site.client_key));
         let part = |from: usize, to: usize| hash.get(from..to).unwrap_or_default();
         let number = u64::from_str_radix(part(0, 8), 16).unwrap_or_default();
         body["license"] = json!({

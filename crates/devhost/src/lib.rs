@@ -1,9 +1,10 @@
-//! The dev world's emulated Atlassian site: Jira, and Confluence beside it
-//! under `/wiki`, on localhost, with the real Connect JS bridge (cargo
-//! feature `dev-host`).
+//! An emulated Atlassian Cloud site: Jira, and Confluence beside it under
+//! `/wiki`, on localhost, with the real Connect JS bridge. lodger's dev world
+//! (`lodger dev`) runs two of them beside the app; any Connect app can be
+//! installed into one through the same UPM REST flow a real site uses.
 //!
-//! It behaves like Atlassian's hosts where lodger depends on it, because the
-//! app and its tests run against it:
+//! It behaves like Atlassian's hosts where apps depend on it, because apps
+//! and their tests run against it:
 //!
 //! | file | what of a real site it emulates |
 //! |---|---|
@@ -25,11 +26,10 @@
 //! | [`confluence_page`] | the Confluence page view with dynamic content macros |
 //! | [`macro_editor`] | macro parameters, the macro editor dialog's endpoints |
 //! | [`site`] | one site's people, projects, issues and stored app data |
-//! | [`watch`] | edit and reload: `site/` from disk, descriptor edits reinstall |
-//! | [`world`] | `lodger dev`: app and site side by side, installed and ready |
 //!
-//! What it is not: a Jira or a Confluence. It implements the resources lodger uses, with
+//! What it is not: a Jira or a Confluence. It implements the resources apps like lodger use, with
 //! Atlassian's paths, shapes and status codes, and leaves the rest out.
+#![deny(missing_docs)]
 
 pub mod auth;
 pub mod conditions;
@@ -48,12 +48,10 @@ pub mod rest;
 pub mod site;
 pub mod upm;
 pub mod views;
-pub mod watch;
 pub mod webhooks;
-pub mod world;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,25 +61,12 @@ use warp::http::{HeaderValue, header};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use crate::connect::installation::Product;
 use keys::InstallSigner;
+use lodger_connect::installation::Product;
 use site::Site;
 
 /// The product page's own scripts and styles.
-static PAGE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/devhost/page");
-
-/// The npm package folder that holds connect-js and jQuery
-/// (`tools/devhost/node_modules`, installed by `npm ci --prefix tools/devhost`).
-pub fn default_node_modules() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/devhost/node_modules")
-}
-
-/// The checkout this binary was built from, if it is still there (it holds
-/// the `site/` and `descriptor/` the dev world serves and watches).
-pub fn checkout_dir() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    (root.join("site").is_dir() && root.join("descriptor").is_dir()).then_some(root)
-}
+static PAGE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/page");
 
 /// What every emulated site shares: the install signer, an HTTP client for
 /// callbacks, and the static files of the product pages.
@@ -201,5 +186,5 @@ pub(crate) fn random_id(bytes: usize) -> String {
     use rand::RngCore;
     let mut buffer = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buffer);
-    crate::connect::qsh::hex(&buffer)
+    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -20,9 +20,9 @@
 //! claims, time and `qsh`. Each failure has its own [`JwtError`] variant.
 //!
 //! ```
-//! use lodger::connect::jwt::{self, Claims, Expectation, UnverifiedToken};
-//! use lodger::connect::qsh::query_string_hash;
-//! use lodger::connect::secret::Secret;
+//! use lodger_connect::jwt::{self, Claims, Expectation, UnverifiedToken};
+//! use lodger_connect::qsh::query_string_hash;
+//! use lodger_connect::secret::Secret;
 //!
 //! let secret = Secret::new("shhh");
 //! let qsh = query_string_hash("GET", "/panel", "issueKey=LOD-1");
@@ -32,7 +32,7 @@
 //! assert_eq!(unverified.issuer(), "jira:1234");
 //! let claims = unverified.verify(&secret, &Expectation::request(&qsh, 1_700_000_060))?;
 //! assert_eq!(claims.iss, "jira:1234");
-//! # Ok::<(), lodger::connect::jwt::JwtError>(())
+//! # Ok::<(), lodger_connect::jwt::JwtError>(())
 //! ```
 
 use base64::Engine;

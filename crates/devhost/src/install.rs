@@ -20,12 +20,12 @@ use serde_json::{Value, json};
 
 use super::DevHost;
 use super::site::{AppInstall, Site};
-use crate::connect::descriptor;
-use crate::connect::installation::Product;
-use crate::connect::jwt::{self, Claims};
-use crate::connect::lifecycle::Event;
-use crate::connect::qsh::{query_string_hash, relative_path};
-use crate::connect::secret::Secret;
+use lodger_connect::descriptor;
+use lodger_connect::installation::Product;
+use lodger_connect::jwt::{self, Claims};
+use lodger_connect::lifecycle::Event;
+use lodger_connect::qsh::{query_string_hash, relative_path};
+use lodger_connect::secret::Secret;
 
 /// How long the app may take to answer a lifecycle callback.
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -237,7 +237,7 @@ async fn send_callback(
     let url = if path.starts_with("http") { path.to_owned() } else { format!("{app_base}{path}") };
     let (relative, query) = relative_path(&url, app_base);
     let qsh = query_string_hash("POST", relative, query);
-    let now = crate::now();
+    let now = lodger_connect::now();
     let token = match (event.is_signed_install(), secret) {
         (true, _) => host
             .signer

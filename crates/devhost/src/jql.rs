@@ -171,7 +171,7 @@ pub enum SortField {
 /// Parses a JQL query of the subset above.
 ///
 /// ```
-/// use lodger::devhost::jql::{JqlError, parse};
+/// use lodger_devhost::jql::{JqlError, parse};
 /// # fn main() -> Result<(), JqlError> {
 /// let query = parse("project = LOD AND issue.property[lodger].open > 0")?;
 /// assert!(query.condition.is_some());

@@ -20,9 +20,9 @@
 use serde_json::{Value, json};
 
 use super::site::{AppInstall, Site};
-use crate::connect::installation::Product;
-use crate::connect::jwt::{self, Claims};
-use crate::connect::qsh::{query_string_hash, relative_path};
+use lodger_connect::installation::Product;
+use lodger_connect::jwt::{self, Claims};
+use lodger_connect::qsh::{query_string_hash, relative_path};
 
 /// What the user is looking at, for variable substitution and claims.
 #[derive(Debug, Clone, Default)]
@@ -162,7 +162,7 @@ pub fn module_url(
     let claims = Claims {
         sub: account_id.map(str::to_owned),
         context: Some(context.claims()),
-        ..Claims::new(site.client_key_of(install.product), crate::now(), 180, &qsh)
+        ..Claims::new(site.client_key_of(install.product), lodger_connect::now(), 180, &qsh)
     };
     let token = jwt::sign(&claims, &install.shared_secret);
     format!("{url}&jwt={token}")

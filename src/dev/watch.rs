@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
 
-use super::site::Site;
-use crate::connect::descriptor::{AppKeys, Templates, descriptor_path};
 use crate::connect::installation::Product;
+use crate::descriptor::{AppKeys, Templates, descriptor_path};
 use crate::host::upm::{Registration, register};
 use crate::web::state::{AppState, Descriptors};
+use lodger_devhost::site::Site;
 
 /// Changes closer together than this are handled as one.
 const SETTLE: Duration = Duration::from_millis(300);

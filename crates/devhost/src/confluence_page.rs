@@ -29,7 +29,7 @@ use super::confluence::{ContentPage, SPACE_NAME, error};
 use super::iframe::{ConfluenceContext, ViewContext, module_url};
 use super::site::{AppInstall, Site};
 use super::views::{Page, current_user, respond};
-use crate::connect::installation::Product;
+use lodger_connect::installation::Product;
 
 /// The page view route, to mount under `wiki`.
 /// The macro editor's endpoints come along (`/wiki/dev/api/…`).

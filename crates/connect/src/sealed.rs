@@ -1,13 +1,13 @@
 //! The sealed installation credential: how a storage-free app keeps its
 //! tenants' shared secrets in the tenants' own sites.
 //!
-//! At `installed` the host hands over a shared secret, and lodger has no
-//! database to put it in. So it *seals* the [`Installation`] with an AEAD
-//! (XChaCha20-Poly1305) under a key derived with HKDF-SHA256 from the
-//! operator's master key, and stores the sealed string in the host: in the app
-//! property `lodger-installation` and in the URL of the tenant's dynamic
-//! webhooks. Pages relay it back with each call; any replica holding the
-//! master key can open it. The format is
+//! At `installed` the host hands over a shared secret, and a storage-free app
+//! has no database to put it in. So it *seals* the [`Installation`] with an
+//! AEAD (XChaCha20-Poly1305) under a key derived with HKDF-SHA256 from the
+//! operator's master key, and stores the sealed string in the host: in an app
+//! property (lodger uses `lodger-installation`) and in the URL of the
+//! tenant's dynamic webhooks. Pages relay it back with each call; any replica
+//! holding the master key can open it. The format is
 //!
 //! ```text
 //! v1.<key-id>.<base64url(nonce | ciphertext)>
@@ -19,11 +19,11 @@
 //! all open, so keys rotate without reinstalling anything.
 //!
 //! ```
-//! use lodger::connect::installation::{Installation, Product};
-//! use lodger::connect::sealed::{Keyring, MasterKey};
-//! use lodger::connect::secret::Secret;
+//! use lodger_connect::installation::{Installation, Product};
+//! use lodger_connect::sealed::{Keyring, MasterKey};
+//! use lodger_connect::secret::Secret;
 //!
-//! let keyring = Keyring::new(vec![MasterKey::generate()])?;
+//! let keyring = Keyring::new("hello-panel credential", vec![MasterKey::generate()])?;
 //! let installation = Installation {
 //!     key: "lodger".into(),
 //!     client_key: "ck-1".into(),
@@ -36,7 +36,7 @@
 //! assert!(sealed.starts_with("v1."));
 //! assert_eq!(keyring.open(&sealed, "ck-1", "lodger")?, installation);
 //! assert!(keyring.open(&sealed, "ck-2", "lodger").is_err());
-//! # Ok::<(), lodger::connect::sealed::SealError>(())
+//! # Ok::<(), lodger_connect::sealed::SealError>(())
 //! ```
 
 use std::fmt;
@@ -146,7 +146,12 @@ impl fmt::Debug for Keyring {
 
 impl Keyring {
     /// A keyring whose first key seals and whose keys all open.
-    pub fn new(master_keys: Vec<MasterKey>) -> Result<Keyring, SealError> {
+    ///
+    /// `purpose` is the app's own label for its sealing keys (the HKDF salt):
+    /// two apps, or two uses in one app, that share a master key but not a
+    /// purpose cannot open each other's credentials. Choose it once: a
+    /// credential opens only under the purpose it was sealed with.
+    pub fn new(purpose: &str, master_keys: Vec<MasterKey>) -> Result<Keyring, SealError> {
         if master_keys.is_empty() {
             return Err(SealError::BadKeyring("at least one is needed"));
         }
@@ -155,7 +160,7 @@ impl Keyring {
             if keys.iter().any(|(id, _)| *id == master.id) {
                 return Err(SealError::BadKeyring("two keys have the same id"));
             }
-            keys.push((master.id.clone(), derive(master)));
+            keys.push((master.id.clone(), derive(purpose, master)));
         }
         Ok(Keyring { keys, masters: master_keys })
     }
@@ -163,7 +168,7 @@ impl Keyring {
     /// A 32-byte key for another `purpose` from each master key, the
     /// sealing key's first: HKDF-SHA256 salted with `purpose`, with the key
     /// id as info, so no two purposes or ids share a key. (The settings MAC
-    /// uses this: see [`crate::app::settings`].)
+    /// uses this.)
     pub fn derive_keys(&self, purpose: &[u8]) -> Vec<(String, [u8; 32])> {
         self.masters
             .iter()
@@ -244,8 +249,8 @@ impl Keyring {
 /// without opening it; `None` for anything that is not a credential.
 ///
 /// ```
-/// assert_eq!(lodger::connect::sealed::key_id_of("v1.k2.AAAA"), Some("k2"));
-/// assert_eq!(lodger::connect::sealed::key_id_of("garbage"), None);
+/// assert_eq!(lodger_connect::sealed::key_id_of("v1.k2.AAAA"), Some("k2"));
+/// assert_eq!(lodger_connect::sealed::key_id_of("garbage"), None);
 /// ```
 pub fn key_id_of(sealed: &str) -> Option<&str> {
     let mut parts = sealed.splitn(3, '.');
@@ -257,8 +262,8 @@ pub fn key_id_of(sealed: &str) -> Option<&str> {
 
 /// The sealing key for one master key: HKDF-SHA256, salted per purpose, with
 /// the key id as info so two ids never share a derived key.
-fn derive(master: &MasterKey) -> XChaCha20Poly1305 {
-    let hkdf = Hkdf::<Sha256>::new(Some(b"lodger sealed installation credential"), &master.bytes);
+fn derive(purpose: &str, master: &MasterKey) -> XChaCha20Poly1305 {
+    let hkdf = Hkdf::<Sha256>::new(Some(purpose.as_bytes()), &master.bytes);
     let mut key = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's limit of 255 * 32, so this cannot fail.
     let _ = hkdf.expand(master.id.as_bytes(), &mut key);
@@ -279,8 +284,10 @@ fn associated_data(key_id: &str, client_key: &str, app_key: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::installation::Product;
-    use crate::connect::secret::Secret;
+    use crate::installation::Product;
+    use crate::secret::Secret;
+
+    const PURPOSE: &str = "test sealed installation credential";
 
     fn installation() -> Installation {
         Installation {
@@ -295,7 +302,7 @@ mod tests {
 
     #[test]
     fn opens_what_it_sealed() {
-        let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
+        let ring = Keyring::new(PURPOSE, vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
         assert_eq!(ring.open(&sealed, "ck-1", "lodger").unwrap(), installation());
         assert!(!sealed.contains("s3cr3t"));
@@ -303,7 +310,7 @@ mod tests {
 
     #[test]
     fn rejects_credential_of_another_tenant_or_app() {
-        let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
+        let ring = Keyring::new(PURPOSE, vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
         assert_eq!(ring.open(&sealed, "ck-2", "lodger"), Err(SealError::DoesNotOpen));
         assert_eq!(ring.open(&sealed, "ck-1", "lodger-confluence"), Err(SealError::DoesNotOpen));
@@ -311,7 +318,7 @@ mod tests {
 
     #[test]
     fn rejects_every_single_bit_flip_without_panicking() {
-        let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
+        let ring = Keyring::new(PURPOSE, vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
         let prefix = sealed.rfind('.').unwrap() + 1;
         let body = URL_SAFE_NO_PAD.decode(&sealed[prefix..]).unwrap();
@@ -329,7 +336,7 @@ mod tests {
 
     #[test]
     fn rejects_truncation_at_every_length() {
-        let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
+        let ring = Keyring::new(PURPOSE, vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
         for len in 0..sealed.len() {
             assert!(ring.open(&sealed[..len], "ck-1", "lodger").is_err(), "length {len}");
@@ -339,12 +346,12 @@ mod tests {
     #[test]
     fn rotation_first_key_seals_and_every_key_opens() {
         let (old, new) = (MasterKey::generate(), MasterKey::generate());
-        let before = Keyring::new(vec![old.clone()]).unwrap();
+        let before = Keyring::new(PURPOSE, vec![old.clone()]).unwrap();
         let sealed_with_old = before.seal(&installation()).unwrap();
-        let after = Keyring::new(vec![new.clone(), old]).unwrap();
+        let after = Keyring::new(PURPOSE, vec![new.clone(), old]).unwrap();
         assert_eq!(after.open(&sealed_with_old, "ck-1", "lodger").unwrap(), installation());
         assert!(after.seal(&installation()).unwrap().starts_with(&format!("v1.{}.", new.id())));
-        let dropped = Keyring::new(vec![new]).unwrap();
+        let dropped = Keyring::new(PURPOSE, vec![new]).unwrap();
         assert!(matches!(
             dropped.open(&sealed_with_old, "ck-1", "lodger"),
             Err(SealError::UnknownKeyId(_))
@@ -353,7 +360,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_version_and_garbage() {
-        let ring = Keyring::new(vec![MasterKey::generate()]).unwrap();
+        let ring = Keyring::new(PURPOSE, vec![MasterKey::generate()]).unwrap();
         let sealed = ring.seal(&installation()).unwrap();
         assert_eq!(
             ring.open(&sealed.replacen("v1", "v2", 1), "ck-1", "lodger"),
@@ -380,8 +387,8 @@ mod tests {
 
     #[test]
     fn keyring_refuses_empty_and_duplicate_ids() {
-        assert!(Keyring::new(vec![]).is_err());
+        assert!(Keyring::new(PURPOSE, vec![]).is_err());
         let key = MasterKey::generate();
-        assert!(Keyring::new(vec![key.clone(), key]).is_err());
+        assert!(Keyring::new(PURPOSE, vec![key.clone(), key]).is_err());
     }
 }

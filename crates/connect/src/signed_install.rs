@@ -93,7 +93,7 @@ pub fn key_id(token: &str) -> Result<String, SignedInstallError> {
 /// Without `.` or `%` no path traversal is possible.
 ///
 /// ```
-/// use lodger::connect::signed_install::check_kid;
+/// use lodger_connect::signed_install::check_kid;
 ///
 /// assert!(check_kid("0e50fccb-239d-4991-a5db-dc850ba3f236").is_ok());
 /// assert!(check_kid("prod/key-1").is_ok());

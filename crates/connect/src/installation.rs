@@ -54,7 +54,7 @@ pub struct Installation {
 /// and tests). No credentials, query or fragment.
 ///
 /// ```
-/// use lodger::connect::installation::is_acceptable_base_url;
+/// use lodger_connect::installation::is_acceptable_base_url;
 ///
 /// assert!(is_acceptable_base_url("https://acme.atlassian.net/wiki"));
 /// assert!(is_acceptable_base_url("http://127.0.0.1:8090"));

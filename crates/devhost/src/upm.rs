@@ -26,7 +26,7 @@ use super::DevHost;
 use super::install;
 use super::rest::error;
 use super::site::{Role, Site};
-use crate::connect::installation::Product;
+use lodger_connect::installation::Product;
 
 /// The UPM routes of one product of a site (mount Confluence's under `wiki`).
 pub fn routes(
