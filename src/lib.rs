@@ -35,6 +35,7 @@ pub mod descriptor;
 pub mod dev;
 pub mod export;
 pub mod host;
+pub mod state;
 pub mod web;
 
 /// The kit's core, the Connect protocol (the `lodger-connect` crate).

@@ -46,7 +46,7 @@ struct World {
     routes: Routes,
     unreachable_keys: Routes,
     slow_keys: Routes,
-    state: Arc<lodger::web::state::AppState>,
+    state: Arc<lodger::state::AppState>,
 }
 
 async fn install(routes: &Routes, host: &TestHost) {

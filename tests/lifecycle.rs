@@ -15,7 +15,7 @@ struct World {
     host: TestHost,
     master: MasterKey,
     routes: warp::filters::BoxedFilter<(warp::reply::Response,)>,
-    state: std::sync::Arc<lodger::web::state::AppState>,
+    state: std::sync::Arc<lodger::state::AppState>,
 }
 
 async fn world() -> World {

@@ -9,8 +9,12 @@
 //! | [`template`] | the project property `lodger-template`: default items |
 //! | [`settings`] | the app property `lodger-settings`, MACed by the server |
 //! | [`apply_template`] | a new issue gets its project's template, once |
+//! | [`upkeep`] | each tenant's dynamic webhooks kept registered and fresh; re-sealing under a new master key |
+//! | [`webhook_url`] | the URL of those webhooks, which carries the sealed credential |
 
 pub mod apply_template;
 pub mod checklist;
 pub mod settings;
 pub mod template;
+pub mod upkeep;
+pub mod webhook_url;

@@ -16,7 +16,7 @@ use notify::{RecursiveMode, Watcher};
 use crate::connect::installation::Product;
 use crate::descriptor::{AppKeys, Templates, descriptor_path};
 use crate::host::upm::{Registration, register};
-use crate::web::state::{AppState, Descriptors};
+use crate::state::{AppState, Descriptors};
 use lodger_devhost::site::Site;
 
 /// Changes closer together than this are handled as one.

@@ -32,9 +32,9 @@ use anyhow::{Context, bail};
 
 use crate::connect::installation::Product;
 use crate::descriptor::{AppKeys, Templates};
+use crate::state::Descriptors;
 use crate::web::assets::Assets;
 use crate::web::pages::PageValues;
-use crate::web::state::Descriptors;
 
 /// What to export, checked by the CLI.
 #[derive(Debug, Clone)]

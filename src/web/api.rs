@@ -22,12 +22,12 @@ use warp::{Filter, Rejection, Reply};
 
 use super::auth::{RequestContext, Tokens, authenticated};
 use super::reject::Failure;
-use super::state::AppState;
-use super::upkeep;
 use crate::app::apply_template::{self, NewIssue};
 use crate::app::settings::{SETTINGS_PROPERTY, Settings};
+use crate::app::upkeep;
 use crate::connect::installation::Product;
 use crate::host::{app_properties, permissions};
+use crate::state::AppState;
 
 /// The largest body an API call takes (settings are a few dozen bytes).
 const MAX_BODY_BYTES: u64 = 4 * 1024;
@@ -38,7 +38,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         let state = Arc::clone(&state);
         authenticated(Arc::clone(&state), Tokens::ContextOrRequestBound).map(
             move |caller: RequestContext| {
-                upkeep::touch(&state, &caller);
+                upkeep::touch(&state, &caller.installation, caller.sealed_with.as_deref());
                 caller
             },
         )

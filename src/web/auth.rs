@@ -23,11 +23,11 @@ use warp::{Filter, Rejection};
 
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
-use super::state::AppState;
 use crate::connect::installation::Installation;
 use crate::connect::jwt::{Expectation, JwtError, UnverifiedToken};
 use crate::connect::sealed::key_id_of;
 use crate::now;
+use crate::state::AppState;
 
 /// The header in which pages relay the sealed installation credential.
 pub const CREDENTIAL_HEADER: &str = "x-lodger-installation";

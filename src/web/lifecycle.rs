@@ -4,7 +4,7 @@
 //! the signed install, lodger seals the installation and writes it to the
 //! tenant's app property `lodger-installation`, signed with the new shared
 //! secret; for Jira it then registers its dynamic webhooks with the sealed
-//! credential in their URL (see [`super::upkeep`]). Only when the host has
+//! credential in their URL (see [`crate::app::upkeep`]). Only when the host has
 //! stored both does lodger answer 204; if a write fails after retries it
 //! answers 503, so the host retries the install rather than believing an
 //! install that left no trace.
@@ -26,14 +26,14 @@ use warp::{Filter, Rejection, Reply};
 
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
-use super::state::AppState;
-use super::upkeep::{self, Replace};
+use crate::app::upkeep::{self, Replace};
 use crate::connect::installation::Product;
 use crate::connect::jwt::{Expectation, UnverifiedToken};
 use crate::connect::lifecycle::{Event, LifecycleError, Payload};
 use crate::connect::signed_install::{self, InstallExpectation};
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::now;
+use crate::state::AppState;
 
 /// The largest lifecycle payload accepted (real ones are under 2 KiB).
 const MAX_PAYLOAD_BYTES: u64 = 64 * 1024;

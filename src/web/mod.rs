@@ -6,7 +6,6 @@
 //! | [`auth`] | the filter that turns a signed request into a verified [`auth::RequestContext`] |
 //! | [`api`] | `/api/*`, what the pages call |
 //! | [`webhooks`] | `POST /webhooks/jira`: Jira's deliveries, verified and handled once |
-//! | [`upkeep`] | keeping each tenant's dynamic webhooks registered and fresh |
 //! | [`body`] | JSON request bodies, bounded and typed |
 //! | [`assets`] | the embedded site: pages, scripts, styles, with ETags and precompression |
 //! | [`pages`] | HTML pages are templates, rendered once with the app key and base URL |
@@ -14,7 +13,6 @@
 //! | [`site_dir`] | the site served from disk, for the dev world's edit-and-reload |
 //! | [`signed_request`] | method, path, query and token of a request, for its `qsh` |
 //! | [`reject`] | the one mapping from failures to HTTP statuses |
-//! | [`state`] | what handlers share |
 //! | [`server`] | binding, serving, graceful shutdown |
 
 pub mod api;
@@ -28,8 +26,6 @@ pub mod security_headers;
 pub mod server;
 pub mod signed_request;
 pub mod site_dir;
-pub mod state;
-pub mod upkeep;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -40,9 +36,9 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use crate::connect::installation::Product;
+use crate::state::AppState;
 use assets::Assets;
 use security_headers::SecurityHeaders;
-use state::AppState;
 
 /// Where the app's pages come from.
 #[derive(Debug, Clone)]

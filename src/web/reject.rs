@@ -22,8 +22,9 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
-use super::upkeep::UpkeepError;
 use crate::app::apply_template::ApplyError;
+use crate::app::upkeep::UpkeepError;
+use crate::app::webhook_url::WebhookUrlError;
 use crate::connect::jwt::JwtError;
 use crate::connect::lifecycle::LifecycleError;
 use crate::connect::sealed::SealError;
@@ -63,10 +64,10 @@ pub enum Failure {
     /// a wrong type, an unknown field, not JSON at all).
     #[error("request body is not what this endpoint takes: {0}")]
     BadBody(String),
-    /// The query is not the one this endpoint takes (the reason says why,
-    /// without the query's values).
+    /// The webhook URL's query is not one lodger registers (the reason says
+    /// why, without the query's values).
     #[error("request query is not what this endpoint takes: {0}")]
-    BadQuery(&'static str),
+    BadQuery(#[from] WebhookUrlError),
     /// The verified user may not do this.
     #[error("{0}")]
     Forbidden(&'static str),

@@ -13,12 +13,12 @@ use super::SiteFiles;
 use super::assets::Assets;
 use super::pages::PageValues;
 use super::security_headers::SecurityHeaders;
-use super::state::{AppState, Descriptors};
 use crate::config::ServeConfig;
 use crate::connect::sealed::Keyring;
 use crate::descriptor::Templates;
 use crate::host::client::{HostClient, RetryPolicy};
 use crate::host::install_keys::InstallKeys;
+use crate::state::{AppState, Descriptors};
 
 /// How long the key server may take to answer.
 const KEY_SERVER_TIMEOUT: Duration = Duration::from_secs(5);

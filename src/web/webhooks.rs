@@ -4,7 +4,7 @@
 //! A delivery is signed like any request from the host: `Authorization: JWT`,
 //! HS256 with the tenant's shared secret, its `qsh` bound to this exact URL,
 //! query included. A dynamic webhook's URL carries the sealed credential
-//! (`?c=<sealed>`, see [`super::upkeep`]), so any process can open it and
+//! (`?c=<sealed>`, see [`crate::app::webhook_url`]), so any process can open it and
 //! verify the delivery. A delivery without one (a descriptor webhook) can be
 //! verified only by a process that holds the tenant already; any other
 //! answers **503**, so that Jira delivers it again, never a 2xx for work
@@ -30,11 +30,12 @@ use warp::{Filter, Rejection, Reply};
 use super::auth::{RequestContext, Tokens, authenticate};
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
-use super::state::AppState;
-use super::upkeep;
 use crate::app::apply_template::{self, NewIssue};
+use crate::app::upkeep;
+use crate::app::webhook_url::WebhookUrl;
 use crate::connect::installation::Product;
 use crate::connect::jwt::UnverifiedToken;
+use crate::state::AppState;
 
 /// The largest delivery accepted (issue payloads are a few KiB; Jira's
 /// largest, with a long changelog, stay well under this).
@@ -67,20 +68,6 @@ struct ProjectRef {
     id: String,
 }
 
-/// The `c` query parameter, the sealed credential of a dynamic webhook, read
-/// from the raw query. Not with `warp::query`: its failure path logs the whole
-/// query, credential included, at debug level (issue 7's hostile matrix found
-/// it). lodger writes the credential unencoded (base64url and dots), so the
-/// raw value is the credential; a second `c` is refused rather than guessed at.
-pub(crate) fn credential_param(query: &str) -> Result<Option<&str>, Failure> {
-    let mut values = query.split('&').filter_map(|pair| pair.strip_prefix("c="));
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(Failure::BadQuery("expected at most one `c` parameter"));
-    }
-    Ok(first)
-}
-
 /// `POST /webhooks/jira[?c=<sealed>]`. The signature is checked before the
 /// body is read: an unsigned request learns nothing about what is accepted.
 pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(Response,)> {
@@ -90,9 +77,10 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(Response,)> {
         .and(signed_request())
         .and(with_state.clone())
         .and_then(|request: SignedRequest, state: Arc<AppState>| async move {
-            credential_param(&request.query)
-                .and_then(|credential| verify(&state, &request, credential))
-                .map_err(Rejection::from)
+            // Not `warp::query`: its failure path logs the whole query, credential
+            // included, at debug level (issue 7's hostile matrix found it).
+            let credential = WebhookUrl::from_query(&request.query).map_err(Failure::from)?;
+            verify(&state, &request, credential.map(|url| url.credential)).map_err(Rejection::from)
         })
         .and(super::body::json::<Delivery>(MAX_BODY_BYTES))
         .and(warp::header::optional::<String>("x-atlassian-webhook-identifier"))
@@ -109,7 +97,7 @@ async fn handle(
     identifier: Option<String>,
     state: Arc<AppState>,
 ) -> Result<Response, Failure> {
-    upkeep::touch(&state, &caller);
+    upkeep::touch(&state, &caller.installation, caller.sealed_with.as_deref());
     let installation = &caller.installation;
     if installation.product_type != Product::Jira {
         return Err(Failure::WrongProduct("Jira"));
@@ -156,18 +144,4 @@ fn verify(
         }
     }
     authenticate(state, request, credential, Tokens::RequestBound)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_one_credential_parameter_and_refuses_two() {
-        assert_eq!(credential_param("c=v1.k.AAAA").ok(), Some(Some("v1.k.AAAA")));
-        assert_eq!(credential_param("x=1&c=v1.k.AAAA&y=2").ok(), Some(Some("v1.k.AAAA")));
-        assert_eq!(credential_param("x=1").ok(), Some(None));
-        assert_eq!(credential_param("").ok(), Some(None));
-        assert!(matches!(credential_param("c=a&c=b"), Err(Failure::BadQuery(_))));
-    }
 }

@@ -75,7 +75,7 @@ pub struct AppState {
     pub opened: BoundedCache<String, Arc<Installation>>,
     /// When this process next checks each Jira tenant's webhooks, by
     /// `clientKey` (and next re-seals, by `reseal <clientKey>`), in seconds
-    /// since the epoch; see [`super::upkeep`].
+    /// since the epoch; see [`crate::app::upkeep`].
     pub upkept: BoundedCache<String, i64>,
 }
 

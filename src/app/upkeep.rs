@@ -2,8 +2,7 @@
 //! database.
 //!
 //! lodger's Jira webhooks are registered at install with the sealed
-//! credential in their URL (`/webhooks/jira?c=<sealed>`, see
-//! [`crate::host::webhooks`]). Jira drops a registration 30 days after it was
+//! credential in their URL ([`super::webhook_url`]). Jira drops a registration 30 days after it was
 //! made or last refreshed, so someone must refresh it; a storage-free app
 //! has no list of tenants to walk. Instead, whenever lodger handles a
 //! request of a Jira tenant (a page's API call, a webhook), it checks that
@@ -30,13 +29,13 @@
 
 use std::sync::Arc;
 
-use super::auth::RequestContext;
-use super::state::AppState;
+use super::webhook_url::{self, WebhookUrl};
 use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::SealError;
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::host::client::HostError;
 use crate::host::webhooks::{self, RegisterError, Registration};
+use crate::state::AppState;
 
 /// How often one process looks at one tenant's registrations.
 pub const CHECK_EVERY_SECONDS: i64 = 12 * 60 * 60;
@@ -66,18 +65,17 @@ pub enum UpkeepError {
     Seal(#[source] SealError),
 }
 
-/// Notes that `caller`'s tenant is active: re-seals its credential if an
-/// older master key sealed it, and checks its webhooks in the background if
+/// Notes that a tenant is active: re-seals its credential if it was
+/// relayed sealed with an older master key (`sealed_with`, its key id), and checks its webhooks in the background if
 /// this process has not done so lately.
 ///
 /// This runs on every API call and webhook, so its common case is two cache
 /// reads. A check that fails (the host is down, refuses, or is slow) is not
 /// retried before [`RETRY_AFTER_SECONDS`]: a busy tenant must not send one
 /// background request to a failing host per page call.
-pub fn touch(state: &Arc<AppState>, caller: &RequestContext) {
-    let installation = &caller.installation;
+pub fn touch(state: &Arc<AppState>, installation: &Arc<Installation>, sealed_with: Option<&str>) {
     let now = crate::now();
-    if caller.sealed_with.as_deref().is_some_and(|id| id != state.keyring.sealing_key_id()) {
+    if sealed_with.is_some_and(|id| id != state.keyring.sealing_key_id()) {
         // Pages relay the old credential until they reload: once a minute is plenty.
         let mark = format!("reseal {}", installation.client_key);
         if claim(state, &mark, now, RESEAL_EVERY_SECONDS) {
@@ -155,7 +153,7 @@ pub async fn ensure(
     installation: &Installation,
     replace: Replace,
 ) -> Result<(), UpkeepError> {
-    let prefix = format!("{}/webhooks/jira", state.base_url);
+    let prefix = webhook_url::prefix(&state.base_url);
     let ours: Vec<Registration> = webhooks::list(&state.host, installation)
         .await?
         .into_iter()
@@ -181,7 +179,7 @@ pub async fn ensure(
     let stale: Vec<u64> = ours.iter().map(|r| r.id).collect();
     webhooks::delete(&state.host, installation, &stale).await?;
     let sealed = state.keyring.seal(installation).map_err(UpkeepError::Seal)?;
-    let url = format!("{prefix}?c={sealed}");
+    let url = WebhookUrl { credential: &sealed }.at(&state.base_url);
     webhooks::register(&state.host, installation, &url, EVENTS, JQL_FILTER).await?;
     tracing::info!(client_key = %installation.client_key, replaced = stale.len(), "webhooks registered");
     Ok(())
@@ -190,10 +188,9 @@ pub async fn ensure(
 /// Whether the credential in a registration's URL opens to `installation`
 /// as it is now (same tenant, app and shared secret).
 fn opens_to(state: &AppState, url: &str, installation: &Installation) -> bool {
-    let Some((_, query)) = url.split_once('?') else { return false };
-    let Ok(Some(sealed)) = super::webhooks::credential_param(query) else { return false };
+    let Some(url) = WebhookUrl::parse(&state.base_url, url) else { return false };
     state
         .keyring
-        .open(sealed, &installation.client_key, &installation.key)
+        .open(url.credential, &installation.client_key, &installation.key)
         .is_ok_and(|opened| opened.shared_secret.expose() == installation.shared_secret.expose())
 }
