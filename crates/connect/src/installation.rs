@@ -3,8 +3,9 @@
 //! Atlassian calls the site that installed an app its *tenant*, identified by
 //! `clientKey`. The `installed` lifecycle callback carries the tenant's
 //! `baseUrl` (where its REST API lives) and a `sharedSecret` that signs every
-//! HS256 token between the two. lodger keeps this record nowhere but in a
-//! [sealed credential](super::sealed) stored in the host itself.
+//! HS256 token between the two. A storage-free app keeps this record
+//! nowhere but in a [sealed credential](super::sealed) stored in the host
+//! itself.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,7 @@ pub struct Installation {
     pub key: String,
     /// The tenant's identity: the `iss` of every token the host signs.
     pub client_key: String,
-    /// Where the tenant's REST API lives; the only place lodger sends signed calls.
+    /// Where the tenant's REST API lives; the only place an app should send signed calls.
     pub base_url: String,
     /// Signs HS256 tokens between host and app; rotates on reinstall.
     pub shared_secret: Secret,
@@ -49,7 +50,7 @@ pub struct Installation {
     pub oauth_client_id: Option<String>,
 }
 
-/// Checks that a tenant base URL is one lodger may send signed requests to:
+/// Checks that a tenant base URL is one an app may send signed requests to:
 /// `https://host[:port][/path]`, or `http://` on a loopback host (the dev world
 /// and tests). No credentials, query or fragment.
 ///

@@ -35,7 +35,7 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event's name, as in the payload's `eventType` and lodger's URLs.
+    /// The event's name, as in the payload's `eventType` and the lifecycle URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Event::Installed => "installed",
@@ -76,7 +76,7 @@ pub enum LifecycleError {
         /// What the payload says (an event name, so safe to echo).
         found: String,
     },
-    /// The URL names no lifecycle event lodger knows.
+    /// The URL names no Connect lifecycle event.
     #[error("unknown lifecycle event; expected installed, uninstalled, enabled or disabled")]
     UnknownEvent,
     /// `productType` is neither `jira` nor `confluence`.
