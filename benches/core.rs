@@ -132,5 +132,38 @@ fn descriptor(c: &mut Criterion) {
     });
 }
 
-criterion_group!(core, benches, descriptor);
+/// A Forge invocation token verified with its key already in the key set:
+/// the Forge Remote's counterpart of the context-token check above.
+fn forge(c: &mut Criterion) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use lodger::connect::invocation_token::{self, ISSUER};
+    use lodger::connect::jwks::Jwks;
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    use rsa::traits::PublicKeyParts;
+
+    let app = "ari:cloud:ecosystem::app/8a1f0c7e-1111-4222-8333-944445555666";
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("rsa key");
+    let public = private.to_public_key();
+    let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+    let jwks = serde_json::json!({"keys": [{"kty": "RSA", "kid": "k1",
+        "n": b64(public.n().to_bytes_be()), "e": b64(public.e().to_bytes_be())}]});
+    let jwks = Jwks::parse(jwks.to_string().as_bytes()).expect("jwks");
+    let now = lodger::now();
+    let claims = serde_json::json!({"iss": ISSUER, "aud": app, "iat": now, "nbf": now, "exp": now + 60,
+        "app": {"id": app, "installationId": "i-1", "apiBaseUrl": "https://api.atlassian.com/ex/jira/c1",
+                "license": {"isActive": true}},
+        "context": {"cloudId": "c1", "extension": {"issue": {"id": "10001"}}}, "principal": "557058:user"});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let pem = private.to_pkcs8_pem(LineEnding::LF).expect("pem");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).expect("key");
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("token");
+    let expect = invocation_token::Expectation { app_id: app, now };
+    c.bench_function("forge: verify an invocation token (RS256, key cached)", |b| {
+        b.iter(|| invocation_token::verify(black_box(&token), &jwks, &expect).is_ok())
+    });
+}
+
+criterion_group!(core, benches, descriptor, forge);
 criterion_main!(core);

@@ -1,6 +1,7 @@
 //! The Atlassian Connect protocol, as a small pure library: the query string
 //! hash, HS256 tokens, signed installs, lifecycle payloads, installations,
-//! sealed credentials and descriptor checks.
+//! sealed credentials and descriptor checks; and, for the same app on Forge,
+//! the Forge invocation token a Forge Remote verifies.
 //!
 //! Pure means no web framework, no HTTP client and no async runtime (this
 //! crate's `Cargo.toml` has none, so the compiler keeps it that way): every
@@ -18,6 +19,8 @@
 //! | [`sealed`] | the sealed installation credential a storage-free app keeps in the host |
 //! | [`descriptor`] | the checks a host makes of an app descriptor at install |
 //! | [`secret`] | secrets that never print |
+//! | [`invocation_token`] | Forge: the invocation token (FIT) a Forge Remote verifies |
+//! | [`jwks`] | Forge: the key set invocation tokens are signed with |
 //!
 //! A host-signed request, verified in three steps:
 //!
@@ -42,6 +45,8 @@
 
 pub mod descriptor;
 pub mod installation;
+pub mod invocation_token;
+pub mod jwks;
 pub mod jwt;
 pub mod lifecycle;
 pub mod qsh;
