@@ -19,7 +19,7 @@ use lodger_connect::qsh::query_string_hash;
 use lodger_connect::signed_install::{self as signed, InstallExpectation, SignedInstallError};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use warp::http::{StatusCode, header};
+use warp::http::{HeaderValue, StatusCode, header};
 use warp::path::FullPath;
 use warp::reply::{Html, Reply, Response};
 use warp::{Filter, Rejection};
@@ -159,7 +159,8 @@ async fn panel(app: Arc<App>, path: FullPath, query: String) -> Result<Html<Stri
 }
 
 /// Statuses as Atlassian's frameworks answer: 400 for a bad payload, 503
-/// while the key server is down, 401 for anything unsigned or forged.
+/// while the key server is down, 401 (with `WWW-Authenticate: JWT`) for
+/// anything unsigned or forged.
 impl Reply for Refusal {
     fn into_response(self) -> Response {
         let status = match self {
@@ -169,6 +170,12 @@ impl Reply for Refusal {
             }
             _ => StatusCode::UNAUTHORIZED,
         };
-        warp::reply::with_status(self.to_string(), status).into_response()
+        let mut response = warp::reply::with_status(self.to_string(), status).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("JWT"));
+        }
+        response
     }
 }
