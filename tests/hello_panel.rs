@@ -96,7 +96,7 @@ async fn installs_next_to_lodger_and_verifies_its_signed_install() {
     assert!(listed.iter().any(|key| key == hello_panel::APP_KEY), "{listed:?}");
     // The app kept the tenant only after verifying the RS256 signed install.
     let acme = world.site.client_key_of(Product::Jira).to_owned();
-    assert_eq!(app.tenants().await, [acme.clone()]);
+    assert_eq!(app.tenants().await, std::slice::from_ref(&acme));
 
     // An `installed` the host did not sign is refused and changes nothing: no
     // token, then a token signed HS256 with a secret of the attacker's choice.

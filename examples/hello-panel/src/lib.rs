@@ -16,16 +16,19 @@ use lodger_connect::installation::Installation;
 use lodger_connect::jwt::{Expectation, JwtError, UnverifiedToken};
 use lodger_connect::lifecycle::{Event, LifecycleError, Payload};
 use lodger_connect::qsh::query_string_hash;
-use lodger_connect::signed_install::{self as signed, InstallExpectation, SignedInstallError};
+use lodger_connect::signed_install::SignedInstallError::{self, KeyUnavailable, UnknownKey};
+use lodger_connect::signed_install::{self as signed, InstallExpectation};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use warp::Filter;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::path::FullPath;
 use warp::reply::{Html, Reply, Response};
-use warp::{Filter, Rejection};
 
 /// The app key (the descriptor's `key`).
 pub const APP_KEY: &str = "hello-panel";
+const TIMEOUT: Duration = Duration::from_secs(10);
+const NO_TOKEN: JwtError = JwtError::Malformed("the request carries no JWT");
 
 /// The running app: where it is, whom it trusts, and its tenants.
 #[derive(Debug)]
@@ -33,15 +36,12 @@ pub struct App {
     base_url: String,
     install_keys_url: String,
     http: reqwest::Client,
-    // By clientKey, in memory: fine for an example, lost on restart.
     tenants: Mutex<HashMap<String, Installation>>,
 }
 
 /// Why a request was refused (its status: see `into_response`).
 #[derive(Debug, thiserror::Error)]
 enum Refusal {
-    #[error("the request carries no JWT")]
-    MissingToken,
     #[error(transparent)]
     Jwt(#[from] JwtError),
     #[error(transparent)]
@@ -51,8 +51,7 @@ enum Refusal {
 }
 
 impl App {
-    /// An app served at `base_url` (the descriptor's `baseUrl`, the `aud` of
-    /// signed installs) that fetches install keys from `install_keys_url`
+    /// An app at `base_url` that fetches install keys from `install_keys_url`
     /// ([`signed::ATLASSIAN_INSTALL_KEYS`] in production).
     pub fn new(base_url: String, install_keys_url: String) -> Arc<App> {
         let (http, tenants) = (reqwest::Client::new(), Mutex::default());
@@ -66,13 +65,11 @@ impl App {
 
     /// The PEM public key the key server publishes for `kid`.
     async fn install_key(&self, kid: &str) -> Result<Bytes, SignedInstallError> {
-        let request = self.http.get(signed::key_url(&self.install_keys_url, kid)?);
-        let timeout = Duration::from_secs(10);
-        let fetch =
-            async { request.timeout(timeout).send().await?.error_for_status()?.bytes().await };
+        let request = self.http.get(signed::key_url(&self.install_keys_url, kid)?).timeout(TIMEOUT);
+        let fetch = async { request.send().await?.error_for_status()?.bytes().await };
         fetch.await.map_err(|error| match error.status() {
-            Some(status) if status.is_client_error() => SignedInstallError::UnknownKey,
-            _ => SignedInstallError::KeyUnavailable(error.without_url().to_string()),
+            Some(status) if status.is_client_error() => UnknownKey,
+            _ => KeyUnavailable(error.without_url().to_string()),
         })
     }
 }
@@ -92,11 +89,11 @@ pub fn descriptor(base_url: &str) -> Value {
     })
 }
 
-/// Every route: the descriptor, `POST /installed` and `/uninstalled`, `GET /panel`.
-pub fn routes(app: Arc<App>) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+/// Serves the app on `listener` until the runtime shuts down: the descriptor,
+/// `POST /installed` and `/uninstalled`, and `GET /panel`.
+pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
     let app = warp::any().map(move || Arc::clone(&app));
-    // What a query string hash covers: the path (already relative: the base
-    // URL has no path) and the raw query.
+    // A qsh covers the path (relative: the base URL has none) and the raw query.
     let query = || warp::query::raw().or(warp::any().map(String::new)).unify();
     let descriptor = (warp::get().and(warp::path!("atlassian-connect.json")).and(app.clone()))
         .map(|app: Arc<App>| warp::reply::json(&descriptor(&app.base_url)));
@@ -108,15 +105,9 @@ pub fn routes(app: Arc<App>) -> impl Filter<Extract = (impl Reply,), Error = Rej
         .and(warp::path::full().and(query()))
         .and(warp::body::content_length_limit(64 * 1024).and(warp::body::bytes()))
         .then(lifecycle);
-    let panel = (warp::get().and(warp::path!("panel")).and(app))
-        .and(warp::path::full().and(query()))
-        .then(panel);
-    descriptor.or(lifecycle).or(panel)
-}
-
-/// Serves the app on `listener` until the runtime shuts down.
-pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
-    warp::serve(routes(app)).incoming(listener).run().await;
+    let panel = warp::get().and(warp::path!("panel")).and(app).and(warp::path::full()).and(query());
+    let panel = panel.then(panel_page);
+    warp::serve(descriptor.or(lifecycle).or(panel)).incoming(listener).run().await;
 }
 
 /// `installed` / `uninstalled`: verify the signed install, then remember or forget.
@@ -129,7 +120,7 @@ async fn lifecycle(
     body: Bytes,
 ) -> Result<StatusCode, Refusal> {
     let token = auth.as_deref().and_then(|value| value.strip_prefix("JWT "));
-    let token = token.ok_or(Refusal::MissingToken)?;
+    let token = token.ok_or(NO_TOKEN)?;
     let payload = Payload::parse(&body, event, &[APP_KEY])?;
     let key = signed::decoding_key(&app.install_key(&signed::key_id(token)?).await?)?;
     let (qsh, now) = (query_string_hash("POST", path.as_str(), &query), lodger_connect::now());
@@ -145,11 +136,10 @@ async fn lifecycle(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The panel: verify the host-signed `jwt` for this exact URL, then serve the
-/// page with the verified user's account id (`sub`) in it.
-async fn panel(app: Arc<App>, path: FullPath, query: String) -> Result<Html<String>, Refusal> {
+/// The panel: verify the host-signed `jwt` of this URL; put its `sub` in the page.
+async fn panel_page(app: Arc<App>, path: FullPath, query: String) -> Result<Html<String>, Refusal> {
     let token = query.split('&').find_map(|pair| pair.strip_prefix("jwt="));
-    let token = UnverifiedToken::parse(token.ok_or(Refusal::MissingToken)?)?;
+    let token = UnverifiedToken::parse(token.ok_or(NO_TOKEN)?)?;
     let secret = app.tenants.lock().await.get(token.issuer()).map(|t| t.shared_secret.clone());
     let qsh = query_string_hash("GET", path.as_str(), &query);
     let expect = Expectation::request(&qsh, lodger_connect::now());
@@ -158,23 +148,19 @@ async fn panel(app: Arc<App>, path: FullPath, query: String) -> Result<Html<Stri
     Ok(warp::reply::html(include_str!("panel.html").replace("{{sub}}", &sub.replace('<', "&lt;"))))
 }
 
-/// Statuses as Atlassian's frameworks answer: 400 for a bad payload, 503
-/// while the key server is down, 401 (with `WWW-Authenticate: JWT`) for
-/// anything unsigned or forged.
+/// Statuses as Atlassian's frameworks answer: 400 for a bad payload, 503 while
+/// the key server is down, 401 (`WWW-Authenticate: JWT`) for the unsigned or forged.
 impl Reply for Refusal {
     fn into_response(self) -> Response {
         let status = match self {
             Refusal::Lifecycle(_) => StatusCode::BAD_REQUEST,
-            Refusal::Install(SignedInstallError::KeyUnavailable(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Refusal::Install(KeyUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         };
         let mut response = warp::reply::with_status(self.to_string(), status).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("JWT"));
+            let scheme = HeaderValue::from_static("JWT");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, scheme);
         }
         response
     }
