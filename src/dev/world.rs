@@ -67,6 +67,14 @@ pub struct World {
     pub watcher: Option<notify::RecommendedWatcher>,
 }
 
+impl World {
+    /// Where an app fetches the public keys of this world's signed installs
+    /// (its `--install-keys-url`): another app installed next to lodger needs it.
+    pub fn install_keys_url(&self) -> String {
+        install_keys_url(&self.site)
+    }
+}
+
 /// Starts the app and two sites, installs the app in both, and returns where
 /// they are. The servers run on the current tokio runtime until it shuts down.
 pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
@@ -132,7 +140,7 @@ impl Sites {
     /// Where the app fetches the public keys of signed installs: every site
     /// serves the emulator's one install key.
     pub fn install_keys_url(&self) -> String {
-        self.sites.first().map(|s| format!("{}/dev/install-keys", s.base_url)).unwrap_or_default()
+        self.sites.first().map(|site| install_keys_url(site)).unwrap_or_default()
     }
 
     /// The sites' origins: the app must let them frame its pages.
@@ -219,6 +227,11 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
     println!();
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// Every site serves the emulator's one install key under `/dev/install-keys`.
+fn install_keys_url(site: &Site) -> String {
+    format!("{}/dev/install-keys", site.base_url)
 }
 
 async fn bind(port: u16, what: &str) -> anyhow::Result<TcpListener> {

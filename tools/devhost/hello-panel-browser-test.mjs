@@ -1,0 +1,114 @@
+// The browser test of hello-panel (examples/hello-panel), the second app
+// built on the kit: a real Chromium opens the emulated Jira issue page where
+// lodger and hello-panel are both installed, and checks hello-panel's panel.
+//
+//   node tools/devhost/hello-panel-browser-test.mjs <issue page URL> <hello-panel base URL> <screenshot path>
+//
+// Steps:
+//   1. open the page; wait until connect-js reports both panels' bridges
+//      established: lodger's checklist panel and hello-panel's `hello`;
+//   2. in hello-panel's iframe, wait for the greeting: the page asked the
+//      host who is looking with AP.request('/rest/api/3/myself');
+//   3. read the account id the app's server put in the page (`data-sub`,
+//      from the iframe token it verified); save a full-page screenshot.
+//
+// On success it prints one JSON line on stdout,
+//   {"lodgerPanel": true, "greeting": "Hello, ...", "sub": "...", "frameUrl": "..."}
+// and exits 0. On failure it says which step failed, saves the screenshot
+// when it can, prints the browser console, and exits 1.
+//
+// The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
+// driven by playwright-core, which downloads no browser.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const OVERALL_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = 30_000;
+
+const [pageUrl, appBaseUrl, screenshotPath] = process.argv.slice(2);
+if (!pageUrl || !appBaseUrl || !screenshotPath) {
+  console.error('usage: node hello-panel-browser-test.mjs <issue page URL> <hello-panel base URL> <screenshot path>');
+  process.exit(2);
+}
+
+const consoleLines = [];
+let browser;
+let page;
+let step = 'starting';
+let finished = false;
+
+async function screenshot() {
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true, timeout: 10_000 });
+}
+
+async function fail(message) {
+  if (finished) return;
+  finished = true;
+  console.error(`hello-panel browser test failed while ${step}: ${message}`);
+  if (page) await screenshot().catch((error) => console.error(`no screenshot: ${error.message}`));
+  console.error('--- browser console (page and frames) ---');
+  for (const line of consoleLines) console.error(line);
+  console.error('--- end of browser console ---');
+  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  process.exit(1);
+}
+
+const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
+
+async function main() {
+  step = 'launching chromium';
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    timeout: 20_000,
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
+  });
+
+  step = `opening ${pageUrl}`;
+  const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
+  if (!response || !response.ok()) throw new Error(`the issue page answered HTTP ${response ? response.status() : 'nothing'}`);
+
+  step = 'finding both panels in the page view';
+  const slots = await page.evaluate(() => {
+    const view = document.getElementById('lodger-dev-view');
+    const modules = view ? JSON.parse(view.textContent).modules || [] : [];
+    const slot = (app, key) => (modules.find((m) => m.addonKey === app && m.moduleKey === key) || {}).slot;
+    return { lodger: slot('lodger', 'checklist-panel'), hello: slot('hello-panel', 'hello') };
+  });
+  if (!slots.lodger || !slots.hello) throw new Error(`the page lacks a panel: ${JSON.stringify(slots)}`);
+
+  step = 'waiting for connect-js to establish both panel bridges';
+  for (const slot of [slots.lodger, slots.hello]) {
+    await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
+  }
+
+  step = "finding hello-panel's iframe";
+  const frame = page.frames().find((f) => f.url().startsWith(`${appBaseUrl}/panel?`));
+  if (!frame) throw new Error(`no frame loads ${appBaseUrl}/panel; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+
+  step = 'waiting for the greeting (AP.request /rest/api/3/myself through connect-js)';
+  await frame.locator('#greeting:not([data-state="loading"])').waitFor();
+  const greeting = await frame.locator('#greeting').textContent();
+  if ((await frame.locator('#greeting').getAttribute('data-state')) !== 'greeted') {
+    throw new Error(`the panel shows: ${greeting}`);
+  }
+  const sub = await frame.locator('body').getAttribute('data-sub');
+
+  step = 'saving the screenshot';
+  await screenshot();
+  finished = true;
+  clearTimeout(watchdog);
+  await browser.close();
+  console.log(JSON.stringify({ lodgerPanel: true, greeting, sub, frameUrl: frame.url().split('&jwt=')[0] }));
+}
+
+main().catch((error) => fail(error && error.message ? error.message : String(error)));
