@@ -9,11 +9,13 @@
 //! | [`license`] | whether the tenant's license is active |
 //! | [`permissions`] | whether a user is a site admin |
 //! | [`install_keys`] | the key server whose public keys verify signed installs |
+//! | [`forge_keys`] | Forge's key sets, whose public keys verify invocation tokens |
 //! | [`upm`] | the Universal Plugin Manager: install an app by descriptor URL |
 
 pub mod app_properties;
 pub mod client;
 pub mod entity_properties;
+pub mod forge_keys;
 pub mod install_keys;
 pub mod license;
 pub mod permissions;
