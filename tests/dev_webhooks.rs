@@ -24,7 +24,7 @@ use lodger::devhost::faults::{Faults, RestFault, WebhookFault};
 use lodger::devhost::site::{Role, Site};
 use lodger::devhost::webhooks::{DeliveryPolicy, Outcome};
 use serde_json::{Value, json};
-use support::dev_world::{deliveries_settled, world};
+use support::dev_world::{deliveries_settled, pages, world};
 use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
 
@@ -583,6 +583,9 @@ async fn a_429_with_retry_after_is_waited_out_and_a_400_ends_in_the_failed_list(
 
 #[tokio::test]
 async fn injected_faults_hit_host_rest_calls_only() {
+    if !pages() {
+        return;
+    }
     let world = world().await;
     let site = &world.site;
     let faults = format!("{}/dev/api/faults", site.base_url);

@@ -18,7 +18,7 @@ use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
 use lodger::dev::world::World;
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
-use support::dev_world::world;
+use support::dev_world::{pages, world};
 use support::eventually;
 use warp::Filter;
 
@@ -47,6 +47,9 @@ async fn installs_through_upm_and_the_app_stores_its_sealed_credential_in_the_si
 
 #[tokio::test]
 async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
+    if !pages() {
+        return;
+    }
     let world = world().await;
     let page = http().get(&world.issue_url).send().await.unwrap().text().await.unwrap();
     let start = page.find(r#"type="application/json">"#).unwrap() + 24;
@@ -439,6 +442,9 @@ async fn page_as(site: &Site, path: &str, account: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn full_pages_follow_roles_and_carry_the_project_context() {
+    if !pages() {
+        return;
+    }
     let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
@@ -471,6 +477,9 @@ async fn full_pages_follow_roles_and_carry_the_project_context() {
 
 #[tokio::test]
 async fn a_panel_shows_only_while_its_condition_holds() {
+    if !pages() {
+        return;
+    }
     let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
@@ -563,6 +572,9 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
 
 #[tokio::test]
 async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
+    if !pages() {
+        return;
+    }
     let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
