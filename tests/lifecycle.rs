@@ -340,13 +340,8 @@ async fn error_bodies_and_headers_never_contain_the_secret_or_token() {
 
 /// Waits (bounded) until the host's registrations satisfy `check`.
 async fn eventually_registered(world: &World, check: impl Fn(&[(u64, String, i64)]) -> bool) {
-    for _ in 0..100 {
-        if check(&world.host.webhooks.lock().unwrap()) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("registrations never became right: {:?}", world.host.webhooks.lock().unwrap());
+    eventually("the registrations are right", async || check(&world.host.webhooks.lock().unwrap()))
+        .await;
 }
 
 /// A page's API call for the tenant, which lets the server look after its webhooks.
