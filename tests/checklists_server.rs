@@ -10,10 +10,7 @@
 
 mod support;
 
-use support::site_client::{as_user, http, json_of};
-
 use std::time::Duration;
-use support::eventually;
 
 use lodger::connect::jwt::{Claims, sign};
 use lodger::connect::qsh::query_string_hash;
@@ -21,6 +18,8 @@ use lodger::devhost::faults::{Faults, WebhookFault};
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{deliveries_settled, world};
+use support::eventually;
+use support::site_client::{as_user, http, json_of};
 
 const ADMIN: Role = Role::SiteAdmin;
 const LEAD: Role = Role::ProjectAdmin;

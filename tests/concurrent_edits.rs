@@ -11,11 +11,10 @@
 
 mod support;
 
-use support::prerequisites::{Prerequisite, require};
-
 use std::process::Command;
 
 use serde_json::{Value, json};
+use support::prerequisites::{Prerequisite, require};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_rounds_of_concurrent_edits_lose_no_acknowledged_item() {

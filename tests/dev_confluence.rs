@@ -9,17 +9,16 @@
 
 mod support;
 
-use lodger::devhost::auth::APP_HEADER;
-use support::site_client::{http, json_of, session_cookie, user};
-
 use lodger::connect::installation::Product;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use lodger::dev::world::World;
+use lodger::devhost::auth::APP_HEADER;
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{pages, world};
+use support::site_client::{http, json_of, session_cookie, user};
 use warp::Filter;
 
 fn confluence_secret(site: &Site, app: &str) -> Secret {

@@ -12,16 +12,15 @@
 
 mod support;
 
-use lodger::devhost::auth::APP_HEADER;
-use lodger::devhost::site::Role;
-use lodger::devhost::views::ANONYMOUS;
-use support::site_client::{http, json_of, session_cookie, user};
-
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::dev::world::World;
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::Role;
+use lodger::devhost::views::ANONYMOUS;
 use serde_json::{Value, json};
 use support::dev_world::{pages, world};
+use support::site_client::{http, json_of, session_cookie, user};
 
 const APP: &str = "lodger.confluence";
 const MACRO: &str = "checklist";

@@ -9,18 +9,17 @@
 
 mod support;
 
-use support::site_client::{
-    anonymous, as_account, as_app, as_user, http, json_of, session_cookie, user,
-};
-
-use lodger::devhost::auth::APP_HEADER;
-use lodger::devhost::site::Role;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::Role;
 use lodger::devhost::site::Site;
 use serde_json::{Value, json};
 use support::dev_world::world;
+use support::site_client::{
+    anonymous, as_account, as_app, as_user, http, json_of, session_cookie, user,
+};
 use warp::Filter;
 
 /// Percent-encodes a query value (spaces as `%20`).

@@ -9,9 +9,6 @@
 
 mod support;
 
-use lodger::devhost::auth::APP_HEADER;
-use support::site_client::{as_app, as_user, http, json_of, session_cookie, user};
-
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,11 +17,13 @@ use bytes::Bytes;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
+use lodger::devhost::auth::APP_HEADER;
 use lodger::devhost::faults::{Faults, RestFault, WebhookFault};
 use lodger::devhost::site::{Role, Site};
 use lodger::devhost::webhooks::{DeliveryPolicy, Outcome};
 use serde_json::{Value, json};
 use support::dev_world::{deliveries_settled, pages, world};
+use support::site_client::{as_app, as_user, http, json_of, session_cookie, user};
 use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
 

@@ -7,19 +7,18 @@
 
 mod support;
 
-use lodger::devhost::auth::APP_HEADER;
-use support::site_client::{http, json_of, session_cookie, user};
-
 use std::sync::Arc;
 
 use base64::Engine;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
 use lodger::dev::world::World;
+use lodger::devhost::auth::APP_HEADER;
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{pages, world};
 use support::eventually;
+use support::site_client::{http, json_of, session_cookie, user};
 use warp::Filter;
 
 fn admin_basic(site: &Site) -> String {
@@ -588,4 +587,43 @@ async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
         .insert(("10001".into(), property), json!({"type": "badge", "value": {"label": "3/5"}}));
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(html.contains("<span class=\"badge\">3/5</span>"), "{html}");
+}
+
+#[tokio::test]
+async fn without_connect_js_the_sites_serve_rest_and_the_pages_answer_503_naming_npm() {
+    let nowhere = std::env::temp_dir().join(format!("lodger-no-npm-{}", std::process::id()));
+    let options = lodger::dev::world::WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules: nowhere.join("node_modules"),
+        install_npm_packages: false,
+        source_dir: None,
+    };
+    let sites = lodger::dev::world::Sites::start(&options).await.expect("the sites start");
+    assert!(sites.host.connect_js_missing().is_some());
+    let site = Arc::clone(&sites.sites[0]);
+    let base = &site.base_url;
+    for page in [
+        format!("/browse/{}", site.first_issue_key()),
+        "/plugins/servlet/ac/lodger/admin".to_owned(),
+        "/wiki/spaces/LOD/pages/65537".to_owned(),
+        "/atlassian-connect/all.js".to_owned(),
+        "/dev/static/connect-host.js".to_owned(),
+    ] {
+        let response = http().get(format!("{base}{page}")).send().await.unwrap();
+        assert_eq!(response.status(), 503, "{page}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(lodger::devhost::INSTALL_CONNECT_JS), "{page}: {body}");
+    }
+    // The page's own scripts and UPM (so installing an app) answer as ever;
+    // the REST tests of this file run against sites started this way.
+    let own = http().get(format!("{base}/dev/static/host.js")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let upm = http()
+        .get(format!("{base}/rest/plugins/1.0/"))
+        .header("authorization", admin_basic(&site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upm.status(), 200);
 }

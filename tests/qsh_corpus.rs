@@ -13,13 +13,14 @@
 
 mod support;
 
+use std::path::PathBuf;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{canonical_request, query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use serde::Deserialize;
-use std::path::PathBuf;
 use support::prerequisites::{Prerequisite, require};
 
 /// The base URL every signed URL in the corpus is relative to.

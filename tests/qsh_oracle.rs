@@ -15,15 +15,16 @@
 
 mod support;
 
+use std::cmp::Ordering;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
 use lodger::connect::qsh::{canonical_request, query_string_hash, relative_path, sha256_hex};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use support::prerequisites::{Prerequisite, require};
 
 #[derive(Deserialize)]

@@ -3,10 +3,10 @@
 
 mod support;
 
+use std::process::Command;
+
 use lodger::devhost::site::Role;
 use support::site_client::user;
-
-use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lodger");
 
