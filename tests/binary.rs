@@ -2,12 +2,12 @@
 //! lifecycle calls from a test host, then called as a page would; and the
 //! developer commands as a user types them.
 
-mod process_support;
 mod support;
 
 use std::process::{Command, Stdio};
 
-use process_support::*;
+use support::eventually;
+use support::process::*;
 use support::*;
 
 async fn start(port: u16, master_key: &str, key_server: &str) -> Process {
@@ -167,7 +167,7 @@ async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_th
     *host.secret.lock().unwrap() = lodger::connect::secret::Secret::new("ATCO-secret-after");
     host.hold_registrations.store(true, std::sync::atomic::Ordering::SeqCst);
     let reinstall = tokio::spawn(installed(&http, &host, &base).send());
-    eventually("the reinstall never reached the registration", || {
+    eventually("the reinstall never reached the registration", async || {
         host.log.lock().unwrap().iter().any(|l| l.ends_with("(held)"))
     })
     .await;
@@ -193,7 +193,8 @@ async fn an_app_killed_in_the_middle_of_a_reinstall_leaves_the_host_whole_and_th
         .await
         .unwrap();
     assert_eq!(page_call.status().as_u16(), 200);
-    eventually("the webhook never came back", || !host.webhooks.lock().unwrap().is_empty()).await;
+    eventually("the webhook never came back", async || !host.webhooks.lock().unwrap().is_empty())
+        .await;
     // And the host's retry of the failed install ends in the same place.
     assert_eq!(installed(&http, &host, &base).send().await.unwrap().status().as_u16(), 204);
     let after = host.webhooks.lock().unwrap().clone();

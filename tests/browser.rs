@@ -8,27 +8,29 @@
 //! `target/test-artifacts/issue-page.png`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
-//! without them this test prints why and passes, unless
-//! `LODGER_REQUIRE_BROWSER=1` (CI installs them all).
+//! without them it fails naming what to install, or is counted as a skip
+//! under `tools/test --allow-skips` (`support::prerequisites`).
 
-mod browser_support;
-mod dev_support;
+mod support;
+
+use lodger::devhost::site::Role;
+use support::site_client::user;
 
 #[tokio::test]
 async fn the_panel_works_in_a_real_browser_and_writes_through_ap_request() {
-    if !browser_support::ready("the browser test") {
+    if !support::browser::ready() {
         return;
     }
-    let Some(world) = dev_support::world().await else { return };
-    let artifacts = browser_support::artifacts();
+    let world = support::dev_world::world().await;
+    let artifacts = support::browser::artifacts();
     let screenshot = artifacts.join("issue-page.png");
-    let report = browser_support::run(
+    let report = support::browser::run(
         "tools/devhost/browser-test.mjs",
         vec![world.issue_url.clone(), screenshot.display().to_string()],
     )
     .await;
     assert_eq!(report["established"], true);
-    assert_eq!(report["accountId"], world.site.users[0].account_id.as_str());
+    assert_eq!(report["accountId"], user(&world.site, Role::SiteAdmin).account_id.as_str());
 
     // What the iframe wrote through AP.request is in the site.
     let data = world.site.data();

@@ -11,17 +11,17 @@
 //! copied to `docs/` for the README when `LODGER_UPDATE_SCREENSHOTS=1`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
-//! without them this test prints why and passes, unless
-//! `LODGER_REQUIRE_BROWSER=1`.
+//! without them it fails naming what to install, or is counted as a skip
+//! under `tools/test --allow-skips` (`support::prerequisites`).
 
-mod browser_support;
-mod dev_support;
+mod support;
 
 use serde_json::{Value, json};
 
 /// Runs the checklist script with `config`; answers its JSON report.
 async fn run_script(config: Value) -> Value {
-    browser_support::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()]).await
+    support::browser::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()])
+        .await
 }
 
 fn texts(checklist: &Value) -> Vec<String> {
@@ -38,11 +38,11 @@ fn texts(checklist: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowledged_item() {
-    if !browser_support::ready("the checklist browser test") {
+    if !support::browser::ready() {
         return;
     }
-    let Some(world) = dev_support::world().await else { return };
-    let artifacts = browser_support::artifacts();
+    let world = support::dev_world::world().await;
+    let artifacts = support::browser::artifacts();
     let account = |role: &str| {
         world
             .site
@@ -160,7 +160,7 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     for name in ["panel.png", "macro.png"] {
         let shot = artifacts.join(name);
         assert!(shot.exists(), "{name} was saved");
-        if let Some(docs) = browser_support::docs_to_update() {
+        if let Some(docs) = support::browser::docs_to_update() {
             std::fs::copy(&shot, docs.join(name)).unwrap();
         }
     }

@@ -7,22 +7,21 @@
 //! for the README when `LODGER_UPDATE_SCREENSHOTS=1`.
 //!
 //! Needs Node.js, `npm ci --prefix tools/devhost` and Debian's `chromium`;
-//! without them this test prints why and passes, unless
-//! `LODGER_REQUIRE_BROWSER=1`.
+//! without them it fails naming what to install, or is counted as a skip
+//! under `tools/test --allow-skips` (`support::prerequisites`).
 
-mod browser_support;
-mod dev_support;
+mod support;
 
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
-    if !browser_support::ready("the pages browser test") {
+    if !support::browser::ready() {
         return;
     }
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     let site = &world.site;
-    let root = browser_support::root();
+    let root = support::browser::root();
     let account = |name: &str| {
         site.users
             .iter()
@@ -34,13 +33,13 @@ async fn settings_pages_macro_editor_and_dark_theme_work_in_a_real_browser() {
     let config = json!({
         "base": site.base_url,
         "pageUrl": world.page_url,
-        "artifacts": browser_support::artifacts(),
-        "docs": browser_support::docs_to_update(),
+        "artifacts": support::browser::artifacts(),
+        "docs": support::browser::docs_to_update(),
         "appKey": "lodger",
         "users": {"admin": account("admin"), "lead": account("lead"), "dev": account("dev")},
     });
     let report =
-        browser_support::run("tools/devhost/pages-browser-test.mjs", vec![config.to_string()])
+        support::browser::run("tools/devhost/pages-browser-test.mjs", vec![config.to_string()])
             .await;
 
     // 1. The template the project admin saved is the project's property.

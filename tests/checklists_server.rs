@@ -8,24 +8,22 @@
 //! emulated host does for `AP.context.getToken`) plus the sealed credential
 //! read from the app property `lodger-installation`.
 
-mod dev_support;
+mod support;
 
 use std::time::Duration;
 
-use dev_support::world;
 use lodger::connect::jwt::{Claims, sign};
 use lodger::connect::qsh::query_string_hash;
 use lodger::devhost::faults::{Faults, WebhookFault};
-use lodger::devhost::site::Site;
+use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
+use support::dev_world::{deliveries_settled, world};
+use support::eventually;
+use support::site_client::{as_user, http, json_of};
 
-const ADMIN: usize = 0;
-const LEAD: usize = 1;
-const DEV: usize = 2;
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
+const ADMIN: Role = Role::SiteAdmin;
+const LEAD: Role = Role::ProjectAdmin;
+const DEV: Role = Role::User;
 
 /// The credential the app stored in `site` at install.
 fn credential(site: &Site) -> String {
@@ -35,14 +33,14 @@ fn credential(site: &Site) -> String {
 }
 
 /// A context token for `user` of `site`, valid from `iat` for 15 minutes.
-fn context_token_at(site: &Site, user: usize, iat: i64) -> String {
+fn context_token_at(site: &Site, user: Role, iat: i64) -> String {
     let secret = site.data().installs["lodger"].shared_secret.clone();
     let mut claims = Claims::new(&site.client_key, iat, 900, "context-qsh");
-    claims.sub = Some(site.users[user].account_id.clone());
+    claims.sub = Some(support::site_client::user(site, user).account_id.clone());
     sign(&claims, &secret)
 }
 
-fn context_token(site: &Site, user: usize) -> String {
+fn context_token(site: &Site, user: Role) -> String {
     context_token_at(site, user, lodger::now())
 }
 
@@ -50,7 +48,7 @@ fn context_token(site: &Site, user: usize) -> String {
 async fn api(
     app_url: &str,
     site: &Site,
-    user: usize,
+    user: Role,
     method: &str,
     path: &str,
     body: Option<&str>,
@@ -62,24 +60,7 @@ async fn api(
     if let Some(body) = body {
         request = request.header("content-type", "application/json").body(body.to_owned());
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
-}
-
-/// Calls the site as a user through lodger's iframe (what `AP.request` does).
-async fn as_user(site: &Site, user: usize, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = http()
-        .request(method.parse().unwrap(), format!("{}{path}", site.base_url))
-        .header("cookie", format!("lodger_dev_user={}", site.users[user].account_id))
-        .header("x-lodger-dev-app", "lodger")
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+    json_of(request.send().await.unwrap()).await
 }
 
 fn settings_property(site: &Site) -> Option<Value> {
@@ -102,40 +83,22 @@ fn texts(checklist: &Value) -> Vec<String> {
 /// Sets the LOD project's template, as its project admin does from the page.
 async fn set_template(site: &Site, items: &[&str]) {
     let items: Vec<Value> = items.iter().map(|text| json!({ "text": text })).collect();
-    let (status, body) = as_user(
-        site,
-        LEAD,
-        "PUT",
-        "/rest/api/3/project/LOD/properties/lodger-template",
-        json!({ "v": 1, "items": items }),
-    )
-    .await;
+    let (status, body) = as_user(site, LEAD)
+        .call(
+            "PUT",
+            "/rest/api/3/project/LOD/properties/lodger-template",
+            Some(json!({ "v": 1, "items": items })),
+        )
+        .await;
     assert!(status == 200 || status == 201, "{status} {body}");
 }
 
 /// Creates an issue in LOD as the plain user; answers its id.
 async fn create_issue(site: &Site, summary: &str) -> String {
-    let (status, body) = as_user(
-        site,
-        DEV,
-        "POST",
-        "/rest/api/3/issue",
-        json!({"fields": {"project": {"key": "LOD"}, "summary": summary, "issuetype": {"name": "Task"}}}),
-    )
+    let (status, body) = as_user(site, DEV).call("POST", "/rest/api/3/issue", Some(json!({"fields": {"project": {"key": "LOD"}, "summary": summary, "issuetype": {"name": "Task"}}})))
     .await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_str().unwrap().to_owned()
-}
-
-/// Waits (bounded) until `check` holds.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
 
 /// Delivers `jira:issue_created` for `issue_id` to lodger's registered
@@ -176,7 +139,7 @@ async fn deliver(site: &Site, url: &str, issue_id: &str, timestamp: i64) -> u16 
 
 #[tokio::test]
 async fn only_a_site_admin_changes_settings_and_the_server_checks_with_the_host() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let (status, body) = api(&world.app_url, site, ADMIN, "GET", "/api/settings", None).await;
     assert_eq!(status, 200, "{body}");
@@ -202,7 +165,7 @@ async fn only_a_site_admin_changes_settings_and_the_server_checks_with_the_host(
 
 #[tokio::test]
 async fn settings_written_around_the_server_are_ignored() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let (site, other) = (&world.site, &world.second_site);
     let off = r#"{"applyTemplates": false, "showWhoTicked": false}"#;
     assert_eq!(api(&world.app_url, site, ADMIN, "PUT", "/api/settings", Some(off)).await.0, 200);
@@ -216,7 +179,7 @@ async fn settings_written_around_the_server_are_ignored() {
     // A plain user writes the property through the iframe bridge: allowed by
     // the host, ignored by the server. So is a genuine value moved to another site.
     for (target, forged) in [(site, tampered), (site, unsigned), (other, genuine)] {
-        let (status, _) = as_user(target, DEV, "PUT", path, forged.clone()).await;
+        let (status, _) = as_user(target, DEV).call("PUT", path, Some(forged.clone())).await;
         assert!(status == 200 || status == 201);
         let (status, body) = api(&world.app_url, target, DEV, "GET", "/api/settings", None).await;
         assert_eq!((status, &body["settings"]), (200, &defaults), "{forged} is ignored");
@@ -225,7 +188,7 @@ async fn settings_written_around_the_server_are_ignored() {
 
 #[tokio::test]
 async fn refuses_bad_input_with_a_json_error_and_writes_nothing() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let app = &world.app_url;
     for (body, status) in [
@@ -274,18 +237,18 @@ async fn refuses_bad_input_with_a_json_error_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_new_issue_gets_its_project_template_once_and_edits_are_never_overwritten() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["Write tests", "Update the docs"]).await;
     let issue = create_issue(site, "Add the export").await;
-    eventually("the template is applied", || checklist(site, &issue).is_some()).await;
+    eventually("the template is applied", async || checklist(site, &issue).is_some()).await;
     let applied = checklist(site, &issue).unwrap();
     assert_eq!(texts(&applied), ["Write tests", "Update the docs"]);
     assert_eq!((applied["open"].as_u64(), applied["total"].as_u64()), (Some(2), Some(2)));
     // The glance's status follows the checklist (a second write, a moment later).
     let glance_key =
         (issue.clone(), "com.atlassian.jira.issue:lodger:checklist-glance:status".to_owned());
-    eventually("the glance status is written", || {
+    eventually("the glance status is written", async || {
         site.data().issue_properties.contains_key(&glance_key)
     })
     .await;
@@ -307,7 +270,7 @@ async fn a_new_issue_gets_its_project_template_once_and_edits_are_never_overwrit
 
 #[tokio::test]
 async fn a_webhook_delivered_twice_at_once_applies_the_template_exactly_once() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["Review", "Release"]).await;
     // Jira's own delivery is dropped, so the test delivers it, twice at once.
@@ -327,7 +290,7 @@ async fn a_webhook_delivered_twice_at_once_applies_the_template_exactly_once() {
 #[tokio::test]
 async fn a_delivery_that_failed_after_the_checklist_landed_is_finished_by_its_redelivery() {
     use lodger::devhost::faults::RestFault;
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["Plan", "Do"]).await;
     // Jira's own delivery is dropped (the test delivers), and the glance
@@ -355,7 +318,7 @@ async fn a_delivery_that_failed_after_the_checklist_landed_is_finished_by_its_re
 
 #[tokio::test]
 async fn templates_skip_unlicensed_sites_and_sites_that_turned_them_off() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["Check the licence"]).await;
     site.set_faults(Faults { rate: 1.0, kind: None, webhooks: WebhookFault::Drop, path: None })
@@ -385,14 +348,15 @@ async fn templates_skip_unlicensed_sites_and_sites_that_turned_them_off() {
 
 #[tokio::test]
 async fn jql_finds_issues_with_open_items_through_the_indexed_counts() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["One", "Two"]).await;
     let issue = create_issue(site, "Searchable").await;
-    eventually("the template is applied", || checklist(site, &issue).is_some()).await;
+    eventually("the template is applied", async || checklist(site, &issue).is_some()).await;
     let jql = "issue.property[lodger-checklist].open > 0";
-    let (status, body) =
-        as_user(site, DEV, "POST", "/rest/api/3/search/jql", json!({ "jql": jql })).await;
+    let (status, body) = as_user(site, DEV)
+        .call("POST", "/rest/api/3/search/jql", Some(json!({ "jql": jql })))
+        .await;
     assert_eq!(status, 200, "{body}");
     let ids: Vec<&str> =
         body["issues"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -401,7 +365,7 @@ async fn jql_finds_issues_with_open_items_through_the_indexed_counts() {
 
 #[tokio::test]
 async fn a_descriptor_webhook_for_a_tenant_this_process_does_not_hold_is_answered_503() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let issue = create_issue(site, "Cold").await;
     // A credential-less URL, from a site lodger never saw (its own secret):
@@ -433,7 +397,7 @@ async fn a_descriptor_webhook_for_a_tenant_this_process_does_not_hold_is_answere
 
 #[tokio::test]
 async fn two_sites_never_see_each_others_settings_or_templates() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let (acme, globex) = (&world.site, &world.second_site);
     let off = r#"{"applyTemplates": false, "showWhoTicked": false}"#;
     assert_eq!(api(&world.app_url, acme, ADMIN, "PUT", "/api/settings", Some(off)).await.0, 200);
@@ -442,7 +406,9 @@ async fn two_sites_never_see_each_others_settings_or_templates() {
 
     set_template(acme, &["Acme only"]).await;
     let issue = create_issue(globex, "Globex issue").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // lodger answers a delivery once it has applied (or not) the template.
+    let handled = deliveries_settled(globex, "lodger").await;
+    assert!(handled.iter().any(|r| r.event == "jira:issue_created"), "{handled:?}");
     assert!(checklist(globex, &issue).is_none(), "globex has no template");
     assert!(globex.data().project_properties.is_empty());
 }
@@ -451,13 +417,13 @@ async fn two_sites_never_see_each_others_settings_or_templates() {
 /// the same injected faults as lodger's).
 async fn as_user_patiently(
     site: &Site,
-    user: usize,
+    user: Role,
     method: &str,
     path: &str,
     body: Value,
 ) -> (u16, Value) {
     for _ in 0..50 {
-        let (status, answer) = as_user(site, user, method, path, body.clone()).await;
+        let (status, answer) = as_user(site, user).call(method, path, Some(body.clone())).await;
         if status != 429 && status < 500 {
             return (status, answer);
         }
@@ -470,7 +436,7 @@ async fn as_user_patiently(
 async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_exactly_once() {
     use lodger::devhost::faults::RestFault;
     use lodger::devhost::webhooks::DeliveryPolicy;
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     set_template(site, &["Survive", "the faults"]).await;
     // Jira retries a delivery answered 5xx: quickly here, and often enough.
@@ -519,7 +485,7 @@ async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_
     }
     // Nothing is pending that could still apply it a second time.
     site.set_faults(Faults::default()).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    deliveries_settled(site, "lodger").await;
     for issue in &issues {
         assert_eq!(texts(&checklist(site, issue).unwrap()), ["Survive", "the faults"]);
         // And the glance status beside it.

@@ -6,25 +6,22 @@
 //! lost, every acknowledged deletion kept, the stored value exactly the
 //! merge of everyone's copies.
 //!
-//! Needs Node.js; without it the test prints why and passes, unless
-//! `LODGER_REQUIRE_BROWSER=1` (CI), which makes it a failure.
+//! Needs Node.js; without it the test fails naming what to install, or is
+//! counted as a skip under `tools/test --allow-skips` (`support::prerequisites`).
 
-mod dev_support;
+mod support;
 
 use std::process::Command;
 
 use serde_json::{Value, json};
+use support::prerequisites::{Prerequisite, require};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_rounds_of_concurrent_edits_lose_no_acknowledged_item() {
-    if Command::new("node").arg("--version").output().is_err() {
-        if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("node is not installed");
-        }
-        eprintln!("skipping: node is not installed");
+    if !require(Prerequisite::Node) {
         return;
     }
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     let site = &world.site;
     let people: Vec<String> = ["admin", "lead", "dev", "admin", "lead", "dev"]
         .iter()

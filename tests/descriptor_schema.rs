@@ -3,9 +3,12 @@
 //! the `signed-install` and `context-qsh` API migrations, so those two keys
 //! are added to it before validating.
 
+mod support;
+
 use lodger::connect::installation::Product;
 use lodger::descriptor::{AppKeys, Templates};
 use serde_json::{Value, json};
+use support::prerequisites::{Prerequisite, require};
 
 fn schema() -> Option<Value> {
     let path =
@@ -18,13 +21,8 @@ fn schema() -> Option<Value> {
             migrations["context-qsh"] = json!({"type": "boolean"});
             Some(schema)
         }
-        Err(_) if std::env::var("LODGER_REQUIRE_SHARED").is_ok_and(|v| v == "1") => {
-            panic!("LODGER_REQUIRE_SHARED=1 but {path} is missing")
-        }
-        Err(_) => {
-            eprintln!("skipping: {path} not found (it ships beside the repository, not in it)");
-            None
-        }
+        Err(_) if !require(Prerequisite::Shared) => None,
+        Err(error) => panic!("{path} is not readable: {error}"),
     }
 }
 

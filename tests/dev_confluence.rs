@@ -3,25 +3,23 @@
 //! versioned content properties and a page view that frames dynamic
 //! content macros.
 //!
-//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
-//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+//! Needs no npm packages: the emulated sites' REST API runs without
+//! connect-js. The tests that open a product page that frames apps need
+//! `npm ci --prefix tools/devhost` (`support::dev_world::pages`).
 
-mod browser_support;
-mod dev_support;
+mod support;
 
-use dev_support::world;
 use lodger::connect::installation::Product;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use lodger::dev::world::World;
-use lodger::devhost::site::Site;
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
+use support::dev_world::{pages, world};
+use support::site_client::{http, json_of, session_cookie, user};
 use warp::Filter;
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 fn confluence_secret(site: &Site, app: &str) -> Secret {
     site.data().confluence.installs[app].shared_secret.clone()
@@ -32,11 +30,6 @@ fn signed(method: &str, path_and_query: &str, app: &str, secret: &Secret) -> Str
     let (path, query) = relative_path(path_and_query, "");
     let claims = Claims::new(app, lodger::now(), 60, &query_string_hash(method, path, query));
     format!("JWT {}", sign(&claims, secret))
-}
-
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
 }
 
 /// Installs a small Confluence app with a dynamic content macro into the
@@ -73,8 +66,8 @@ async fn install_macro_app(world: &World) -> String {
     let wiki = site.base_url_of(Product::Confluence);
     let registration = lodger::host::upm::Registration {
         site: &wiki,
-        user: &site.users[0].email,
-        token: &site.users[0].api_token,
+        user: &user(site, Role::SiteAdmin).email,
+        token: &user(site, Role::SiteAdmin).api_token,
         descriptor_url: &format!("{base}/d.json"),
     };
     lodger::host::upm::register(&http(), &registration).await.unwrap()
@@ -82,7 +75,7 @@ async fn install_macro_app(world: &World) -> String {
 
 #[tokio::test]
 async fn lodger_confluence_installs_into_confluence_and_stores_its_credential_under_wiki() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let data = world.site.data();
     let install = &data.confluence.installs["lodger.confluence"];
     assert!(install.enabled);
@@ -100,7 +93,7 @@ async fn lodger_confluence_installs_into_confluence_and_stores_its_credential_un
 
 #[tokio::test]
 async fn jira_and_confluence_are_separate_tenants_with_their_own_keys_and_secrets() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     assert!(site.client_key.starts_with("jira:acme-"));
     assert!(site.confluence_client_key.starts_with("confluence:acme-"));
@@ -109,7 +102,7 @@ async fn jira_and_confluence_are_separate_tenants_with_their_own_keys_and_secret
     assert_ne!(jira_secret, confluence_secret(site, "lodger.confluence"));
     // UPM lists per product.
     let list = |base: String| {
-        let admin = &site.users[0];
+        let admin = &user(site, Role::SiteAdmin);
         http()
             .get(format!("{base}/rest/plugins/1.0/"))
             .basic_auth(&admin.email, Some(&admin.api_token))
@@ -127,7 +120,7 @@ async fn jira_and_confluence_are_separate_tenants_with_their_own_keys_and_secret
 
 #[tokio::test]
 async fn confluence_rest_refuses_a_token_signed_for_jira() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let path = "/rest/atlassian-connect/1/addons/lodger.confluence/properties/lodger-installation";
     let url = format!("{}/wiki{path}", site.base_url);
@@ -174,7 +167,7 @@ async fn confluence_rest_refuses_a_token_signed_for_jira() {
 
 #[tokio::test]
 async fn content_reads_as_a_page_of_space_lod() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let secret = confluence_secret(site, "lodger.confluence");
     let get = |id: &'static str| {
@@ -195,7 +188,7 @@ async fn content_reads_as_a_page_of_space_lod() {
 
 #[tokio::test]
 async fn content_properties_are_versioned_and_refuse_stale_writes() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let key = install_macro_app(&world).await;
     let site = &world.site;
     let secret = confluence_secret(site, &key);
@@ -271,16 +264,16 @@ async fn content_properties_are_versioned_and_refuse_stale_writes() {
 
 #[tokio::test]
 async fn content_properties_are_written_as_the_user_through_the_app() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let key = install_macro_app(&world).await;
     let site = &world.site;
     let url = format!("{}/wiki/rest/api/content/65538/property/seen", site.base_url);
-    let cookie = format!("lodger_dev_user={}", site.users[2].account_id);
+    let cookie = session_cookie(&user(site, Role::User).account_id);
     // What AP.confluence.setContentProperty sends.
     let put = http()
         .put(&url)
         .header("cookie", &cookie)
-        .header("x-lodger-dev-app", &key)
+        .header(APP_HEADER, &key)
         .header("content-type", "application/json")
         .body(json!({"key": "seen", "value": true, "version": {"number": 1}}).to_string())
         .send()
@@ -291,7 +284,7 @@ async fn content_properties_are_written_as_the_user_through_the_app() {
     let as_jira_app = http()
         .get(&url)
         .header("cookie", &cookie)
-        .header("x-lodger-dev-app", "lodger")
+        .header(APP_HEADER, "lodger")
         .send()
         .await
         .unwrap();
@@ -300,7 +293,10 @@ async fn content_properties_are_written_as_the_user_through_the_app() {
 
 #[tokio::test]
 async fn the_page_view_frames_the_macro_with_page_variables_and_a_confluence_signed_jwt() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let key = install_macro_app(&world).await;
     let site = &world.site;
     let page = http().get(&world.page_url).send().await.unwrap().text().await.unwrap();
@@ -344,7 +340,7 @@ async fn the_page_view_frames_the_macro_with_page_variables_and_a_confluence_sig
     // AP.context.getToken from the macro: signed with the Confluence secret.
     let token = http()
         .post(format!("{}/dev/api/context-token", site.base_url))
-        .header("cookie", format!("lodger_dev_user={}", site.users[2].account_id))
+        .header("cookie", session_cookie(&user(site, Role::User).account_id))
         .header("content-type", "application/json")
         .body(
             json!({"addonKey": key, "product": "confluence", "context": module["context"]})
@@ -367,12 +363,12 @@ async fn the_page_view_frames_the_macro_with_page_variables_and_a_confluence_sig
 
 #[tokio::test]
 async fn ap_confluence_reads_and_writes_content_properties_from_a_macro_in_a_real_browser() {
-    if !browser_support::ready("the Confluence browser test") {
+    if !support::browser::ready() {
         return;
     }
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let key = install_macro_app(&world).await;
-    let report = browser_support::run(
+    let report = support::browser::run(
         "tools/devhost/confluence-browser-test.mjs",
         vec![world.page_url.clone(), "counter".to_owned()],
     )

@@ -6,33 +6,34 @@
 //! `editor`; these tests drive the host side of that through HTTP, as the
 //! page's script does. The browser half is `tests/browser_pages.rs`.
 //!
-//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
-//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+//! Needs no npm packages: the emulated sites' REST API runs without
+//! connect-js. The tests that open a product page that frames apps need
+//! `npm ci --prefix tools/devhost` (`support::dev_world::pages`).
 
-mod dev_support;
+mod support;
 
-use dev_support::world;
 use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::dev::world::World;
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::Role;
+use lodger::devhost::views::ANONYMOUS;
 use serde_json::{Value, json};
+use support::dev_world::{pages, world};
+use support::site_client::{http, json_of, session_cookie, user};
 
 const APP: &str = "lodger.confluence";
 const MACRO: &str = "checklist";
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-fn cookie(world: &World, user: usize) -> String {
-    format!("lodger_dev_user={}", world.site.users[user].account_id)
+fn cookie(world: &World, role: Role) -> String {
+    session_cookie(&user(&world.site, role).account_id)
 }
 
 /// The view JSON the page hands to host.js.
 async fn view(world: &World) -> Value {
     let page = http()
         .get(&world.page_url)
-        .header("cookie", cookie(world, 1))
+        .header("cookie", cookie(world, Role::ProjectAdmin))
         .send()
         .await
         .unwrap()
@@ -69,21 +70,19 @@ fn verified(world: &World, url: &str) -> Claims {
         .unwrap()
 }
 
-async fn editor(world: &World, user: Option<usize>, instance: &Value) -> (u16, Value) {
+async fn editor(world: &World, user: Option<Role>, instance: &Value) -> (u16, Value) {
     let mut request = http()
         .post(format!("{}/wiki/dev/api/macro-editor", world.site.base_url))
         .header("content-type", "application/json")
         .body(instance.to_string());
     request = match user {
         Some(user) => request.header("cookie", cookie(world, user)),
-        None => request.header("cookie", "lodger_dev_user=anonymous"),
+        None => request.header("cookie", session_cookie(ANONYMOUS)),
     };
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+    json_of(request.send().await.unwrap()).await
 }
 
-async fn save(world: &World, user: usize, instance: &Value, parameters: Value) -> (u16, Value) {
+async fn save(world: &World, user: Role, instance: &Value, parameters: Value) -> (u16, Value) {
     let mut body = instance.clone();
     body["parameters"] = parameters;
     let response = http()
@@ -94,13 +93,15 @@ async fn save(world: &World, user: usize, instance: &Value, parameters: Value) -
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+    json_of(response).await
 }
 
 #[tokio::test]
 async fn a_macro_starts_with_its_default_parameters_substituted_into_its_url() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let module = checklist_macro(&view(&world).await);
     assert_eq!(module["parameters"], json!({"title": "Checklist"}));
     let url = module["url"].as_str().unwrap();
@@ -112,54 +113,61 @@ async fn a_macro_starts_with_its_default_parameters_substituted_into_its_url() {
 
 #[tokio::test]
 async fn the_editor_opens_signed_with_the_macro_context_and_a_save_rerenders_the_macro() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let module = checklist_macro(&view(&world).await);
     let mut instance = module["editor"].clone();
     instance["addonKey"] = json!(APP);
     instance["moduleKey"] = json!(MACRO);
 
-    let (status, opened) = editor(&world, Some(1), &instance).await;
+    let (status, opened) = editor(&world, Some(Role::ProjectAdmin), &instance).await;
     assert_eq!(status, 200, "{opened}");
     assert_eq!(opened["title"], "Edit checklist");
     assert_eq!(opened["parameters"], json!({"title": "Checklist"}));
     let url = opened["url"].as_str().unwrap();
     assert!(url.contains("/confluence/macro-editor.html?"), "{url}");
     let claims = verified(&world, url);
-    assert_eq!(claims.sub.as_deref(), Some(world.site.users[1].account_id.as_str()));
+    assert_eq!(
+        claims.sub.as_deref(),
+        Some(user(&world.site, Role::ProjectAdmin).account_id.as_str())
+    );
     assert_eq!(claims.context.unwrap()["confluence"]["macro"]["id"], format!("{APP}__{MACRO}"));
 
     // What saveMacro stores; the page frames the macro with it, encoded.
-    let (status, stored) = save(&world, 1, &instance, json!({"title": "Ship it & go"})).await;
+    let (status, stored) =
+        save(&world, Role::ProjectAdmin, &instance, json!({"title": "Ship it & go"})).await;
     assert_eq!(status, 200, "{stored}");
     let module = checklist_macro(&view(&world).await);
     assert_eq!(module["parameters"], json!({"title": "Ship it & go"}));
     let url = module["url"].as_str().unwrap();
     assert!(url.contains("title=Ship%20it%20%26%20go&"), "{url}");
     verified(&world, url);
-    let (_, reopened) = editor(&world, Some(1), &instance).await;
+    let (_, reopened) = editor(&world, Some(Role::ProjectAdmin), &instance).await;
     assert_eq!(reopened["parameters"], json!({"title": "Ship it & go"}));
 }
 
 #[tokio::test]
 async fn only_people_who_may_edit_the_page_open_the_editor_or_save() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let instance = json!({"addonKey": APP, "moduleKey": MACRO, "contentId": "65537", "macroId": format!("{APP}__{MACRO}")});
     assert_eq!(editor(&world, None, &instance).await.0, 401);
-    assert_eq!(editor(&world, Some(3), &instance).await.0, 403, "a viewer");
-    assert_eq!(save(&world, 3, &instance, json!({"title": "x"})).await.0, 403);
+    assert_eq!(editor(&world, Some(Role::Viewer), &instance).await.0, 403, "a viewer");
+    assert_eq!(save(&world, Role::Viewer, &instance, json!({"title": "x"})).await.0, 403);
     let mut elsewhere = instance.clone();
     elsewhere["macroId"] = json!("someone-else__macro");
-    assert_eq!(editor(&world, Some(2), &elsewhere).await.0, 404);
-    assert_eq!(save(&world, 2, &instance, json!({"title": {"nested": 1}})).await.0, 400);
+    assert_eq!(editor(&world, Some(Role::User), &elsewhere).await.0, 404);
+    assert_eq!(save(&world, Role::User, &instance, json!({"title": {"nested": 1}})).await.0, 400);
     assert!(world.site.data().confluence.macro_parameters.is_empty());
 }
 
 #[tokio::test]
 async fn confluence_answers_who_an_account_id_is() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let secret = site.data().confluence.installs[APP].shared_secret.clone();
-    let account = site.users[2].account_id.clone();
+    let account = user(site, Role::User).account_id.clone();
     let path = format!("/rest/api/user?accountId={}", account.replace(':', "%3A"));
     let (p, q) = relative_path(&path, "");
     let claims = Claims::new(APP, lodger::now(), 60, &query_string_hash("GET", p, q));
@@ -179,8 +187,8 @@ async fn confluence_answers_who_an_account_id_is() {
     // As the user through the app (AP.request), and an unknown id.
     let unknown = http()
         .get(format!("{}/wiki/rest/api/user?accountId=557058%3Anobody", site.base_url))
-        .header("cookie", cookie(&world, 2))
-        .header("x-lodger-dev-app", APP)
+        .header("cookie", cookie(&world, Role::User))
+        .header(APP_HEADER, APP)
         .send()
         .await
         .unwrap();
@@ -195,7 +203,10 @@ async fn confluence_answers_who_an_account_id_is() {
 
 #[tokio::test]
 async fn every_product_page_has_the_theme_toggle_and_the_edit_button_where_a_macro_has_an_editor() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     for url in [&world.page_url, &world.issue_url] {
         let page = http().get(url).send().await.unwrap().text().await.unwrap();
         assert!(page.contains(r#"<script src="/dev/static/theme.js"></script>"#), "{url}");

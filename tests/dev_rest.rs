@@ -3,24 +3,24 @@
 //! indexed properties, projects, users, permissions and the license
 //! resource, driven over loopback the way an app and its iframes call them.
 //!
-//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
-//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+//! Needs no npm packages: the emulated sites' REST API runs without
+//! connect-js. The tests that open a product page that frames apps need
+//! `npm ci --prefix tools/devhost` (`support::dev_world::pages`).
 
-mod dev_support;
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dev_support::world;
-use lodger::connect::jwt::{Claims, sign};
-use lodger::connect::qsh::query_string_hash;
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::Role;
 use lodger::devhost::site::Site;
 use serde_json::{Value, json};
+use support::dev_world::world;
+use support::site_client::{
+    anonymous, as_account, as_app, as_user, http, json_of, session_cookie, user,
+};
 use warp::Filter;
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 /// Percent-encodes a query value (spaces as `%20`).
 fn encode(text: &str) -> String {
@@ -34,62 +34,6 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
-
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
-}
-
-/// Calls the site as `app`, signed the way an app signs host calls: JWT
-/// with the installation's shared secret and the qsh of this request.
-async fn as_app(
-    site: &Site,
-    app: &str,
-    method: &str,
-    path_and_query: &str,
-    body: Option<Value>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let secret = site.data().installs[app].shared_secret.clone();
-    let claims = Claims::new(app, lodger::now(), 60, &query_string_hash(method, path, query));
-    let token = sign(&claims, &secret);
-    let mut request = http()
-        .request(method.parse().unwrap(), format!("{}{path_and_query}", site.base_url))
-        .header("authorization", format!("JWT {token}"));
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let headers = response.headers().clone();
-    let (status, body) = json_of(response).await;
-    (status, body, headers)
-}
-
-/// Calls the site as a user through `app`'s iframe (what `AP.request` does).
-async fn as_user(
-    site: &Site,
-    account_id: &str,
-    app: &str,
-    method: &str,
-    path_and_query: &str,
-    body: Option<&str>,
-) -> (u16, Value) {
-    let mut request = http()
-        .request(method.parse().unwrap(), format!("{}{path_and_query}", site.base_url))
-        .header("cookie", format!("lodger_dev_user={account_id}"))
-        .header("x-lodger-dev-app", app);
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_owned());
-    }
-    json_of(request.send().await.unwrap()).await
-}
-
-fn account(site: &Site, role: usize) -> String {
-    site.users[role].account_id.clone()
-}
-const ADMIN: usize = 0;
-const LEAD: usize = 1;
-const DEV: usize = 2;
 
 /// Installs a small app of our own through UPM: scopes READ, WRITE and
 /// DELETE, plus whatever `extra` adds to its descriptor (modules, licensing).
@@ -117,8 +61,8 @@ async fn install_probe(site: &Site, key: &str, extra: Value) {
     tokio::spawn(warp::serve(app).incoming(listener).run());
     let registration = lodger::host::upm::Registration {
         site: &site.base_url,
-        user: &site.users[ADMIN].email,
-        token: &site.users[ADMIN].api_token,
+        user: &user(site, Role::SiteAdmin).email,
+        token: &user(site, Role::SiteAdmin).api_token,
         descriptor_url: &format!("{base}/d.json"),
     };
     let installed = lodger::host::upm::register(&http(), &registration).await.unwrap();
@@ -131,7 +75,7 @@ async fn statuses_until_complete(site: &Site, app: &str, location: &str) -> Vec<
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen: Vec<String> = Vec::new();
     loop {
-        let (status, task, _) = as_app(site, app, "GET", &path, None).await;
+        let (status, task, _) = as_app(site, app).call_with_headers("GET", &path, None).await;
         assert_eq!(status, 200, "{task}");
         let now = task["status"].as_str().unwrap().to_owned();
         if seen.last() != Some(&now) {
@@ -153,10 +97,10 @@ fn issue_property(site: &Site, issue_id: &str, key: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn each_entity_kind_stores_properties_with_jiras_statuses() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     install_probe(site, "probe", json!({})).await;
-    let dev = account(site, DEV);
+    let dev = user(site, Role::User).account_id.clone();
     let user_query = format!("?accountId={}", encode(&dev));
     for (collection, suffix) in [
         ("/rest/api/3/issue/LOD-1/properties".to_owned(), String::new()),
@@ -165,114 +109,125 @@ async fn each_entity_kind_stores_properties_with_jiras_statuses() {
         ("/rest/api/3/user/properties".to_owned(), user_query.clone()),
     ] {
         let one = format!("{collection}/probe.state{suffix}");
-        let (status, _, _) = as_app(site, "probe", "PUT", &one, Some(json!({"n": 1}))).await;
+        let (status, _, _) =
+            as_app(site, "probe").call_with_headers("PUT", &one, Some(json!({"n": 1}))).await;
         assert_eq!(status, 201, "created at {one}");
-        let (status, _, _) = as_app(site, "probe", "PUT", &one, Some(json!({"n": 2}))).await;
+        let (status, _, _) =
+            as_app(site, "probe").call_with_headers("PUT", &one, Some(json!({"n": 2}))).await;
         assert_eq!(status, 200, "updated at {one}");
-        let (status, body, _) = as_app(site, "probe", "GET", &one, None).await;
+        let (status, body, _) = as_app(site, "probe").call_with_headers("GET", &one, None).await;
         assert_eq!((status, &body), (200, &json!({"key": "probe.state", "value": {"n": 2}})));
-        let (status, list, _) =
-            as_app(site, "probe", "GET", &format!("{collection}{suffix}"), None).await;
+        let (status, list, _) = as_app(site, "probe")
+            .call_with_headers("GET", &format!("{collection}{suffix}"), None)
+            .await;
         assert_eq!(status, 200);
         assert_eq!(list["keys"][0]["key"], "probe.state", "{list}");
         assert!(list["keys"][0]["self"].as_str().unwrap().contains("/properties/probe.state"));
-        let (status, _, _) = as_app(site, "probe", "DELETE", &one, None).await;
+        let (status, _, _) = as_app(site, "probe").call_with_headers("DELETE", &one, None).await;
         assert_eq!(status, 204);
-        let (status, body, _) = as_app(site, "probe", "GET", &one, None).await;
+        let (status, body, _) = as_app(site, "probe").call_with_headers("GET", &one, None).await;
         assert_eq!(status, 404, "{body}");
         assert!(body["errorMessages"][0].is_string());
-        let (status, _, _) = as_app(site, "probe", "DELETE", &one, None).await;
+        let (status, _, _) = as_app(site, "probe").call_with_headers("DELETE", &one, None).await;
         assert_eq!(status, 404);
     }
     // The issue and project are stored under their ids, whatever names them.
-    as_app(site, "probe", "PUT", "/rest/api/3/issue/LOD-1/properties/k", Some(json!(true))).await;
+    as_app(site, "probe")
+        .call_with_headers("PUT", "/rest/api/3/issue/LOD-1/properties/k", Some(json!(true)))
+        .await;
     assert_eq!(issue_property(site, "10001", "k"), Some(json!(true)));
-    let (status, _, _) =
-        as_app(site, "probe", "GET", "/rest/api/3/issue/NOPE-9/properties/k", None).await;
+    let (status, _, _) = as_app(site, "probe")
+        .call_with_headers("GET", "/rest/api/3/issue/NOPE-9/properties/k", None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = as_app(site, "probe")
+        .call_with_headers("GET", "/rest/api/3/project/NOPE/properties", None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = as_app(site, "probe")
+        .call_with_headers("GET", "/rest/api/3/user/properties/k?accountId=nobody", None)
+        .await;
     assert_eq!(status, 404);
     let (status, _, _) =
-        as_app(site, "probe", "GET", "/rest/api/3/project/NOPE/properties", None).await;
-    assert_eq!(status, 404);
-    let (status, _, _) =
-        as_app(site, "probe", "GET", "/rest/api/3/user/properties/k?accountId=nobody", None).await;
-    assert_eq!(status, 404);
-    let (status, _, _) = as_app(site, "probe", "GET", "/rest/api/3/user/properties/k", None).await;
+        as_app(site, "probe").call_with_headers("GET", "/rest/api/3/user/properties/k", None).await;
     assert_eq!(status, 400, "accountId is required");
     // An app whose scopes lack DELETE cannot delete (lodger asks READ, WRITE).
-    let (status, _, _) =
-        as_app(site, "lodger", "DELETE", "/rest/api/3/issue/LOD-1/properties/k", None).await;
+    let (status, _, _) = as_app(site, "lodger")
+        .call_with_headers("DELETE", "/rest/api/3/issue/LOD-1/properties/k", None)
+        .await;
     assert_eq!(status, 403);
 }
 
 #[tokio::test]
 async fn a_plain_user_may_not_write_project_properties_but_a_project_admin_may() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let path = "/rest/api/3/project/LOD/properties/lodger-settings";
     let (status, body) =
-        as_user(site, &account(site, DEV), "lodger", "PUT", path, Some("{\"on\": true}")).await;
+        as_user(site, Role::User).call_text("PUT", path, Some("{\"on\": true}")).await;
     assert_eq!(status, 403, "{body}");
     assert!(site.data().project_properties.is_empty());
     let (status, _) =
-        as_user(site, &account(site, LEAD), "lodger", "PUT", path, Some("{\"on\": true}")).await;
+        as_user(site, Role::ProjectAdmin).call_text("PUT", path, Some("{\"on\": true}")).await;
     assert_eq!(status, 201);
     let (status, _) =
-        as_user(site, &account(site, ADMIN), "lodger", "PUT", path, Some("{\"on\": false}")).await;
+        as_user(site, Role::SiteAdmin).call_text("PUT", path, Some("{\"on\": false}")).await;
     assert_eq!(status, 200);
     // Reading needs only Browse Projects.
-    let (status, body) = as_user(site, &account(site, DEV), "lodger", "GET", path, None).await;
+    let (status, body) = as_user(site, Role::User).call_text("GET", path, None).await;
     assert_eq!((status, &body["value"]), (200, &json!({"on": false})));
 }
 
 #[tokio::test]
 async fn an_anonymous_visitor_cannot_write_issue_properties_and_a_plain_user_can() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let path = "/rest/api/3/issue/LOD-2/properties/lodger-checklist";
-    let (status, body) =
-        as_user(site, "anonymous", "lodger", "PUT", path, Some("{\"items\": []}")).await;
+    let (status, body) = anonymous(site).call_text("PUT", path, Some("{\"items\": []}")).await;
     // Refused before any permission is granted: the site has no anonymous
     // access, so the session is not accepted at all.
     assert!(matches!(status, 401 | 403), "{status} {body}");
     assert_eq!(issue_property(site, "10002", "lodger-checklist"), None);
     let (status, _) =
-        as_user(site, &account(site, DEV), "lodger", "PUT", path, Some("{\"items\": []}")).await;
+        as_user(site, Role::User).call_text("PUT", path, Some("{\"items\": []}")).await;
     assert_eq!(status, 201);
     assert_eq!(issue_property(site, "10002", "lodger-checklist"), Some(json!({"items": []})));
 }
 
 #[tokio::test]
 async fn users_touch_only_their_own_user_properties_unless_they_administer_jira() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
-    let (dev, lead) = (account(site, DEV), account(site, LEAD));
+    let (dev, lead) = (
+        user(site, Role::User).account_id.clone(),
+        user(site, Role::ProjectAdmin).account_id.clone(),
+    );
     let at = |who: &str| format!("/rest/api/3/user/properties/prefs?accountId={}", encode(who));
-    let (status, _) = as_user(site, &dev, "lodger", "PUT", &at(&dev), Some("1")).await;
+    let (status, _) = as_account(site, &dev).call_text("PUT", &at(&dev), Some("1")).await;
     assert_eq!(status, 201);
-    let (status, _) = as_user(site, &dev, "lodger", "PUT", &at(&lead), Some("1")).await;
+    let (status, _) = as_account(site, &dev).call_text("PUT", &at(&lead), Some("1")).await;
     assert_eq!(status, 403);
-    let (status, _) = as_user(site, &dev, "lodger", "GET", &at(&lead), None).await;
+    let (status, _) = as_account(site, &dev).call_text("GET", &at(&lead), None).await;
     assert_eq!(status, 403);
-    let (status, _) =
-        as_user(site, &account(site, ADMIN), "lodger", "PUT", &at(&dev), Some("2")).await;
+    let (status, _) = as_user(site, Role::SiteAdmin).call_text("PUT", &at(&dev), Some("2")).await;
     assert_eq!(status, 200);
-    let (_, body) = as_user(site, &dev, "lodger", "GET", &at(&dev), None).await;
+    let (_, body) = as_account(site, &dev).call_text("GET", &at(&dev), None).await;
     assert_eq!(body["value"], 2);
 }
 
 #[tokio::test]
 async fn property_keys_stop_at_255_characters_and_values_at_32768() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let base = "/rest/api/3/issue/LOD-1/properties";
     let put = |key: String, body: String| {
         let url = format!("{}{base}/{key}", site.base_url);
-        let cookie = format!("lodger_dev_user={}", account(site, DEV));
+        let cookie = session_cookie(&user(site, Role::User).account_id);
         async move {
             let response = http()
                 .put(url)
                 .header("cookie", cookie)
-                .header("x-lodger-dev-app", "lodger")
+                .header(APP_HEADER, "lodger")
                 .body(body)
                 .send()
                 .await
@@ -297,29 +252,23 @@ async fn property_keys_stop_at_255_characters_and_values_at_32768() {
 
 #[tokio::test]
 async fn bulk_set_with_has_property_false_never_overwrites_a_value_present_when_it_runs() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let key = "lodger-checklist";
-    as_app(
-        site,
-        "lodger",
-        "PUT",
-        &format!("/rest/api/3/issue/LOD-1/properties/{key}"),
-        Some(json!({"v": 1})),
-    )
-    .await;
+    as_app(site, "lodger")
+        .call_with_headers(
+            "PUT",
+            &format!("/rest/api/3/issue/LOD-1/properties/{key}"),
+            Some(json!({"v": 1})),
+        )
+        .await;
     let request = json!({
         "value": {"v": 9},
         "filter": {"entityIds": [10001, 10002, 10003], "hasProperty": false},
     });
-    let (status, body, headers) = as_app(
-        site,
-        "lodger",
-        "PUT",
-        &format!("/rest/api/3/issue/properties/{key}"),
-        Some(request),
-    )
-    .await;
+    let (status, body, headers) = as_app(site, "lodger")
+        .call_with_headers("PUT", &format!("/rest/api/3/issue/properties/{key}"), Some(request))
+        .await;
     assert_eq!(status, 303, "{body}");
     let location = headers["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("{}/rest/api/3/task/", site.base_url)), "{location}");
@@ -327,9 +276,12 @@ async fn bulk_set_with_has_property_false_never_overwrites_a_value_present_when_
     // wins: the filter is checked when the task applies, not when it is sent.
     assert_eq!(issue_property(site, "10002", key), None);
     let racer = format!("/rest/api/3/issue/LOD-3/properties/{key}");
-    assert_eq!(as_app(site, "lodger", "PUT", &racer, Some(json!({"v": 5}))).await.0, 201);
+    assert_eq!(
+        as_app(site, "lodger").call_with_headers("PUT", &racer, Some(json!({"v": 5}))).await.0,
+        201
+    );
     let task_path = location.strip_prefix(&site.base_url).unwrap();
-    let (_, task, _) = as_app(site, "lodger", "GET", task_path, None).await;
+    let (_, task, _) = as_app(site, "lodger").call_with_headers("GET", task_path, None).await;
     assert_ne!(task["status"], "COMPLETE", "the racing write came before the task applied");
     let seen = statuses_until_complete(site, "lodger", &location).await;
     assert!(matches!(seen[0].as_str(), "ENQUEUED" | "RUNNING"), "{seen:?}");
@@ -339,45 +291,53 @@ async fn bulk_set_with_has_property_false_never_overwrites_a_value_present_when_
     assert_eq!(issue_property(site, "10003", key), Some(json!({"v": 5})), "the racer's");
     // The task belongs to its submitter.
     install_probe(site, "probe", json!({})).await;
-    assert_eq!(as_app(site, "probe", "GET", task_path, None).await.0, 403);
+    assert_eq!(as_app(site, "probe").call_with_headers("GET", task_path, None).await.0, 403);
 }
 
 #[tokio::test]
 async fn bulk_set_with_current_value_replaces_only_the_matching_issues() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     install_probe(site, "probe", json!({})).await;
     let key = "probe.counter";
     for (issue, v) in [("LOD-1", 1), ("LOD-2", 2), ("LOD-3", 1)] {
         let path = format!("/rest/api/3/issue/{issue}/properties/{key}");
-        assert_eq!(as_app(site, "probe", "PUT", &path, Some(json!({"v": v}))).await.0, 201);
+        assert_eq!(
+            as_app(site, "probe").call_with_headers("PUT", &path, Some(json!({"v": v}))).await.0,
+            201
+        );
     }
     let request = json!({
         "value": {"v": 3},
         "filter": {"entityIds": [10001, 10002], "currentValue": {"v": 1}},
     });
     let bulk = format!("/rest/api/3/issue/properties/{key}");
-    let (status, _, headers) = as_app(site, "probe", "PUT", &bulk, Some(request)).await;
+    let (status, _, headers) =
+        as_app(site, "probe").call_with_headers("PUT", &bulk, Some(request)).await;
     assert_eq!(status, 303);
     statuses_until_complete(site, "probe", headers["location"].to_str().unwrap()).await;
     assert_eq!(issue_property(site, "10001", key), Some(json!({"v": 3})), "matched");
     assert_eq!(issue_property(site, "10002", key), Some(json!({"v": 2})), "other value");
     assert_eq!(issue_property(site, "10003", key), Some(json!({"v": 1})), "not in entityIds");
     // Bulk delete takes the same kind of filter.
-    let (status, _, headers) =
-        as_app(site, "probe", "DELETE", &bulk, Some(json!({"currentValue": {"v": 2}}))).await;
+    let (status, _, headers) = as_app(site, "probe")
+        .call_with_headers("DELETE", &bulk, Some(json!({"currentValue": {"v": 2}})))
+        .await;
     assert_eq!(status, 303);
     statuses_until_complete(site, "probe", headers["location"].to_str().unwrap()).await;
     assert_eq!(issue_property(site, "10002", key), None);
     assert_eq!(issue_property(site, "10001", key), Some(json!({"v": 3})));
     // A filter that can match nothing is an error, as Jira documents.
     let impossible = json!({"value": 1, "filter": {"currentValue": 1, "hasProperty": false}});
-    assert_eq!(as_app(site, "probe", "PUT", &bulk, Some(impossible)).await.0, 400);
+    assert_eq!(
+        as_app(site, "probe").call_with_headers("PUT", &bulk, Some(impossible)).await.0,
+        400
+    );
 }
 
 #[tokio::test]
 async fn jql_finds_issues_by_an_indexed_property_and_ignores_an_unindexed_one() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     install_probe(
         site,
@@ -402,14 +362,14 @@ async fn jql_finds_issues_by_an_indexed_property_and_ignores_an_unindexed_one() 
         ("LOD-3", "unindexed", json!({"open": 5})),
     ] {
         let path = format!("/rest/api/3/issue/{issue}/properties/{key}");
-        assert_eq!(as_app(site, "probe", "PUT", &path, Some(value)).await.0, 201);
+        assert_eq!(as_app(site, "probe").call_with_headers("PUT", &path, Some(value)).await.0, 201);
     }
-    let dev = account(site, DEV);
+    let dev = user(site, Role::User).account_id.clone();
     let search = |jql: &str| {
         let path = format!("/rest/api/3/search?jql={}", encode(jql));
         let dev = dev.clone();
         async move {
-            let (status, body) = as_user(site, &dev, "lodger", "GET", &path, None).await;
+            let (status, body) = as_account(site, &dev).call_text("GET", &path, None).await;
             assert_eq!(status, 200, "{body}");
             let keys: Vec<String> = body["issues"]
                 .as_array()
@@ -433,14 +393,13 @@ async fn jql_finds_issues_by_an_indexed_property_and_ignores_an_unindexed_one() 
     assert!(search("issue.property[unindexed].open > 0").await.is_empty());
 
     // The response carries Jira's shape, and the app can search too (POST).
-    let (status, body, _) = as_app(
-        site,
-        "probe",
-        "POST",
-        "/rest/api/3/search",
-        Some(json!({"jql": "issuekey = LOD-1", "maxResults": 10, "fields": ["summary"]})),
-    )
-    .await;
+    let (status, body, _) = as_app(site, "probe")
+        .call_with_headers(
+            "POST",
+            "/rest/api/3/search",
+            Some(json!({"jql": "issuekey = LOD-1", "maxResults": 10, "fields": ["summary"]})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!((body["startAt"].as_u64(), body["maxResults"].as_u64()), (Some(0), Some(10)));
     let issue = &body["issues"][0];
@@ -453,34 +412,34 @@ async fn jql_finds_issues_by_an_indexed_property_and_ignores_an_unindexed_one() 
         "/rest/api/3/search/jql?jql={}&maxResults=1&fields=summary",
         encode("project = LOD ORDER BY key")
     );
-    let (status, page, _) = as_app(site, "probe", "GET", &path, None).await;
+    let (status, page, _) = as_app(site, "probe").call_with_headers("GET", &path, None).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         (page["issues"][0]["key"].as_str(), page["isLast"].as_bool()),
         (Some("LOD-1"), Some(false))
     );
     let token = page["nextPageToken"].as_str().unwrap();
-    let (_, page, _) =
-        as_app(site, "probe", "GET", &format!("{path}&nextPageToken={}", encode(token)), None)
-            .await;
+    let (_, page, _) = as_app(site, "probe")
+        .call_with_headers("GET", &format!("{path}&nextPageToken={}", encode(token)), None)
+        .await;
     assert_eq!(page["issues"][0]["key"], "LOD-2");
 
     // Syntax errors name the position; unknown projects are Jira's 400.
     let bad = format!("/rest/api/3/search?jql={}", encode("project LOD"));
-    let (status, body) = as_user(site, &dev, "lodger", "GET", &bad, None).await;
+    let (status, body) = as_account(site, &dev).call_text("GET", &bad, None).await;
     assert_eq!(status, 400);
     assert!(body["errorMessages"][0].as_str().unwrap().contains("(line 1, character 9)"), "{body}");
     let unknown = format!("/rest/api/2/search?jql={}", encode("project = NOPE"));
-    assert_eq!(as_user(site, &dev, "lodger", "GET", &unknown, None).await.0, 400);
+    assert_eq!(as_account(site, &dev).call_text("GET", &unknown, None).await.0, 400);
 }
 
 #[tokio::test]
 async fn mypermissions_answers_per_role() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let path = "/rest/api/3/mypermissions?permissions=EDIT_ISSUES,ADMINISTER_PROJECTS,ADMINISTER";
     let have = |body: &Value, key: &str| body["permissions"][key]["havePermission"].as_bool();
-    let (status, admin) = as_user(site, &account(site, ADMIN), "lodger", "GET", path, None).await;
+    let (status, admin) = as_user(site, Role::SiteAdmin).call_text("GET", path, None).await;
     assert_eq!(status, 200, "{admin}");
     assert_eq!(
         (
@@ -492,32 +451,32 @@ async fn mypermissions_answers_per_role() {
     );
     assert_eq!(admin["permissions"]["EDIT_ISSUES"]["id"], "12");
     assert_eq!(admin["permissions"]["EDIT_ISSUES"]["type"], "PROJECT");
-    let (_, lead) = as_user(site, &account(site, LEAD), "lodger", "GET", path, None).await;
+    let (_, lead) = as_user(site, Role::ProjectAdmin).call_text("GET", path, None).await;
     assert_eq!(
         (have(&lead, "EDIT_ISSUES"), have(&lead, "ADMINISTER_PROJECTS"), have(&lead, "ADMINISTER")),
         (Some(true), Some(true), Some(false))
     );
-    let (_, dev) = as_user(site, &account(site, DEV), "lodger", "GET", path, None).await;
+    let (_, dev) = as_user(site, Role::User).call_text("GET", path, None).await;
     assert_eq!(
         (have(&dev, "EDIT_ISSUES"), have(&dev, "ADMINISTER_PROJECTS"), have(&dev, "ADMINISTER")),
         (Some(true), Some(false), Some(false))
     );
-    let dev_id = account(site, DEV);
+    let dev_id = user(site, Role::User).account_id.clone();
     let in_project = "/rest/api/3/mypermissions?permissions=EDIT_ISSUES&projectKey=LOD";
-    assert_eq!(as_user(site, &dev_id, "lodger", "GET", in_project, None).await.0, 200);
+    assert_eq!(as_account(site, &dev_id).call_text("GET", in_project, None).await.0, 200);
     let nowhere = "/rest/api/3/mypermissions?permissions=EDIT_ISSUES&projectKey=NOPE";
-    assert_eq!(as_user(site, &dev_id, "lodger", "GET", nowhere, None).await.0, 404);
+    assert_eq!(as_account(site, &dev_id).call_text("GET", nowhere, None).await.0, 404);
     let unknown = "/rest/api/3/mypermissions?permissions=FLY";
-    assert_eq!(as_user(site, &dev_id, "lodger", "GET", unknown, None).await.0, 400);
+    assert_eq!(as_account(site, &dev_id).call_text("GET", unknown, None).await.0, 400);
     assert_eq!(
-        as_user(site, &dev_id, "lodger", "GET", "/rest/api/3/mypermissions", None).await.0,
+        as_account(site, &dev_id).call_text("GET", "/rest/api/3/mypermissions", None).await.0,
         400
     );
 }
 
 #[tokio::test]
 async fn permissions_check_tells_the_app_what_an_account_may_do() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let check = |account_id: String| {
         json!({
@@ -530,8 +489,9 @@ async fn permissions_check_tells_the_app_what_an_account_may_do() {
         })
     };
     let path = "/rest/api/3/permissions/check";
-    let (status, dev, _) =
-        as_app(site, "lodger", "POST", path, Some(check(account(site, DEV)))).await;
+    let (status, dev, _) = as_app(site, "lodger")
+        .call_with_headers("POST", path, Some(check(user(site, Role::User).account_id.clone())))
+        .await;
     assert_eq!(status, 200, "{dev}");
     assert_eq!(dev["globalPermissions"], json!([]));
     assert_eq!(
@@ -541,33 +501,34 @@ async fn permissions_check_tells_the_app_what_an_account_may_do() {
             {"permission": "ADMINISTER_PROJECTS", "issues": [], "projects": []},
         ])
     );
-    let (_, admin, _) =
-        as_app(site, "lodger", "POST", path, Some(check(account(site, ADMIN)))).await;
+    let (_, admin, _) = as_app(site, "lodger")
+        .call_with_headers(
+            "POST",
+            path,
+            Some(check(user(site, Role::SiteAdmin).account_id.clone())),
+        )
+        .await;
     assert_eq!(admin["globalPermissions"], json!(["ADMINISTER"]));
     assert_eq!(admin["projectPermissions"][1]["projects"], json!([10000]));
     // Jira's error shape for a permission it does not know.
-    let (status, body, _) = as_app(
-        site,
-        "lodger",
-        "POST",
-        path,
-        Some(json!({"globalPermissions": ["PERMISSION_123"]})),
-    )
-    .await;
+    let (status, body, _) = as_app(site, "lodger")
+        .call_with_headers("POST", path, Some(json!({"globalPermissions": ["PERMISSION_123"]})))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["errors"]["PERMISSION_123"], "Unrecognized permission");
     // A user may check only themself unless they administer Jira.
-    let body = check(account(site, ADMIN)).to_string();
-    let (status, _) = as_user(site, &account(site, DEV), "lodger", "POST", path, Some(&body)).await;
+    let body = check(user(site, Role::SiteAdmin).account_id.clone()).to_string();
+    let (status, _) = as_user(site, Role::User).call_text("POST", path, Some(&body)).await;
     assert_eq!(status, 403);
 }
 
 #[tokio::test]
 async fn the_license_resource_has_a_license_only_for_apps_that_enable_licensing() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
-    let (status, lodger, _) =
-        as_app(site, "lodger", "GET", "/rest/atlassian-connect/1/addons/lodger", None).await;
+    let (status, lodger, _) = as_app(site, "lodger")
+        .call_with_headers("GET", "/rest/atlassian-connect/1/addons/lodger", None)
+        .await;
     assert_eq!(status, 200, "{lodger}");
     assert_eq!(
         (lodger["key"].as_str(), lodger["state"].as_str()),
@@ -577,54 +538,64 @@ async fn the_license_resource_has_a_license_only_for_apps_that_enable_licensing(
     assert_eq!(lodger["license"]["active"], true, "lodger enables licensing: {lodger}");
 
     install_probe(site, "free-probe", json!({})).await;
-    let (_, free, _) =
-        as_app(site, "free-probe", "GET", "/rest/atlassian-connect/1/addons/free-probe", None)
-            .await;
+    let (_, free, _) = as_app(site, "free-probe")
+        .call_with_headers("GET", "/rest/atlassian-connect/1/addons/free-probe", None)
+        .await;
     assert!(free.get("license").is_none(), "a free app has no license: {free}");
 
     install_probe(site, "paid-probe", json!({"enableLicensing": true})).await;
     let path = "/rest/atlassian-connect/1/addons/paid-probe";
-    let (status, paid, _) = as_app(site, "paid-probe", "GET", path, None).await;
+    let (status, paid, _) = as_app(site, "paid-probe").call_with_headers("GET", path, None).await;
     assert_eq!(status, 200, "{paid}");
     assert_eq!(paid["license"]["active"], true);
     assert_eq!(paid["license"]["type"], "COMMERCIAL");
     assert_eq!(paid["license"]["evaluation"], false);
     site.data().license_active.insert("paid-probe".into(), false);
-    let (_, lapsed, _) = as_app(site, "paid-probe", "GET", path, None).await;
+    let (_, lapsed, _) = as_app(site, "paid-probe").call_with_headers("GET", path, None).await;
     assert_eq!(lapsed["license"]["active"], false);
 
-    assert_eq!(as_app(site, "lodger", "GET", path, None).await.0, 403, "another app's key");
+    assert_eq!(
+        as_app(site, "lodger").call_with_headers("GET", path, None).await.0,
+        403,
+        "another app's key"
+    );
     let unsigned = http().get(format!("{}{path}", site.base_url)).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
 }
 
 #[tokio::test]
 async fn projects_and_users_answer_in_jiras_shapes() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
-    let (status, projects, _) = as_app(site, "lodger", "GET", "/rest/api/3/project", None).await;
+    let (status, projects, _) =
+        as_app(site, "lodger").call_with_headers("GET", "/rest/api/3/project", None).await;
     assert_eq!(status, 200);
     assert_eq!(projects[0]["key"], "LOD");
     for id_or_key in ["LOD", "10000"] {
-        let (status, project, _) =
-            as_app(site, "lodger", "GET", &format!("/rest/api/2/project/{id_or_key}"), None).await;
+        let (status, project, _) = as_app(site, "lodger")
+            .call_with_headers("GET", &format!("/rest/api/2/project/{id_or_key}"), None)
+            .await;
         assert_eq!((status, project["id"].as_str()), (200, Some("10000")));
     }
-    assert_eq!(as_app(site, "lodger", "GET", "/rest/api/3/project/NOPE", None).await.0, 404);
-    let dev = account(site, DEV);
-    let (status, user, _) = as_app(
-        site,
-        "lodger",
-        "GET",
-        &format!("/rest/api/3/user?accountId={}", encode(&dev)),
-        None,
-    )
-    .await;
+    assert_eq!(
+        as_app(site, "lodger").call_with_headers("GET", "/rest/api/3/project/NOPE", None).await.0,
+        404
+    );
+    let dev = user(site, Role::User).account_id.clone();
+    let (status, user, _) = as_app(site, "lodger")
+        .call_with_headers("GET", &format!("/rest/api/3/user?accountId={}", encode(&dev)), None)
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(user["displayName"], site.users[DEV].display_name.as_str());
+    assert_eq!(
+        user["displayName"],
+        support::site_client::user(site, Role::User).display_name.as_str()
+    );
     assert!(user.get("emailAddress").is_none(), "lodger lacks ACCESS_EMAIL_ADDRESSES");
     assert_eq!(
-        as_app(site, "lodger", "GET", "/rest/api/3/user?accountId=nobody", None).await.0,
+        as_app(site, "lodger")
+            .call_with_headers("GET", "/rest/api/3/user?accountId=nobody", None)
+            .await
+            .0,
         404
     );
 }

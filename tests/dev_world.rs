@@ -1,28 +1,28 @@
 //! The dev world: lodger and the emulated Jira site together over loopback,
 //! installed through UPM, exactly as `cargo run` starts them.
 //!
-//! Needs connect-js from npm (`npm ci --prefix tools/devhost`); without it
-//! these tests print why and pass, unless `LODGER_REQUIRE_DEVHOST=1` (CI).
+//! Needs no npm packages: the emulated sites' REST API runs without
+//! connect-js. The tests that open a product page that frames apps need
+//! `npm ci --prefix tools/devhost` (`support::dev_world::pages`).
 
-mod dev_support;
+mod support;
 
 use std::sync::Arc;
 
 use base64::Engine;
-use dev_support::world;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
 use lodger::dev::world::World;
-use lodger::devhost::site::Site;
+use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
+use support::dev_world::{pages, world};
+use support::eventually;
+use support::site_client::{http, json_of, session_cookie, user};
 use warp::Filter;
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
 fn admin_basic(site: &Site) -> String {
-    let admin = &site.users[0];
+    let admin = &user(site, Role::SiteAdmin);
     let pair = format!("{}:{}", admin.email, admin.api_token);
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }
@@ -31,14 +31,9 @@ fn secret_of(site: &Site, app: &str) -> lodger::connect::secret::Secret {
     site.data().installs[app].shared_secret.clone()
 }
 
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn installs_through_upm_and_the_app_stores_its_sealed_credential_in_the_site() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let data = world.site.data();
     let install = &data.installs["lodger"];
     assert!(install.enabled);
@@ -51,7 +46,10 @@ async fn installs_through_upm_and_the_app_stores_its_sealed_credential_in_the_si
 
 #[tokio::test]
 async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let page = http().get(&world.issue_url).send().await.unwrap().text().await.unwrap();
     let start = page.find(r#"type="application/json">"#).unwrap() + 24;
     let end = start + page[start..].find("</script>").unwrap();
@@ -77,7 +75,7 @@ async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
             &Expectation::request(&query_string_hash("GET", path, query), lodger::now()),
         )
         .unwrap();
-    assert_eq!(claims.sub.as_deref(), Some(world.site.users[0].account_id.as_str()));
+    assert_eq!(claims.sub.as_deref(), Some(user(&world.site, Role::SiteAdmin).account_id.as_str()));
     assert_eq!(claims.context.unwrap()["jira"]["issue"]["key"], "LOD-1");
     // And the app serves the page the URL names.
     assert_eq!(http().get(url).send().await.unwrap().status(), 200);
@@ -85,9 +83,9 @@ async fn the_issue_page_frames_the_panel_with_a_url_the_app_accepts() {
 
 #[tokio::test]
 async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
-    let cookie = format!("lodger_dev_user={}", site.users[2].account_id);
+    let cookie = session_cookie(&user(site, Role::User).account_id);
     // What AP.request does for the panel: the user's session, through the app.
     let property = http()
         .get(format!(
@@ -95,7 +93,7 @@ async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() 
             site.base_url
         ))
         .header("cookie", &cookie)
-        .header("x-lodger-dev-app", "lodger")
+        .header(APP_HEADER, "lodger")
         .send()
         .await
         .unwrap();
@@ -145,13 +143,13 @@ async fn a_page_round_trip_reads_the_credential_as_the_user_and_calls_the_app() 
         .unwrap();
     let (status, whoami) = json_of(whoami).await;
     assert_eq!(status, 200, "{whoami}");
-    assert_eq!(whoami["accountId"], site.users[2].account_id.as_str());
+    assert_eq!(whoami["accountId"], user(site, Role::User).account_id.as_str());
     assert_eq!(whoami["context"]["jira"]["issue"]["key"], "LOD-2");
 }
 
 #[tokio::test]
 async fn rest_refuses_unsigned_wrongly_signed_and_out_of_scope_calls() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let path = "/rest/atlassian-connect/1/addons/lodger/properties/probe";
     let url = format!("{}{path}", site.base_url);
@@ -203,14 +201,17 @@ async fn rest_refuses_unsigned_wrongly_signed_and_out_of_scope_calls() {
 
 #[tokio::test]
 async fn upm_refuses_bad_credentials_bad_tokens_and_bad_descriptors_and_installs_nothing() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let upm = format!("{}/rest/plugins/1.0/", site.base_url);
     assert_eq!(http().get(&upm).send().await.unwrap().status(), 401);
     let plain_user = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", site.users[2].email, site.users[2].api_token))
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            user(site, Role::User).email,
+            user(site, Role::User).api_token
+        ))
     );
     assert_eq!(
         http().get(&upm).header("authorization", plain_user).send().await.unwrap().status(),
@@ -272,7 +273,7 @@ async fn upm_refuses_bad_credentials_bad_tokens_and_bad_descriptors_and_installs
 
 #[tokio::test]
 async fn an_app_refusing_installed_leaves_the_site_as_it_was() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let before_secret = secret_of(site, "lodger");
     let before_credential = site.data().app_properties
@@ -298,8 +299,8 @@ async fn an_app_refusing_installed_leaves_the_site_as_it_was() {
     tokio::spawn(warp::serve(app).incoming(listener).run());
     let registration = lodger::host::upm::Registration {
         site: &site.base_url,
-        user: &site.users[0].email,
-        token: &site.users[0].api_token,
+        user: &user(site, Role::SiteAdmin).email,
+        token: &user(site, Role::SiteAdmin).api_token,
         descriptor_url: &format!("http://{addr}/d.json"),
     };
     let err = lodger::host::upm::register(&http(), &registration).await.unwrap_err().to_string();
@@ -313,13 +314,13 @@ async fn an_app_refusing_installed_leaves_the_site_as_it_was() {
 
 #[tokio::test]
 async fn reinstall_hands_over_a_new_secret_and_uninstall_forgets_the_app() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let site = &world.site;
     let first = secret_of(site, "lodger");
     let registration = lodger::host::upm::Registration {
         site: &site.base_url,
-        user: &site.users[0].email,
-        token: &site.users[0].api_token,
+        user: &user(site, Role::SiteAdmin).email,
+        token: &user(site, Role::SiteAdmin).api_token,
         descriptor_url: &format!("{}/atlassian-connect.json", world.app_url),
     };
     assert_eq!(lodger::host::upm::register(&http(), &registration).await.unwrap(), "lodger");
@@ -338,7 +339,7 @@ async fn reinstall_hands_over_a_new_secret_and_uninstall_forgets_the_app() {
 
 #[tokio::test]
 async fn two_sites_stay_apart() {
-    let Some(world) = world().await else { return };
+    let world = world().await;
     let (acme, globex) = (&world.site, &world.second_site);
     assert_ne!(acme.client_key, globex.client_key);
     assert_ne!(secret_of(acme, "lodger"), secret_of(globex, "lodger"));
@@ -350,7 +351,7 @@ async fn two_sites_stay_apart() {
     };
     let token = |site: &Site| {
         let claims = lodger::connect::jwt::Claims {
-            sub: Some(site.users[2].account_id.clone()),
+            sub: Some(user(site, Role::User).account_id.clone()),
             ..lodger::connect::jwt::Claims::new(&site.client_key, lodger::now(), 60, CONTEXT_QSH)
         };
         lodger::connect::jwt::sign(&claims, &secret_of(site, "lodger"))
@@ -421,8 +422,8 @@ async fn install_pages_app(world: &World) -> String {
     let site = &world.site;
     let registration = lodger::host::upm::Registration {
         site: &site.base_url,
-        user: &site.users[0].email,
-        token: &site.users[0].api_token,
+        user: &user(site, Role::SiteAdmin).email,
+        token: &user(site, Role::SiteAdmin).api_token,
         descriptor_url: &format!("{base}/d.json"),
     };
     lodger::host::upm::register(&http(), &registration).await.unwrap()
@@ -431,7 +432,7 @@ async fn install_pages_app(world: &World) -> String {
 async fn page_as(site: &Site, path: &str, account: &str) -> (u16, String) {
     let response = http()
         .get(format!("{}{path}", site.base_url))
-        .header("cookie", format!("lodger_dev_user={account}"))
+        .header("cookie", session_cookie(account))
         .send()
         .await
         .unwrap();
@@ -440,11 +441,17 @@ async fn page_as(site: &Site, path: &str, account: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn full_pages_follow_roles_and_carry_the_project_context() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
-    let (admin, lead, dev) =
-        (&site.users[0].account_id, &site.users[1].account_id, &site.users[2].account_id);
+    let (admin, lead, dev) = (
+        &user(site, Role::SiteAdmin).account_id,
+        &user(site, Role::ProjectAdmin).account_id,
+        &user(site, Role::User).account_id,
+    );
     let admin_page = format!("/plugins/servlet/ac/{key}/admin");
     assert_eq!(page_as(site, &admin_page, admin).await.0, 200);
     assert_eq!(page_as(site, &admin_page, lead).await.0, 403);
@@ -469,10 +476,13 @@ async fn full_pages_follow_roles_and_carry_the_project_context() {
 
 #[tokio::test]
 async fn a_panel_shows_only_while_its_condition_holds() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
-    let admin = site.users[0].account_id.clone();
+    let admin = user(site, Role::SiteAdmin).account_id.clone();
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(!html.contains("\"moduleKey\":\"conditional\""));
     site.data().app_properties.insert((key.clone(), "flags".into()), json!({"show": true}));
@@ -496,26 +506,13 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..100 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 10 s");
-}
-
 #[tokio::test]
 async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
-    if dev_support::node_modules().is_none() {
-        return;
-    }
     let root = std::env::temp_dir().join(format!("lodger-watch-{}", std::process::id()));
     let checkout = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     copy_dir(&checkout.join("site"), &root.join("site"));
     copy_dir(&checkout.join("descriptor"), &root.join("descriptor"));
-    let world = dev_support::world_from(Some(root.clone())).await.expect("the dev world starts");
+    let world = support::dev_world::world_from(Some(root.clone())).await;
 
     std::fs::write(root.join("site/index.html"), "<!doctype html><p>edited</p>").unwrap();
     let body =
@@ -538,13 +535,27 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
         })
     })
     .await;
-    // Once: reading the templates to reinstall is not itself a change.
+    // Once: reading the templates to reinstall is not itself a change. The
+    // watcher handles changes in order, so once it has handled a later
+    // edit (a marker file), any change the reinstall itself caused was
+    // handled too.
     let secret = site.data().installs["lodger"].shared_secret.expose().to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let reloads = world.reloads.clone();
+    let before = reloads.generation();
+    let marker = root.join("site/marker.txt");
+    std::fs::write(&marker, "after the reinstall").unwrap();
+    eventually("the watcher handles the marker", async || reloads.handled_since(before, &marker))
+        .await;
+    assert_eq!(reloads.reinstalls(), 1, "reinstalled once");
     assert_eq!(site.data().installs["lodger"].shared_secret.expose(), secret, "reinstalled again");
     // A template that does not render keeps the running descriptor.
+    let before = reloads.generation();
     std::fs::write(&template, "{{ broken").unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    eventually("the watcher handles the broken template", async || {
+        reloads.handled_since(before, &template)
+    })
+    .await;
+    assert_eq!(reloads.reinstalls(), 1, "a template that does not render is not installed");
     let served = http()
         .get(format!("{}/atlassian-connect.json", world.app_url))
         .send()
@@ -560,10 +571,13 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
 
 #[tokio::test]
 async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
-    let Some(world) = world().await else { return };
+    if !pages() {
+        return;
+    }
+    let world = world().await;
     let key = install_pages_app(&world).await;
     let site = &world.site;
-    let admin = site.users[0].account_id.clone();
+    let admin = user(site, Role::SiteAdmin).account_id.clone();
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(html.contains("\"moduleKey\":\"progress\"") && html.contains("/glance?issue=LOD-1&"));
     assert!(!html.contains("class=\"badge\""));
@@ -573,4 +587,43 @@ async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
         .insert(("10001".into(), property), json!({"type": "badge", "value": {"label": "3/5"}}));
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(html.contains("<span class=\"badge\">3/5</span>"), "{html}");
+}
+
+#[tokio::test]
+async fn without_connect_js_the_sites_serve_rest_and_the_pages_answer_503_naming_npm() {
+    let nowhere = std::env::temp_dir().join(format!("lodger-no-npm-{}", std::process::id()));
+    let options = lodger::dev::world::WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules: nowhere.join("node_modules"),
+        install_npm_packages: false,
+        source_dir: None,
+    };
+    let sites = lodger::dev::world::Sites::start(&options).await.expect("the sites start");
+    assert!(sites.host.connect_js_missing().is_some());
+    let site = Arc::clone(&sites.sites[0]);
+    let base = &site.base_url;
+    for page in [
+        format!("/browse/{}", site.first_issue_key()),
+        "/plugins/servlet/ac/lodger/admin".to_owned(),
+        "/wiki/spaces/LOD/pages/65537".to_owned(),
+        "/atlassian-connect/all.js".to_owned(),
+        "/dev/static/connect-host.js".to_owned(),
+    ] {
+        let response = http().get(format!("{base}{page}")).send().await.unwrap();
+        assert_eq!(response.status(), 503, "{page}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(lodger::devhost::INSTALL_CONNECT_JS), "{page}: {body}");
+    }
+    // The page's own scripts and UPM (so installing an app) answer as ever;
+    // the REST tests of this file run against sites started this way.
+    let own = http().get(format!("{base}/dev/static/host.js")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let upm = http()
+        .get(format!("{base}/rest/plugins/1.0/"))
+        .header("authorization", admin_basic(&site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upm.status(), 200);
 }

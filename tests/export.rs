@@ -3,8 +3,7 @@
 //! with the binary's own headers, and nothing lost when DIR is in the way.
 //! (Serving it through real nginx is in `tests/nginx.rs`.)
 
-mod nginx_support;
-mod process_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +12,7 @@ use std::process::Command;
 use lodger::descriptor::AppKeys;
 use lodger::export::{ExportOptions, build, export};
 use lodger::web::security_headers::SecurityHeaders;
-use nginx_support::tempdir;
+use support::nginx::tempdir;
 
 fn options() -> ExportOptions {
     ExportOptions {
@@ -126,7 +125,7 @@ fn refuses_a_folder_with_files_unless_forced_and_keeps_it_intact() {
     let dir = root.path().join("site");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("keep.txt"), "mine").unwrap();
-    let output = Command::new(nginx_support::BIN)
+    let output = Command::new(support::nginx::BIN)
         .arg("export")
         .arg(&dir)
         .args(["--base-url", "https://lodger.example.com"])
@@ -136,7 +135,7 @@ fn refuses_a_folder_with_files_unless_forced_and_keeps_it_intact() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
     assert_eq!(std::fs::read_to_string(dir.join("keep.txt")).unwrap(), "mine");
 
-    let bad = Command::new(nginx_support::BIN)
+    let bad = Command::new(support::nginx::BIN)
         .arg("export")
         .arg(root.path().join("other"))
         .args(["--base-url", "https://lodger.example.com", "--auth-url", "ftp://x"])

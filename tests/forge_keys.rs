@@ -1,16 +1,16 @@
 //! Fetching Forge's key sets: cached, refreshed once on an unknown `kid`,
 //! at a bounded rate, 503-worthy when unreachable, staging only for staging.
 
-mod forge_support;
+mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use forge_support::{APP, ForgeKey, claims, jwks};
 use lodger::connect::invocation_token::InvocationTokenError;
 use lodger::host::forge_keys::{ForgeKeyError, ForgeKeys};
 use serde_json::{Value, json};
+use support::forge::{APP, ForgeKey, claims, jwks};
 use warp::Filter;
 use warp::http::StatusCode;
 

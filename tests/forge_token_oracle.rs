@@ -5,10 +5,10 @@
 //! `tools/oracle/forge-token.js` makes that same call (jose 5, the major ACE
 //! depends on) with this test's key set. Every token below gets the same
 //! verdict from both, except where lodger is deliberately stricter, which is
-//! asserted as such. Needs `node` and `npm ci --prefix tools/oracle`; skipped
-//! without them unless `LODGER_REQUIRE_ORACLE=1` (CI sets it).
+//! asserted as such. Needs `node` and `npm ci --prefix tools/oracle`
+//! (`support::prerequisites`).
 
-mod forge_support;
+mod support;
 
 use std::io::Write;
 use std::path::Path;
@@ -16,11 +16,12 @@ use std::process::{Command, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use forge_support::{APP, ForgeKey, claims, jwks};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lodger::connect::invocation_token::{self, Expectation, LEEWAY_SECONDS};
 use lodger::connect::jwks::Jwks;
 use serde_json::{Value, json};
+use support::forge::{APP, ForgeKey, claims, jwks};
+use support::prerequisites::{Prerequisite, require};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -28,17 +29,6 @@ fn with(key: &ForgeKey, pointer: &str, value: Value) -> String {
     let mut claims = claims(NOW);
     *claims.pointer_mut(pointer).unwrap() = value;
     key.sign(&claims)
-}
-
-fn oracle_unavailable() -> Option<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/oracle");
-    if !dir.join("node_modules/jose").is_dir() {
-        return Some(format!("{} has no jose", dir.join("node_modules").display()));
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => None,
-        _ => Some("node is not on PATH".into()),
-    }
 }
 
 fn ask_jose(key_set: &Value, tokens: &[String]) -> Vec<bool> {
@@ -62,12 +52,7 @@ fn ask_jose(key_set: &Value, tokens: &[String]) -> Vec<bool> {
 
 #[test]
 fn agrees_with_atlassian_connect_express_on_every_token() {
-    if let Some(reason) = oracle_unavailable() {
-        let why = format!("{reason}; run `npm ci --prefix tools/oracle`");
-        if std::env::var("LODGER_REQUIRE_ORACLE").as_deref() == Ok("1") {
-            panic!("cannot ask jose, which LODGER_REQUIRE_ORACLE=1 requires: {why}");
-        }
-        eprintln!("skipping agrees_with_atlassian_connect_express_on_every_token: {why}");
+    if !require(Prerequisite::Oracle) {
         return;
     }
     let keys = ForgeKey::generate("forge-1");

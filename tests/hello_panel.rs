@@ -7,11 +7,10 @@
 //!
 //! The test lives in the root package (not in the example) because it needs
 //! lodger's dev world; the example itself depends on `lodger-connect` only.
-//! Needs `npm ci --prefix tools/devhost` (and Chromium for the browser test):
-//! see `dev_support` and `browser_support` for what happens without them.
+//! The browser test needs Chromium and `npm ci --prefix tools/devhost`; the
+//! others run without them (see `support::prerequisites`).
 
-mod browser_support;
-mod dev_support;
+mod support;
 
 use std::sync::Arc;
 
@@ -21,10 +20,8 @@ use lodger::connect::descriptor::problems;
 use lodger::connect::installation::Product;
 use lodger::dev::world::World;
 use serde_json::Value;
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
+use support::browser;
+use support::site_client::http;
 
 fn admin_basic(world: &World) -> String {
     let admin = &world.site.users[0];
@@ -89,7 +86,7 @@ fn the_descriptor_passes_the_kits_checks() {
 
 #[tokio::test]
 async fn installs_next_to_lodger_and_verifies_its_signed_install() {
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     let (app, base_url) = install_hello_panel(&world).await;
     let listed = listed_apps(&world).await;
     assert!(listed.iter().any(|key| key == "lodger"), "{listed:?}");
@@ -136,7 +133,7 @@ async fn installs_next_to_lodger_and_verifies_its_signed_install() {
 
 #[tokio::test]
 async fn the_panel_accepts_only_the_host_signed_iframe_url() {
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     install_hello_panel(&world).await;
     let url = panel_url(&world).await;
     assert!(url.contains("/panel?issueKey=LOD-1&"), "{url}");
@@ -167,13 +164,13 @@ async fn the_panel_accepts_only_the_host_signed_iframe_url() {
 
 #[tokio::test]
 async fn the_panel_greets_the_viewer_through_ap_request_in_a_real_browser() {
-    if !browser_support::ready("the hello-panel browser test") {
+    if !browser::ready() {
         return;
     }
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     let (_app, base_url) = install_hello_panel(&world).await;
-    let screenshot = browser_support::artifacts().join("hello-panel.png");
-    let report = browser_support::run(
+    let screenshot = browser::artifacts().join("hello-panel.png");
+    let report = browser::run(
         "tools/devhost/hello-panel-browser-test.mjs",
         vec![world.issue_url.clone(), base_url, screenshot.display().to_string()],
     )

@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use lodger::connect::sealed::{MasterKey, key_id_of};
 use serde_json::Value;
 use support::*;
@@ -56,16 +54,12 @@ async fn keys_rotate_on_running_replicas_without_reinstalling() {
     let (status, body) = whoami(&two, &old_site, &sealed_with_a).await;
     assert_eq!(status, StatusCode::OK, "an A credential still opens: {body}");
     // Using it re-seals the tenant under B, in the host, in the background.
-    let mut resealed = None;
-    for _ in 0..100 {
-        let stored = old_site.stored_credential("lodger").unwrap();
-        if key_id_of(&stored) == Some(b.id()) {
-            resealed = Some(stored);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let resealed = resealed.expect("the credential was re-sealed under B");
+    let stored = || old_site.stored_credential("lodger").unwrap();
+    eventually("the credential is re-sealed under B", async || {
+        key_id_of(&stored()) == Some(b.id())
+    })
+    .await;
+    let resealed = stored();
     let new_site = test_host("jira:rotation-new", "ATCO-new-secret").await;
     assert_eq!(install(&one, &new_site).await, StatusCode::NO_CONTENT);
     assert_eq!(key_id_of(&new_site.stored_credential("lodger").unwrap()), Some(b.id()));

@@ -340,13 +340,8 @@ async fn error_bodies_and_headers_never_contain_the_secret_or_token() {
 
 /// Waits (bounded) until the host's registrations satisfy `check`.
 async fn eventually_registered(world: &World, check: impl Fn(&[(u64, String, i64)]) -> bool) {
-    for _ in 0..100 {
-        if check(&world.host.webhooks.lock().unwrap()) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("registrations never became right: {:?}", world.host.webhooks.lock().unwrap());
+    eventually("the registrations are right", async || check(&world.host.webhooks.lock().unwrap()))
+        .await;
 }
 
 /// A page's API call for the tenant, which lets the server look after its webhooks.
@@ -390,8 +385,10 @@ async fn a_page_call_brings_back_a_lapsed_webhook_and_refreshes_one_about_to_lap
 
     // Checked lately: another call does not ask the host again.
     let calls = world.host.log.lock().unwrap().len();
+    let next_check = world.state.upkept.get(&client_key);
     page_call(&world).await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The call claimed no check (the next is due when it was), so none runs.
+    assert_eq!(world.state.upkept.get(&client_key), next_check, "no check was started");
     assert_eq!(world.host.log.lock().unwrap().len(), calls);
 }
 
@@ -421,6 +418,13 @@ async fn a_failing_webhook_check_is_not_retried_on_every_page_call() {
         assert_eq!(response.status(), StatusCode::OK, "the page call itself is served");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The one check started has failed once it set the retry pause; after
+    // that only another claim could check again.
+    let client_key = world.host.client_key.clone();
+    let retry_noted = || {
+        let due = world.state.upkept.get(&client_key).unwrap_or(i64::MAX);
+        due <= lodger::now() + lodger::app::upkeep::RETRY_AFTER_SECONDS
+    };
+    eventually("the failed check sets its retry pause", async || retry_noted()).await;
     assert_eq!(checks() - before, 1, "one check, then a pause before the next");
 }

@@ -3,12 +3,9 @@
 //! lifecycle, API and webhooks to `lodger serve --auth-only`, which serves
 //! nothing else.
 
-mod browser_support;
-mod nginx_support;
-mod process_support;
 mod support;
 
-use nginx_support::*;
+use support::nginx::*;
 use support::*;
 
 #[tokio::test]
@@ -300,7 +297,7 @@ async fn two_replicas_share_nothing_and_lose_no_accepted_write_when_one_dies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
     let Some(binary) = nginx_binary() else { return };
-    if !browser_support::ready("the browser test through nginx") {
+    if !support::browser::ready() {
         return;
     }
     // The emulated sites first (their origins go into the pages' CSP), then
@@ -330,7 +327,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
         let user = world.site.users.iter().find(|u| u.account_id.ends_with(&format!("-{role}")));
         user.map(|u| u.account_id.clone()).unwrap()
     };
-    let artifacts = browser_support::artifacts().join("nginx");
+    let artifacts = support::browser::artifacts().join("nginx");
     std::fs::create_dir_all(&artifacts).unwrap();
     let config = serde_json::json!({
         "mode": "main",
@@ -342,7 +339,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
         "rounds": 20,
     });
     let report =
-        browser_support::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()])
+        support::browser::run("tools/devhost/checklist-browser-test.mjs", vec![config.to_string()])
             .await;
     let issue_id = report["issueId"].as_str().unwrap().to_owned();
     let stored =

@@ -1,25 +1,22 @@
 //! The pages' JavaScript unit tests (`tests/js/*.test.mjs`, run by
 //! `node --test`): the checklist model's merge rule, tombstones, counts and
-//! limits (docs/data.md). Without Node.js this test prints why and passes,
-//! unless `LODGER_REQUIRE_BROWSER=1` (CI has node).
+//! limits (docs/data.md). Needs Node.js ([`support::prerequisites`]).
+
+mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use support::prerequisites::{Prerequisite, require};
+
 #[test]
 fn the_checklist_model_passes_its_node_unit_tests() {
+    if !require(Prerequisite::Node) {
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let output =
-        match Command::new("node").arg("--test").arg("tests/js/").current_dir(&root).output() {
-            Ok(output) => output,
-            Err(error) => {
-                if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                    panic!("node is required to run tests/js: {error}");
-                }
-                eprintln!("skipping the JavaScript unit tests: node is not installed ({error})");
-                return;
-            }
-        };
+        Command::new("node").arg("--test").arg("tests/js/").current_dir(&root).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -7,9 +7,13 @@
 //! This is the ground truth for the canonical request; `tests/qsh_oracle.rs`
 //! compares with the npm library, which differs from Java in places.
 //!
-//! The corpus lives outside the repository. Without it these tests print why
-//! and pass, unless `LODGER_REQUIRE_SHARED=1`, which makes its absence a
-//! failure.
+//! The corpus lives outside the repository. Without it these tests fail, or
+//! are counted as skips under `tools/test --allow-skips`
+//! ([`support::prerequisites`]).
+
+mod support;
+
+use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +21,7 @@ use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{canonical_request, query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use serde::Deserialize;
-use std::path::PathBuf;
+use support::prerequisites::{Prerequisite, require};
 
 /// The base URL every signed URL in the corpus is relative to.
 const CORPUS_BASE_URL: &str = "https://example.com";
@@ -60,22 +64,18 @@ impl CorpusEntry {
     }
 }
 
-/// The parsed corpus, or `None` (after saying why on stderr) when
-/// `../shared/connect-data/` is not beside the checkout. Panics instead when
-/// `LODGER_REQUIRE_SHARED=1`.
+/// The parsed corpus, or `None` when `../shared/connect-data/` is not
+/// beside the checkout and the run allows skips ([`support::prerequisites`]).
 fn corpus() -> Option<Corpus> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/connect-data/jwt-signed-urls.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) => {
-            let why = format!("Atlassian's qsh corpus {} is not readable: {e}", path.display());
-            if std::env::var("LODGER_REQUIRE_SHARED").as_deref() == Ok("1") {
-                panic!("{why}, and LODGER_REQUIRE_SHARED=1 requires it");
-            }
-            eprintln!("skipping the corpus tests: {why}");
+        Err(e) if !require(Prerequisite::Shared) => {
+            eprintln!("Atlassian's qsh corpus {} is not readable: {e}", path.display());
             return None;
         }
+        Err(e) => panic!("Atlassian's qsh corpus {} is not readable: {e}", path.display()),
     };
     let corpus: Corpus =
         serde_json::from_str(&text).expect("the corpus is the JSON Atlassian shipped");

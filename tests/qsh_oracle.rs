@@ -5,23 +5,27 @@
 //! `tools/oracle/regenerate-fixtures.js` recorded from the library, so it runs
 //! everywhere, node or not. `matches_npm_atlassian_jwt_on_generated_urls` draws
 //! fresh URLs and asks the library itself through `tools/oracle/qsh.js`; it needs
-//! `node` and `npm ci --prefix tools/oracle`, and is skipped without them unless
-//! `LODGER_REQUIRE_ORACLE=1` (CI sets it).
+//! `node` and `npm ci --prefix tools/oracle`, and fails without them, or is
+//! counted as a skip under `tools/test --allow-skips` ([`support::prerequisites`]).
 //!
 //! This is not where the spec is pinned down: Atlassian's Java corpus is
 //! (`tests/qsh_corpus.rs`). Where the libraries disagree lodger follows Java, and
 //! the one known disagreement, the order of parameter names, is checked to be
 //! exactly that and nothing more (see [`differs_only_in_name_order`]).
 
+mod support;
+
+use std::cmp::Ordering;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
 use lodger::connect::qsh::{canonical_request, query_string_hash, relative_path, sha256_hex};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use support::prerequisites::{Prerequisite, require};
 
 #[derive(Deserialize)]
 struct Fixture {
@@ -101,12 +105,7 @@ fn matches_npm_atlassian_jwt_fixtures() {
 
 #[test]
 fn matches_npm_atlassian_jwt_on_generated_urls() {
-    if let Some(reason) = oracle_unavailable() {
-        let why = format!("{reason}; run `npm ci --prefix tools/oracle`");
-        if std::env::var("LODGER_REQUIRE_ORACLE").as_deref() == Ok("1") {
-            panic!("cannot ask atlassian-jwt, which LODGER_REQUIRE_ORACLE=1 requires: {why}");
-        }
-        eprintln!("skipping matches_npm_atlassian_jwt_on_generated_urls: {why}");
+    if !require(Prerequisite::Oracle) {
         return;
     }
 
@@ -203,19 +202,6 @@ fn assert_generator_covers(requests: &[OracleRequest]) {
         let count = requests.iter().filter(|r| applies(r)).count();
         assert!(count >= 5, "the generator drew only {count} URLs for the case: {case}");
     }
-}
-
-/// Why the live oracle cannot run here, if it cannot.
-fn oracle_unavailable() -> Option<String> {
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        _ => return Some("node not found on PATH".into()),
-    }
-    let library = manifest_dir().join("tools/oracle/node_modules/atlassian-jwt");
-    if !library.is_dir() {
-        return Some(format!("{} is missing", library.display()));
-    }
-    None
 }
 
 /// Runs every request through one `node tools/oracle/qsh.js` process.

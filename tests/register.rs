@@ -1,19 +1,22 @@
 //! `lodger register`, as a developer types it, against the emulated site:
 //! the same UPM flow it runs against a real cloud development site.
 
-mod dev_support;
+mod support;
 
 use std::process::Command;
+
+use lodger::devhost::site::Role;
+use support::site_client::user;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lodger");
 
 #[tokio::test]
 async fn register_installs_by_descriptor_url_and_explains_refusals() {
-    let Some(world) = dev_support::world().await else { return };
+    let world = support::dev_world::world().await;
     let site = world.site.clone();
     let before = site.data().installs["lodger"].shared_secret.clone();
     let descriptor = format!("{}/atlassian-connect.json", world.app_url);
-    let admin = site.users[0].clone();
+    let admin = user(&site, Role::SiteAdmin).clone();
     let run = move |token: &str| {
         let (site_url, email, token, descriptor) =
             (site.base_url.clone(), admin.email.clone(), token.to_owned(), descriptor.clone());

@@ -8,7 +8,8 @@
 //! reported and the running descriptor kept.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
@@ -21,6 +22,51 @@ use lodger_devhost::site::Site;
 
 /// Changes closer together than this are handled as one.
 const SETTLE: Duration = Duration::from_millis(300);
+
+/// What the watcher has handled so far: a generation per batch of changes,
+/// and the paths of the latest batches. Tests wait on it instead of
+/// sleeping to show that an edit caused nothing more.
+#[derive(Debug, Default)]
+pub struct Reloads {
+    generation: AtomicU64,
+    reinstalls: AtomicU64,
+    recent: Mutex<Vec<(u64, PathBuf)>>,
+}
+
+/// How many changed paths [`Reloads`] remembers.
+const RECENT_PATHS: usize = 256;
+
+impl Reloads {
+    /// Batches of changes handled (reloaded, reinstalled or refused).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Descriptor edits that rendered and were installed again.
+    pub fn reinstalls(&self) -> u64 {
+        self.reinstalls.load(Ordering::SeqCst)
+    }
+
+    /// Whether a batch handled after `generation` contained `path` (among
+    /// the latest changes).
+    pub fn handled_since(&self, generation: u64, path: &std::path::Path) -> bool {
+        let recent = self.recent.lock();
+        recent.is_ok_and(|recent| recent.iter().any(|(g, p)| *g > generation && p == path))
+    }
+
+    fn record(&self, paths: Vec<PathBuf>, reinstalled: bool) {
+        let generation = self.generation() + 1;
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.extend(paths.into_iter().map(|path| (generation, path)));
+            let excess = recent.len().saturating_sub(RECENT_PATHS);
+            recent.drain(..excess);
+        }
+        if reinstalled {
+            self.reinstalls.fetch_add(1, Ordering::SeqCst);
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 /// What to watch and whom to tell.
 pub struct Watch {
@@ -38,8 +84,9 @@ pub struct Watch {
     pub http: reqwest::Client,
 }
 
-/// Starts watching; the returned watcher stops when dropped.
-pub fn start(watch: Watch) -> anyhow::Result<notify::RecommendedWatcher> {
+/// Starts watching; the returned watcher stops when dropped. `reloads`
+/// counts what it handled.
+pub fn start(watch: Watch, reloads: Arc<Reloads>) -> anyhow::Result<notify::RecommendedWatcher> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         // Only changes: reading the templates to reinstall opens them, and
@@ -55,24 +102,28 @@ pub fn start(watch: Watch) -> anyhow::Result<notify::RecommendedWatcher> {
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut descriptor_changed = first.starts_with(watch.root.join("descriptor"));
+            let mut paths = vec![first];
             // Editors write several events per save: take them all together.
             tokio::time::sleep(SETTLE).await;
             while let Ok(path) = rx.try_recv() {
                 descriptor_changed |= path.starts_with(watch.root.join("descriptor"));
+                paths.push(path);
             }
-            if descriptor_changed {
-                reinstall(&watch).await;
+            let reinstalled = if descriptor_changed {
+                reinstall(&watch).await
             } else {
                 println!("  site/ changed: reload the page to see it");
-            }
+                false
+            };
+            reloads.record(paths, reinstalled);
         }
     });
     Ok(watcher)
 }
 
 /// Renders the descriptors from disk and reinstalls the app everywhere:
-/// into every site's Jira and its Confluence.
-async fn reinstall(watch: &Watch) {
+/// into every site's Jira and its Confluence. False when they do not render.
+async fn reinstall(watch: &Watch) -> bool {
     let read = |name: &str| std::fs::read_to_string(watch.root.join("descriptor").join(name));
     let rendered = match (read("jira.json.tera"), read("confluence.json.tera")) {
         (Ok(jira), Ok(confluence)) => Templates::from_sources(&jira, &confluence)
@@ -84,7 +135,7 @@ async fn reinstall(watch: &Watch) {
         Ok(descriptors) => descriptors,
         Err(err) => {
             println!("  descriptor/ changed but does not render, keeping the old one: {err}");
-            return;
+            return false;
         }
     };
     watch.app.replace_descriptors(descriptors);
@@ -111,4 +162,5 @@ async fn reinstall(watch: &Watch) {
             }
         }
     }
+    true
 }

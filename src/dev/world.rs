@@ -65,6 +65,8 @@ pub struct World {
     pub page_url: String,
     /// The file watcher, while `source_dir` is watched.
     pub watcher: Option<notify::RecommendedWatcher>,
+    /// What the watcher has handled (stays at generation 0 without one).
+    pub reloads: Arc<super::watch::Reloads>,
 }
 
 impl World {
@@ -198,11 +200,20 @@ impl Sites {
                 },
             )
         };
+        let reloads = Arc::new(super::watch::Reloads::default());
         let watcher = match watch {
-            Some(watch) => Some(super::watch::start(watch)?),
+            Some(watch) => Some(super::watch::start(watch, Arc::clone(&reloads))?),
             None => None,
         };
-        Ok(World { app_url: app_url.to_owned(), site, second_site, issue_url, page_url, watcher })
+        Ok(World {
+            app_url: app_url.to_owned(),
+            site,
+            second_site,
+            issue_url,
+            page_url,
+            watcher,
+            reloads,
+        })
     }
 }
 
@@ -243,18 +254,23 @@ async fn bind(port: u16, what: &str) -> anyhow::Result<TcpListener> {
     })
 }
 
-/// Installs connect-js and jQuery from npm into `node_modules` when missing,
-/// or says exactly what to install.
+/// Installs connect-js and jQuery from npm into `node_modules` when missing
+/// and asked to, or warns what to install (the REST API works without them).
 fn ensure_npm_packages(options: &WorldOptions) -> anyhow::Result<()> {
     if options.node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
         return Ok(());
     }
     let package_dir = options.node_modules.parent().context("node_modules has a parent folder")?;
-    anyhow::ensure!(
-        options.install_npm_packages,
-        "connect-js is not installed: run `npm ci --prefix {}`",
-        package_dir.display()
-    );
+    if !options.install_npm_packages {
+        // The REST API, UPM and installs work without it; only the product
+        // pages that frame the app answer 503 until it is installed.
+        eprintln!(
+            "warning: connect-js is not installed, so the product pages will answer 503: \
+             run `npm ci --prefix {}`",
+            package_dir.display()
+        );
+        return Ok(());
+    }
     eprintln!(
         "installing atlassian-connect-js from npm into {} (once)...",
         options.node_modules.display()

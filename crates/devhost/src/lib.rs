@@ -55,7 +55,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use include_dir::{Dir, include_dir};
 use warp::http::{HeaderValue, header};
 use warp::reply::Response;
@@ -76,6 +75,7 @@ pub struct DevHost {
     /// Calls the app (descriptor, lifecycle).
     pub http: reqwest::Client,
     statics: HashMap<String, (&'static str, Vec<u8>)>,
+    connect_js_missing: Option<String>,
 }
 
 impl std::fmt::Debug for DevHost {
@@ -86,26 +86,29 @@ impl std::fmt::Debug for DevHost {
 
 impl DevHost {
     /// Loads connect-js and jQuery from `node_modules` and makes a signing key.
+    ///
+    /// Without those npm files the site still starts: its REST API, UPM and
+    /// install flow need none of them. Only the product pages that frame
+    /// apps with connect-js, and the files themselves, then answer 503
+    /// naming the command that installs them (see [`DevHost::connect_js_missing`]).
     pub fn new(node_modules: &Path) -> anyhow::Result<DevHost> {
-        let npm = |relative: &str| -> anyhow::Result<Vec<u8>> {
-            let path = node_modules.join(relative);
-            std::fs::read(&path).with_context(|| {
-                format!(
-                    "{} is missing: run `npm ci --prefix tools/devhost` (needs Node.js and npm)",
-                    path.display()
-                )
-            })
-        };
         let js = "application/javascript; charset=utf-8";
-        let iframe = npm("atlassian-connect-js/dist/iframe.js")?;
         let mut statics = HashMap::new();
-        statics.insert("/dev/static/jquery.js".into(), (js, npm("jquery/dist/jquery.min.js")?));
-        statics.insert(
-            "/dev/static/connect-host.js".into(),
-            (js, npm("atlassian-connect-js/dist/connect-host.js")?),
-        );
-        statics.insert("/atlassian-connect/all.js".into(), (js, iframe.clone()));
-        statics.insert("/atlassian-connect/all-debug.js".into(), (js, iframe));
+        let mut connect_js_missing = None;
+        for (path, relative) in NPM_FILES {
+            match std::fs::read(node_modules.join(relative)) {
+                Ok(bytes) => {
+                    statics.insert((*path).to_owned(), (js, bytes));
+                }
+                Err(_) => {
+                    connect_js_missing = Some(format!(
+                        "{} is missing: this page needs connect-js; run `{INSTALL_CONNECT_JS}` \
+                         (needs Node.js and npm)",
+                        node_modules.join(relative).display()
+                    ));
+                }
+            }
+        }
         for file in PAGE.files() {
             let name = file.path().to_string_lossy().into_owned();
             let kind = if name.ends_with(".css") { "text/css; charset=utf-8" } else { js };
@@ -115,12 +118,22 @@ impl DevHost {
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(DevHost { signer: InstallSigner::generate()?, http, statics })
+        Ok(DevHost { signer: InstallSigner::generate()?, http, statics, connect_js_missing })
     }
 
-    /// A static file of the product pages, by request path.
+    /// Why the product pages cannot frame apps (a connect-js or jQuery file
+    /// is not in `node_modules`), or `None` when they can.
+    pub fn connect_js_missing(&self) -> Option<&str> {
+        self.connect_js_missing.as_deref()
+    }
+
+    /// A static file of the product pages, by request path; 503 for the npm
+    /// files when they were not installed.
     pub fn static_file(&self, path: &str) -> Option<Response> {
-        let (content_type, bytes) = self.statics.get(path)?;
+        let Some((content_type, bytes)) = self.statics.get(path) else {
+            let npm = NPM_FILES.iter().any(|(served, _)| *served == path);
+            return npm.then(|| self.connect_js_unavailable()).flatten();
+        };
         let mut response = Response::new(bytes.clone().into());
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -129,6 +142,36 @@ impl DevHost {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         Some(response)
     }
+
+    /// The 503 a page that needs connect-js answers while it is missing.
+    fn connect_js_unavailable(&self) -> Option<Response> {
+        let why = self.connect_js_missing.as_deref()?;
+        let mut response = Response::new(format!("{why}\n").into());
+        *response.status_mut() = warp::http::StatusCode::SERVICE_UNAVAILABLE;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        Some(response)
+    }
+}
+
+/// The command that installs connect-js and jQuery for the product pages.
+pub const INSTALL_CONNECT_JS: &str = "npm ci --prefix tools/devhost";
+
+/// The npm files the product pages load: `(served at, path in node_modules)`.
+const NPM_FILES: &[(&str, &str)] = &[
+    ("/dev/static/jquery.js", "jquery/dist/jquery.min.js"),
+    ("/dev/static/connect-host.js", "atlassian-connect-js/dist/connect-host.js"),
+    ("/atlassian-connect/all.js", "atlassian-connect-js/dist/iframe.js"),
+    ("/atlassian-connect/all-debug.js", "atlassian-connect-js/dist/iframe.js"),
+];
+
+/// Whether `path` is a product page that frames apps with connect-js: an
+/// issue page, a general page, a Confluence page view.
+fn frames_apps(path: &str) -> bool {
+    path.starts_with("/browse/")
+        || path.starts_with("/plugins/servlet/ac/")
+        || (path.starts_with("/wiki/spaces/") && path.contains("/pages/"))
 }
 
 /// Every route of one emulated site; failures answered in Jira's error
@@ -149,9 +192,20 @@ pub fn routes(
                 .unify(),
         )
         .boxed();
+    // Without connect-js the pages that frame apps answer 503 first.
+    let framing = Arc::clone(&host);
+    let pages_unavailable =
+        warp::get().and(warp::path::full()).and_then(move |path: warp::path::FullPath| {
+            let unavailable =
+                frames_apps(path.as_str()).then(|| framing.connect_js_unavailable()).flatten();
+            async move { unavailable.ok_or_else(warp::reject::not_found) }
+        });
     let rest =
         faults::in_front_of(Arc::clone(&site), rest::routes(Arc::clone(&site)).boxed()).boxed();
-    wiki.or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
+    pages_unavailable
+        .or(wiki)
+        .unify()
+        .or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
         .unify()
         .or(faults::routes(Arc::clone(&site)).boxed())
         .unify()

@@ -35,7 +35,7 @@ use lodger_connect::jwt::{self, Claims};
 use lodger_connect::qsh::CONTEXT_QSH;
 
 /// The session value of a visitor who logged out.
-const ANONYMOUS: &str = "anonymous";
+pub const ANONYMOUS: &str = "anonymous";
 /// Context tokens live 15 minutes, like the ones Atlassian issues.
 const CONTEXT_TOKEN_SECONDS: i64 = 15 * 60;
 

@@ -3,31 +3,25 @@
 //! paths to one or more lodger replicas, exactly as the README says.
 //!
 //! Needs Debian's `nginx` (CI installs `nginx-light` and the brotli static
-//! module); without it the tests print why and pass, unless
-//! `LODGER_REQUIRE_NGINX=1`.
-#![allow(dead_code)]
+//! module); without it the tests fail, or skip and are counted under
+//! `tools/test --allow-skips` ([`super::prerequisites`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use crate::process_support::*;
+use super::prerequisites::{Prerequisite, installed_nginx, require};
+pub use super::process::*;
 
 const BROTLI_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so";
 
-/// The nginx binary, or `None` after saying why the test skips.
+/// The nginx binary, or `None` when it is missing and the run allows
+/// skips (see [`super::prerequisites`]).
 pub fn nginx_binary() -> Option<PathBuf> {
-    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).exists() {
-            return Some(PathBuf::from(candidate));
-        }
+    if !require(Prerequisite::Nginx) {
+        return None;
     }
-    let why = "nginx is not installed (Debian: apt-get install nginx-light libnginx-mod-http-brotli-static)";
-    if std::env::var("LODGER_REQUIRE_NGINX").is_ok_and(|v| v == "1") {
-        panic!("{why}");
-    }
-    eprintln!("skipping: {why}");
-    None
+    installed_nginx()
 }
 
 /// `lodger serve --auth-only` on `port`, for an app served at `base_url`.

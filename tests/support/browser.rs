@@ -2,19 +2,16 @@
 //! packages are here, and running one of the `tools/devhost/*.mjs` scripts,
 //! which prints its report as the last line of stdout.
 //!
-//! Without the tools a test prints why and passes, unless
-//! `LODGER_REQUIRE_BROWSER=1` (as in CI), which makes it a failure.
-#![allow(dead_code)]
+//! Without the tools a test fails, or skips and is counted under
+//! `tools/test --allow-skips` ([`super::prerequisites`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-/// The checkout's root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use super::prerequisites::root;
+use super::prerequisites::{Prerequisite, require_all};
 
 /// Where screenshots go (created).
 pub fn artifacts() -> PathBuf {
@@ -23,32 +20,10 @@ pub fn artifacts() -> PathBuf {
     dir
 }
 
-/// True when node, the npm packages and Chromium are here; otherwise says
-/// why `test` skips (or panics when they are required).
-pub fn ready(test: &str) -> bool {
-    let Some(why) = missing() else { return true };
-    if std::env::var("LODGER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("{test} cannot run: {why}");
-    }
-    eprintln!("skipping {test}: {why}");
-    false
-}
-
-fn missing() -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let node_modules = lodger::dev::default_node_modules();
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !node_modules.join("playwright-core").exists()
-        || !node_modules.join("atlassian-connect-js").exists()
-    {
-        return Some("run `npm ci --prefix tools/devhost`".into());
-    }
-    if !Path::new(&chromium).exists() {
-        return Some(format!("{chromium} is missing: install Debian's chromium"));
-    }
-    None
+/// True when node, the npm packages and Chromium are here; otherwise fails
+/// the test, or records the skip ([`super::prerequisites`]).
+pub fn ready() -> bool {
+    require_all(&[Prerequisite::Node, Prerequisite::DevhostPackages, Prerequisite::Chromium])
 }
 
 /// Runs `node <script> <args...>` (script relative to the checkout) off the

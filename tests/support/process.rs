@@ -1,6 +1,5 @@
 //! Real processes for the tests that run the built binary: free ports, a
 //! child killed when dropped, and waiting until a server answers.
-#![allow(dead_code)]
 
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -42,13 +41,4 @@ pub async fn wait_healthy(url: &str, what: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{what} did not come up at {url}");
-}
-
-/// Waits (at most 10 s) until `check` holds; panics saying `what` otherwise.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
