@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use lodger::devhost::jql::{
+use lodger::devhost::jira::jql::{
     Extraction, ExtractionType, IssueFacts, ProjectFacts, Universe, parse, run,
 };
 use serde_json::json;

@@ -46,14 +46,17 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth::Caller;
-use super::jira_rest::{
-    Task, TaskStatus, api, caller_may, encode, json_response, next_task_id, now_millis,
-    percent_decode, query_param, raw_query, start_task, submitter, with_site,
-};
 use super::jql::{Extraction, ExtractionType};
-use super::rest::{Call, call, error};
-use super::site::{Role, Site, SiteData};
+use super::task_resource::{next_task_id, start_task, submitter};
+use super::tasks::{Task, TaskStatus};
+use crate::platform::auth::Caller;
+use crate::platform::call::{Call, call, with_site};
+use crate::platform::errors::error;
+use crate::platform::http::{
+    api, encode, json_response, now_millis, percent_decode, query_param, raw_query,
+};
+use crate::platform::permissions::caller_may;
+use crate::site::{Role, Site, SiteData};
 
 /// Longest property key (Atlassian: "The maximum length is 255 characters").
 pub const MAX_KEY_CHARS: usize = 255;

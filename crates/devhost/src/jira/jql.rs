@@ -30,6 +30,11 @@
 //! operators, most fields). Those are syntax errors here, answered with 400
 //! like Jira answers a query it cannot read, with the position.
 //!
+//! The same grammar reads a dynamic webhook's `jqlFilter`: the webhook
+//! dialect parses with [`parse_within`] and then checks the parsed query
+//! against its smaller subset (see `jira::webhooks::filter`). A syntax
+//! error is therefore data ([`Syntax`]), which each dialect words its own way.
+//!
 //! The parser is pure and total: it never panics, whatever the input (the
 //! input is bounded in length and nesting depth, so recursion is bounded
 //! too), and it allocates no more than a small multiple of the input.
@@ -43,6 +48,69 @@ use serde_json::Value;
 pub const MAX_QUERY_CHARS: usize = 16 * 1024;
 /// How deeply parentheses and `NOT` may nest.
 pub const MAX_DEPTH: usize = 32;
+
+/// How far the parser reads: the search's limits are [`Limits::SEARCH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest query read, in characters.
+    pub max_chars: usize,
+    /// How deeply parentheses and `NOT` may nest.
+    pub max_depth: usize,
+}
+
+impl Limits {
+    /// The limits of `/rest/api/3/search`.
+    pub const SEARCH: Limits = Limits { max_chars: MAX_QUERY_CHARS, max_depth: MAX_DEPTH };
+}
+
+/// A query the parser could not read: where, what kind of problem, and the
+/// search's wording of it (without the position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Syntax {
+    /// The line of the problem, from 1.
+    pub line: usize,
+    /// The character in that line, from 1.
+    pub column: usize,
+    /// What kind of problem, for dialects that word it differently.
+    pub problem: Problem,
+    /// Jira's wording, as the search answers it.
+    pub message: String,
+}
+
+/// The kind of a [`Syntax`] error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// The query is longer than [`Limits::max_chars`].
+    TooLong,
+    /// Parentheses or `NOT` nest deeper than [`Limits::max_depth`].
+    TooDeep,
+    /// A parenthesis (`list: false`) or an `IN` list (`list: true`) is not closed.
+    Unclosed {
+        /// Whether it is an `IN` list.
+        list: bool,
+    },
+    /// A clause's field is not followed by an operator the grammar knows.
+    NoOperator {
+        /// The field.
+        field: Field,
+        /// What stands where the operator should (a word or symbol), if anything.
+        found: Option<String>,
+    },
+    /// Anything else.
+    Other,
+}
+
+impl From<Syntax> for JqlError {
+    fn from(syntax: Syntax) -> JqlError {
+        match syntax.problem {
+            Problem::TooLong => JqlError(format!("Error in the JQL Query: {}", syntax.message)),
+            _ => JqlError(format!(
+                "Error in the JQL Query: {} (line {}, character {})",
+                syntax.message, syntax.line, syntax.column
+            )),
+        }
+    }
+}
 
 /// A query that cannot be run, with Jira's wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,7 +171,8 @@ pub enum Field {
 }
 
 impl Field {
-    fn describe(&self) -> String {
+    /// The field as a query names it (`issue.property[key].path`, an alias).
+    pub fn describe(&self) -> String {
         match self {
             Field::Project => "project".into(),
             Field::IssueKey => "issuekey".into(),
@@ -136,7 +205,8 @@ pub enum Operator {
 }
 
 impl Operator {
-    fn symbol(self) -> &'static str {
+    /// The operator as a query writes it (`in` and `not in` in lower case).
+    pub fn symbol(self) -> &'static str {
         match self {
             Operator::Equals => "=",
             Operator::NotEquals => "!=",
@@ -181,13 +251,22 @@ pub enum SortField {
 /// # }
 /// ```
 pub fn parse(text: &str) -> Result<Query, JqlError> {
-    let chars: Vec<char> = text.chars().take(MAX_QUERY_CHARS + 1).collect();
-    if chars.len() > MAX_QUERY_CHARS {
-        return Err(JqlError(format!(
-            "Error in the JQL Query: the query is longer than {MAX_QUERY_CHARS} characters."
-        )));
+    parse_within(text, Limits::SEARCH).map_err(JqlError::from)
+}
+
+/// Parses a query of the grammar above within `limits`; a syntax error is
+/// left for the caller to word.
+pub fn parse_within(text: &str, limits: Limits) -> Result<Query, Syntax> {
+    let chars: Vec<char> = text.chars().take(limits.max_chars.saturating_add(1)).collect();
+    if chars.len() > limits.max_chars {
+        return Err(Syntax {
+            line: 1,
+            column: 1,
+            problem: Problem::TooLong,
+            message: format!("the query is longer than {} characters.", limits.max_chars),
+        });
     }
-    Parser { chars, pos: 0, depth: 0 }.query()
+    Parser { chars, pos: 0, depth: 0, max_depth: limits.max_depth }.query()
 }
 
 /// What can follow a word in the query: used in error messages.
@@ -198,6 +277,7 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    max_depth: usize,
 }
 
 /// A lexical token, with the position where it starts.
@@ -230,11 +310,15 @@ fn is_word_char(c: char) -> bool {
 }
 
 impl Parser {
-    fn error_at(&self, at: usize, message: &str) -> JqlError {
+    fn error_at(&self, at: usize, message: &str) -> Syntax {
+        self.problem_at(at, Problem::Other, message)
+    }
+
+    fn problem_at(&self, at: usize, problem: Problem, message: &str) -> Syntax {
         let before = &self.chars[..at.min(self.chars.len())];
         let line = 1 + before.iter().filter(|c| **c == '\n').count();
         let column = 1 + before.iter().rev().take_while(|c| **c != '\n').count();
-        JqlError(format!("Error in the JQL Query: {message} (line {line}, character {column})"))
+        Syntax { line, column, problem, message: message.to_owned() }
     }
 
     fn skip_space(&mut self) {
@@ -244,7 +328,7 @@ impl Parser {
     }
 
     /// The next token and where it starts, without consuming it.
-    fn peek(&mut self) -> Result<(Token, usize, usize), JqlError> {
+    fn peek(&mut self) -> Result<(Token, usize, usize), Syntax> {
         self.skip_space();
         let start = self.pos;
         let Some(&c) = self.chars.get(start) else { return Ok((Token::End, start, start)) };
@@ -304,22 +388,28 @@ impl Parser {
         }
     }
 
-    fn next(&mut self) -> Result<(Token, usize), JqlError> {
+    fn next(&mut self) -> Result<(Token, usize), Syntax> {
         let (token, start, end) = self.peek()?;
         self.pos = end;
         Ok((token, start))
     }
 
-    fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), JqlError> {
+    fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), Syntax> {
+        self.expect(symbol, what, Problem::Other)
+    }
+
+    /// The next token must be `symbol`; if it is not, the error is `problem`.
+    fn expect(&mut self, symbol: &'static str, what: &str, problem: Problem) -> Result<(), Syntax> {
         let (token, start) = self.next()?;
         if token == Token::Symbol(symbol) {
             Ok(())
         } else {
-            Err(self.error_at(start, &format!("Expecting {what} but got {}.", token.shown())))
+            let message = format!("Expecting {what} but got {}.", token.shown());
+            Err(self.problem_at(start, problem, &message))
         }
     }
 
-    fn query(mut self) -> Result<Query, JqlError> {
+    fn query(mut self) -> Result<Query, Syntax> {
         let (first, _, _) = self.peek()?;
         let condition =
             if first == Token::End || first.is_keyword("order") { None } else { Some(self.or()?) };
@@ -384,7 +474,7 @@ impl Parser {
         Ok(Query { condition, order })
     }
 
-    fn or(&mut self) -> Result<Expr, JqlError> {
+    fn or(&mut self) -> Result<Expr, Syntax> {
         let mut parts = vec![self.and()?];
         loop {
             let (token, _, end) = self.peek()?;
@@ -397,7 +487,7 @@ impl Parser {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) })
     }
 
-    fn and(&mut self) -> Result<Expr, JqlError> {
+    fn and(&mut self) -> Result<Expr, Syntax> {
         let mut parts = vec![self.unary()?];
         loop {
             let (token, _, end) = self.peek()?;
@@ -410,18 +500,17 @@ impl Parser {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
     }
 
-    fn nest(&mut self, at: usize) -> Result<(), JqlError> {
+    fn nest(&mut self, at: usize) -> Result<(), Syntax> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.error_at(
-                at,
-                &format!("The query nests parentheses or NOT more than {MAX_DEPTH} deep."),
-            ));
+        if self.depth > self.max_depth {
+            let message =
+                format!("The query nests parentheses or NOT more than {} deep.", self.max_depth);
+            return Err(self.problem_at(at, Problem::TooDeep, &message));
         }
         Ok(())
     }
 
-    fn unary(&mut self) -> Result<Expr, JqlError> {
+    fn unary(&mut self) -> Result<Expr, Syntax> {
         let (token, start, end) = self.peek()?;
         if token.is_keyword("not") {
             self.pos = end;
@@ -434,16 +523,36 @@ impl Parser {
             self.pos = end;
             self.nest(start)?;
             let inner = self.or()?;
-            self.expect_symbol(")", "')'")?;
+            self.expect(")", "')'", Problem::Unclosed { list: false })?;
             self.depth -= 1;
             return Ok(inner);
         }
         self.clause()
     }
 
-    fn clause(&mut self) -> Result<Expr, JqlError> {
+    fn clause(&mut self) -> Result<Expr, Syntax> {
         let field = self.field()?;
-        let (token, start) = self.next()?;
+        let (token, start) = match self.next() {
+            Ok(next) => next,
+            Err(mut syntax) => {
+                // What stands there, as written: `~`, `!~`, `!`.
+                let found: String = self.chars[self.pos.min(self.chars.len())..]
+                    .iter()
+                    .skip_while(|c| c.is_whitespace())
+                    .take_while(|c| matches!(c, '=' | '!' | '~' | '<' | '>'))
+                    .collect();
+                let found = (!found.is_empty()).then_some(found);
+                syntax.problem = Problem::NoOperator { field, found };
+                return Err(syntax);
+            }
+        };
+        let no_operator = |field: Field, token: &Token| Problem::NoOperator {
+            field,
+            found: match token {
+                Token::Word(w) => Some(w.clone()),
+                _ => None,
+            },
+        };
         let operator = match &token {
             Token::Symbol("=") => Operator::Equals,
             Token::Symbol("!=") => Operator::NotEquals,
@@ -455,15 +564,14 @@ impl Parser {
             t if t.is_keyword("not") => {
                 let (after, at) = self.next()?;
                 if !after.is_keyword("in") {
-                    return Err(
-                        self.error_at(at, &format!("Expecting 'IN' but got {}.", after.shown()))
-                    );
+                    let message = format!("Expecting 'IN' but got {}.", after.shown());
+                    return Err(self.problem_at(at, no_operator(field, &token), &message));
                 }
                 Operator::NotIn
             }
             other => {
                 let message = format!("Expecting operator but got {}. {OPERATORS}", other.shown());
-                return Err(self.error_at(start, &message));
+                return Err(self.problem_at(start, no_operator(field, other), &message));
             }
         };
         let values = if matches!(operator, Operator::In | Operator::NotIn) {
@@ -475,9 +583,11 @@ impl Parser {
                     Token::Symbol(",") => values.push(self.value()?),
                     Token::Symbol(")") => break,
                     other => {
-                        return Err(self.error_at(
+                        let message = format!("Expecting ',' or ')' but got {}.", other.shown());
+                        return Err(self.problem_at(
                             at,
-                            &format!("Expecting ',' or ')' but got {}.", other.shown()),
+                            Problem::Unclosed { list: true },
+                            &message,
                         ));
                     }
                 }
@@ -489,7 +599,7 @@ impl Parser {
         Ok(Expr::Clause(Clause { field, operator, values }))
     }
 
-    fn field(&mut self) -> Result<Field, JqlError> {
+    fn field(&mut self) -> Result<Field, Syntax> {
         let (token, start) = self.next()?;
         let name = match token {
             Token::Word(w) if !is_reserved(&w) => w,
@@ -513,7 +623,7 @@ impl Parser {
     }
 
     /// After `issue.property`: `[key].path`.
-    fn property(&mut self) -> Result<Field, JqlError> {
+    fn property(&mut self) -> Result<Field, Syntax> {
         self.expect_symbol("[", "'[' after issue.property")?;
         let start = self.pos;
         let mut end = start;
@@ -544,7 +654,7 @@ impl Parser {
         Ok(Field::Property { key, path: path.to_owned() })
     }
 
-    fn value(&mut self) -> Result<String, JqlError> {
+    fn value(&mut self) -> Result<String, Syntax> {
         let (token, start) = self.next()?;
         match token {
             Token::Word(w) if !is_reserved(&w) => Ok(w),

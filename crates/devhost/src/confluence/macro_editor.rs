@@ -13,7 +13,7 @@
 //!
 //! What the dev host emulates:
 //! - each seeded macro instance has parameters, stored per (page, macro id)
-//!   in [`super::confluence::ConfluenceData::macro_parameters`]; until an
+//!   in [`super::data::ConfluenceData::macro_parameters`]; until an
 //!   editor saves some, the descriptor's `defaultValue`s apply;
 //! - an "Edit" button by each macro that has an `editor` opens the editor
 //!   URL in a dialog on the page (`page/host.js`), signed for the current
@@ -36,12 +36,11 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth::SESSION_COOKIE;
-use super::confluence::error;
-use super::confluence_page::{macro_id, page_context};
-use super::iframe::module_url;
-use super::site::{AppInstall, Role, Site, User};
-use super::views::current_user;
+use super::page_view::{macro_id, page_context};
+use crate::platform::auth::{SESSION_COOKIE, current_user};
+use crate::platform::errors::confluence_error as error;
+use crate::platform::iframe::module_url;
+use crate::site::{AppInstall, Role, Site, User};
 
 /// At most this many parameters per instance, of these sizes.
 const MAX_PARAMETERS: usize = 50;

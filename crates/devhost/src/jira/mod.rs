@@ -1,0 +1,27 @@
+//! The site's Jira: its REST resources at the site root, with Atlassian's
+//! paths, shapes and status codes ("The Jira Cloud platform REST API" v3,
+//! whose paths also answer under `/rest/api/2/`).
+//!
+//! | file | what of a real site it emulates |
+//! |---|---|
+//! | [`issues`] | creating, reading, editing and deleting issues, and the webhooks that fires |
+//! | [`issue_types`] | the issue types, the one status, issue id counters |
+//! | [`entity_properties`] | issue, project and user entity properties; the bulk issue-property task |
+//! | [`jql`] | the JQL grammar, shared by search and webhook filters, and search over indexed properties |
+//! | [`search`] | `/search` and `/search/jql` |
+//! | [`people`] | projects, users, `myself`, my permissions, bulk permission checks |
+//! | [`tasks`] | long-running tasks as the site keeps them |
+//! | [`task_resource`] | `GET /task/{taskId}`, starting a task |
+//! | [`license`] | the app resource and its license |
+//! | [`webhooks`] | descriptor and dynamic webhooks: registration, filters, delivery |
+
+pub mod entity_properties;
+pub mod issue_types;
+pub mod issues;
+pub mod jql;
+pub mod license;
+pub mod people;
+pub mod search;
+pub mod task_resource;
+pub mod tasks;
+pub mod webhooks;
