@@ -26,7 +26,7 @@ pub const ISSUE_TYPES: [IssueType; 4] = [
 /// no workflows (Atlassian: "Jira REST API v3: Workflow statuses").
 pub const STATUS: (&str, &str) = ("10000", "To Do");
 
-/// What the emulator keeps about issues beyond [`Issue`]: their types and
+/// What the emulator keeps about issues beyond [`Issue`](crate::site::Issue): their types and
 /// the counters that make ids and keys never come back after a delete.
 #[derive(Debug, Default)]
 pub struct IssueExtras {

@@ -396,6 +396,32 @@ fn delete(site: &Arc<Site>, key: &str, call: &Call) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `GET /rest/api/{2|3}/issue/{issueIdOrKey}` (Atlassian: "Get issue"):
+/// `summary` and `project` only. Mounted after [`routes`], since it answers
+/// whatever the method.
+pub fn read_route(
+    site: Arc<Site>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::path!("rest" / "api" / String / "issue" / String)
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(|_version: String, key: String, site: Arc<Site>, _call: Call| {
+            match site.issue(&key) {
+                Some(issue) => warp::reply::json(&json!({
+                    "id": issue.id,
+                    "key": issue.key,
+                    "self": format!("{}/rest/api/3/issue/{}", site.base_url, issue.id),
+                    "fields": {
+                        "summary": issue.summary,
+                        "project": site.project(&issue.project_id).map(|p| json!({"id": p.id, "key": p.key, "name": p.name})),
+                    },
+                }))
+                .into_response(),
+                None => error(StatusCode::NOT_FOUND, "Issue does not exist or you do not have permission to see it."),
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,30 +447,4 @@ mod tests {
         assert_eq!(by_name.map(|t| t.name), Some("Bug"));
         assert_eq!(by_id.map(|t| t.name), Some("Story"));
     }
-}
-
-/// `GET /rest/api/{2|3}/issue/{issueIdOrKey}` (Atlassian: "Get issue"):
-/// `summary` and `project` only. Mounted after [`routes`], since it answers
-/// whatever the method.
-pub fn read_route(
-    site: Arc<Site>,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    warp::path!("rest" / "api" / String / "issue" / String)
-        .and(with_site(Arc::clone(&site)))
-        .and(call(Arc::clone(&site)))
-        .map(|_version: String, key: String, site: Arc<Site>, _call: Call| {
-            match site.issue(&key) {
-                Some(issue) => warp::reply::json(&json!({
-                    "id": issue.id,
-                    "key": issue.key,
-                    "self": format!("{}/rest/api/3/issue/{}", site.base_url, issue.id),
-                    "fields": {
-                        "summary": issue.summary,
-                        "project": site.project(&issue.project_id).map(|p| json!({"id": p.id, "key": p.key, "name": p.name})),
-                    },
-                }))
-                .into_response(),
-                None => error(StatusCode::NOT_FOUND, "Issue does not exist or you do not have permission to see it."),
-            }
-        })
 }

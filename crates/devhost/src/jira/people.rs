@@ -23,7 +23,7 @@
 //!
 //! `POST /search` and `POST /permissions/check` need only the READ scope, as
 //! Atlassian's OpenAPI document says (`x-atlassian-connect-scope`); see
-//! [`super::auth::scope_for`].
+//! [`crate::platform::auth::scope_for`].
 
 use std::sync::Arc;
 
