@@ -31,7 +31,7 @@
 //! like Jira answers a query it cannot read, with the position.
 //!
 //! The same grammar reads a dynamic webhook's `jqlFilter`: the webhook
-//! dialect parses with [`parse_within`] and then checks the parsed query
+//! dialect parses with [`parse_in`] and then checks the parsed query
 //! against its smaller subset (see `jira::webhooks::filter`). A syntax
 //! error is therefore data ([`Syntax`]), which each dialect words its own way.
 //!
@@ -49,18 +49,24 @@ pub const MAX_QUERY_CHARS: usize = 16 * 1024;
 /// How deeply parentheses and `NOT` may nest.
 pub const MAX_DEPTH: usize = 32;
 
-/// How far the parser reads: the search's limits are [`Limits::SEARCH`].
+/// How a dialect reads the grammar: how far, and whether JQL's reserved
+/// words may stand as values. The search's is [`Dialect::SEARCH`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct Dialect {
     /// The longest query read, in characters.
     pub max_chars: usize,
     /// How deeply parentheses and `NOT` may nest.
     pub max_depth: usize,
+    /// Whether a reserved word (`null`, `empty`, `and`…) is read as a plain
+    /// value, as the webhook service reads `project != null`; the search
+    /// refuses it unquoted.
+    pub reserved_values: bool,
 }
 
-impl Limits {
-    /// The limits of `/rest/api/3/search`.
-    pub const SEARCH: Limits = Limits { max_chars: MAX_QUERY_CHARS, max_depth: MAX_DEPTH };
+impl Dialect {
+    /// How `/rest/api/3/search` reads a query.
+    pub const SEARCH: Dialect =
+        Dialect { max_chars: MAX_QUERY_CHARS, max_depth: MAX_DEPTH, reserved_values: false };
 }
 
 /// A query the parser could not read: where, what kind of problem, and the
@@ -80,9 +86,9 @@ pub struct Syntax {
 /// The kind of a [`Syntax`] error.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
-    /// The query is longer than [`Limits::max_chars`].
+    /// The query is longer than [`Dialect::max_chars`].
     TooLong,
-    /// Parentheses or `NOT` nest deeper than [`Limits::max_depth`].
+    /// Parentheses or `NOT` nest deeper than [`Dialect::max_depth`].
     TooDeep,
     /// A parenthesis (`list: false`) or an `IN` list (`list: true`) is not closed.
     Unclosed {
@@ -241,7 +247,7 @@ pub enum SortField {
 /// Parses a JQL query of the subset above.
 ///
 /// ```
-/// use lodger_devhost::jql::{JqlError, parse};
+/// use lodger_devhost::jira::jql::{JqlError, parse};
 /// # fn main() -> Result<(), JqlError> {
 /// let query = parse("project = LOD AND issue.property[lodger].open > 0")?;
 /// assert!(query.condition.is_some());
@@ -251,22 +257,22 @@ pub enum SortField {
 /// # }
 /// ```
 pub fn parse(text: &str) -> Result<Query, JqlError> {
-    parse_within(text, Limits::SEARCH).map_err(JqlError::from)
+    parse_in(text, Dialect::SEARCH).map_err(JqlError::from)
 }
 
-/// Parses a query of the grammar above within `limits`; a syntax error is
-/// left for the caller to word.
-pub fn parse_within(text: &str, limits: Limits) -> Result<Query, Syntax> {
-    let chars: Vec<char> = text.chars().take(limits.max_chars.saturating_add(1)).collect();
-    if chars.len() > limits.max_chars {
+/// Parses a query of the grammar above as `dialect` reads it; a syntax
+/// error is left for the caller to word.
+pub fn parse_in(text: &str, dialect: Dialect) -> Result<Query, Syntax> {
+    let chars: Vec<char> = text.chars().take(dialect.max_chars.saturating_add(1)).collect();
+    if chars.len() > dialect.max_chars {
         return Err(Syntax {
             line: 1,
             column: 1,
             problem: Problem::TooLong,
-            message: format!("the query is longer than {} characters.", limits.max_chars),
+            message: format!("the query is longer than {} characters.", dialect.max_chars),
         });
     }
-    Parser { chars, pos: 0, depth: 0, max_depth: limits.max_depth }.query()
+    Parser { chars, pos: 0, depth: 0, dialect }.query()
 }
 
 /// What can follow a word in the query: used in error messages.
@@ -277,7 +283,7 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
-    max_depth: usize,
+    dialect: Dialect,
 }
 
 /// A lexical token, with the position where it starts.
@@ -502,9 +508,11 @@ impl Parser {
 
     fn nest(&mut self, at: usize) -> Result<(), Syntax> {
         self.depth += 1;
-        if self.depth > self.max_depth {
-            let message =
-                format!("The query nests parentheses or NOT more than {} deep.", self.max_depth);
+        if self.depth > self.dialect.max_depth {
+            let message = format!(
+                "The query nests parentheses or NOT more than {} deep.",
+                self.dialect.max_depth
+            );
             return Err(self.problem_at(at, Problem::TooDeep, &message));
         }
         Ok(())
@@ -657,7 +665,7 @@ impl Parser {
     fn value(&mut self) -> Result<String, Syntax> {
         let (token, start) = self.next()?;
         match token {
-            Token::Word(w) if !is_reserved(&w) => Ok(w),
+            Token::Word(w) if self.dialect.reserved_values || !is_reserved(&w) => Ok(w),
             Token::Quoted(q) => Ok(q),
             other => Err(self.error_at(
                 start,

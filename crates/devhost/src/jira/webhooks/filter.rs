@@ -13,11 +13,12 @@
 //! What it is not: the search. A filter is checked once, when the app
 //! registers it, and then matched against each event's issue alone.
 
-use crate::jira::jql::{self, Expr, Field, Limits, Operator, Problem, Query, Syntax};
+use crate::jira::jql::{self, Dialect, Expr, Field, Operator, Problem, Query, Syntax};
 
-/// How the webhook dialect reads: no length limit of its own (the request
-/// body has one), parentheses at most 16 deep.
-const LIMITS: Limits = Limits { max_chars: usize::MAX, max_depth: 16 };
+/// How the webhook service reads a filter: no length limit of its own (the
+/// request body has one), parentheses at most 16 deep, and any word as a
+/// value (`project != null` is how apps ask for every issue).
+const DIALECT: Dialect = Dialect { max_chars: usize::MAX, max_depth: 16, reserved_values: true };
 
 /// What a filter is evaluated against: each field's names (id, key, name).
 #[derive(Debug)]
@@ -110,7 +111,7 @@ fn unsupported_clause(field: &Field) -> String {
 
 /// Parses and checks a `jqlFilter`; the error is the sentence for the app.
 pub fn parse(text: &str) -> Result<Filter, String> {
-    let query = jql::parse_within(text, LIMITS).map_err(|syntax| worded(&syntax))?;
+    let query = jql::parse_in(text, DIALECT).map_err(|syntax| worded(&syntax))?;
     restrict(&query).map(Filter)
 }
 
@@ -203,6 +204,14 @@ mod tests {
         assert!(matches("project = LOD AND issuetype = Task AND status = 'To Do'"));
         assert!(matches("project = OTHER OR (issuetype in (Bug, Task) and status != Done)"));
         assert!(!matches("project = LOD AND issuetype = Bug"));
+    }
+
+    #[test]
+    fn reserved_words_are_plain_values_as_the_webhook_service_reads_them() {
+        // lodger's own filter: every issue of every project.
+        assert!(matches("project != null"));
+        assert!(!matches("project = empty"));
+        assert!(jql::parse("project != null").is_err(), "the search still refuses it unquoted");
     }
 
     #[test]
