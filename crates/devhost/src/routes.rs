@@ -15,7 +15,9 @@ use warp::{Filter, Rejection};
 use crate::DevHost;
 use crate::confluence::{content, macro_editor};
 use crate::jira::webhooks::registration as webhooks;
-use crate::jira::{entity_properties, issues, license, people, search, task_resource};
+use crate::jira::{
+    bulk_properties, entity_properties, issues, license, people, search, task_resource,
+};
 use crate::pages::{app_pages, confluence_page, issue, session};
 use crate::platform::auth::Refusal;
 use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
@@ -92,6 +94,9 @@ fn jira(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection
         .or(issues::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(issues::read_route(Arc::clone(&site)).boxed())
+        .unify()
+        // Before the per-issue property routes: `/issue/properties/{key}` is the bulk one.
+        .or(bulk_properties::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(entity_properties::routes(Arc::clone(&site)).boxed())
         .unify()

@@ -6,9 +6,11 @@
 //! | [`data`] | Confluence's state: installations, pages, content properties, macro parameters |
 //! | [`content`] | content, users and versioned content properties over REST |
 //! | [`page_view`] | what a page view holds: its path, context and framed macros |
-//! | [`macro_editor`] | macro parameters, the macro editor dialog's endpoints |
+//! | [`macro_parameters`] | a macro instance's parameters and the URL variables they make |
+//! | [`macro_editor`] | the macro editor dialog's endpoints |
 
 pub mod content;
 pub mod data;
 pub mod macro_editor;
+pub mod macro_parameters;
 pub mod page_view;

@@ -22,7 +22,7 @@
 use serde_json::{Value, json};
 
 use super::data::{ContentPage, SPACE_NAME};
-use super::macro_editor;
+use super::macro_parameters;
 use crate::platform::iframe::{ConfluenceContext, ViewContext, module_url};
 use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site};
 
@@ -99,8 +99,8 @@ pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) 
         for module in &macros {
             let key = module["key"].as_str().unwrap_or("macro");
             let id = macro_id(&install.app_key, key);
-            let values = macro_editor::parameters(site, &page.id, &id, module);
-            let variables = macro_editor::url_variables(module, &values);
+            let values = macro_parameters::parameters(site, &page.id, &id, module);
+            let variables = macro_parameters::url_variables(module, &values);
             let context = page_context(page, Some(id.clone()), variables);
             // Which macros can be edited, and the instance the editor edits.
             let editor = module["editor"]["url"]

@@ -6,7 +6,9 @@
 //! |---|---|
 //! | [`issues`] | creating, reading, editing and deleting issues, and the webhooks that fires |
 //! | [`issue_types`] | the issue types, the one status, issue id counters |
-//! | [`entity_properties`] | issue, project and user entity properties; the bulk issue-property task |
+//! | [`entity_properties`] | issue, project and user entity properties |
+//! | [`bulk_properties`] | the bulk issue-property task: set or delete over many issues |
+//! | [`property_index`] | which issue properties apps index for JQL |
 //! | [`jql`] | the JQL grammar, shared by search and webhook filters, and search over indexed properties |
 //! | [`search`] | `/search` and `/search/jql` |
 //! | [`people`] | projects, users, `myself`, my permissions, bulk permission checks |
@@ -15,12 +17,14 @@
 //! | [`license`] | the app resource and its license |
 //! | [`webhooks`] | descriptor and dynamic webhooks: registration, filters, delivery |
 
+pub mod bulk_properties;
 pub mod entity_properties;
 pub mod issue_types;
 pub mod issues;
 pub mod jql;
 pub mod license;
 pub mod people;
+pub mod property_index;
 pub mod search;
 pub mod task_resource;
 pub mod tasks;

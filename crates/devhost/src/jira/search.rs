@@ -227,5 +227,5 @@ fn universe<'a>(site: &'a Site, data: &'a SiteData) -> jql::Universe<'a> {
                 .collect(),
         })
         .collect();
-    jql::Universe { projects, issues, index: super::entity_properties::index(data) }
+    jql::Universe { projects, issues, index: super::property_index::index(data) }
 }

@@ -13,13 +13,13 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::modules::{modules_for, shows_for};
+use super::modules::{PAGE_MODULES, may_open, modules_for, shows_for};
 use super::shell::{Page, respond};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::call::with_site;
 use crate::platform::errors::error;
 use crate::platform::iframe::ViewContext;
-use crate::site::{Role, Site, User};
+use crate::site::Site;
 use lodger_connect::installation::Product;
 
 /// `GET /plugins/servlet/ac/{appKey}/{moduleKey}`.
@@ -37,15 +37,6 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
              site: Arc<Site>| { module_page(&site, &app, &module, &query, session) },
         )
 }
-
-/// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
-pub(crate) const PAGE_MODULES: &[(&str, Role)] = &[
-    ("generalPages", Role::Viewer),
-    ("jiraProjectPages", Role::Viewer),
-    ("jiraProjectAdminTabPanels", Role::ProjectAdmin),
-    ("adminPages", Role::SiteAdmin),
-    ("configurePage", Role::SiteAdmin),
-];
 
 /// `/plugins/servlet/ac/{appKey}/{moduleKey}`: an app's full page (general,
 /// project, project settings, admin, configure), as Jira serves them.
@@ -103,22 +94,10 @@ fn module_page(
             "this page is not available (its conditions do not hold)",
         );
     }
-    page.modules = modules_for(site, &page, &[kind], &|m: &Value| m["key"] == module_key);
+    page.modules =
+        modules_for(site, &page.context, user, true, &[kind], &|m: &Value| m["key"] == module_key);
     if let Some(project) = project {
         page.path.push_str(&format!("?project.key={}", project.key));
     }
     respond(site, &page, session.is_none())
-}
-
-/// General pages are open to anyone; other pages need a user of the role.
-pub(crate) fn may_open(kind: &str, role: Role, user: Option<&User>) -> bool {
-    kind == "generalPages" || user.is_some_and(|u| rank(u.role) >= rank(role))
-}
-
-fn rank(role: Role) -> u8 {
-    match role {
-        Role::Viewer | Role::User => 0,
-        Role::ProjectAdmin => 1,
-        Role::SiteAdmin => 2,
-    }
 }

@@ -70,7 +70,15 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     let in_issue_view =
         |m: &Value| m["location"].as_str().is_some_and(|l| l.starts_with("atl.jira.view.issue"));
     let glance = |_: &Value| true;
-    page.modules = modules_for(site, &page, &["jiraIssueGlances"], &glance);
-    page.modules.extend(modules_for(site, &page, &["webPanels"], &in_issue_view));
+    page.modules =
+        modules_for(site, &page.context, page.user, false, &["jiraIssueGlances"], &glance);
+    page.modules.extend(modules_for(
+        site,
+        &page.context,
+        page.user,
+        false,
+        &["webPanels"],
+        &in_issue_view,
+    ));
     respond(site, &page, session.is_none())
 }

@@ -3,26 +3,30 @@
 //! page modules; "Conditions"): enabled apps' modules of the page's kinds
 //! whose conditions hold, each with its signed iframe URL.
 //!
+//! Also who may open each kind of app page.
+//!
 //! What it is not: the page around them ([`super::shell`]).
 
 use serde_json::{Value, json};
 
-use super::shell::Page;
 use crate::platform::conditions::{self, Facts};
 use crate::platform::iframe::{ViewContext, module_url};
-use crate::site::{AppInstall, Site, User};
+use crate::site::{AppInstall, Role, Site, User};
 
 /// The modules of `kinds` from enabled apps that `pick` selects and whose
-/// conditions hold, as the page's view entries.
+/// conditions hold for `user` on a page about `context`, as the page's view
+/// entries; `full_page` when they fill the main column.
 pub(crate) fn modules_for(
     site: &Site,
-    page: &Page<'_>,
+    context: &ViewContext,
+    user: Option<&User>,
+    full_page: bool,
     kinds: &[&str],
     pick: &dyn Fn(&Value) -> bool,
 ) -> Vec<Value> {
     let installs: Vec<AppInstall> =
         site.data().installs.values().filter(|i| i.enabled).cloned().collect();
-    let account_id = page.user.map(|u| u.account_id.as_str());
+    let account_id = user.map(|u| u.account_id.as_str());
     let mut entries = Vec::new();
     for install in &installs {
         for kind in kinds {
@@ -31,18 +35,17 @@ pub(crate) fn modules_for(
                 Value::Null => Vec::new(),
                 one => vec![one.clone()],
             };
-            for module in modules
-                .iter()
-                .filter(|m| pick(m) && shows_for(site, install, &page.context, page.user, m))
+            for module in
+                modules.iter().filter(|m| pick(m) && shows_for(site, install, context, user, m))
             {
                 let module_key = module["key"].as_str().unwrap_or("module");
-                let height = if page.full_page { "400px" } else { "60px" };
+                let height = if full_page { "400px" } else { "60px" };
                 // A glance opens its target panel; its status badge comes from
                 // an issue property the app writes.
                 let (framed, status) = if *kind == "jiraIssueGlances" {
                     let mut target = module.clone();
                     target["url"] = module["target"]["url"].clone();
-                    (target, glance_status(site, install, &page.context, module_key))
+                    (target, glance_status(site, install, context, module_key))
                 } else {
                     (module.clone(), None)
                 };
@@ -51,9 +54,9 @@ pub(crate) fn modules_for(
                     "moduleKey": module_key,
                     "title": module["name"]["value"],
                     "status": status,
-                    "url": module_url(site, install, &framed, &page.context, account_id),
+                    "url": module_url(site, install, &framed, context, account_id),
                     "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
-                    "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": page.full_page},
+                    "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": full_page},
                 }));
             }
         }
@@ -105,4 +108,26 @@ pub(crate) fn shows_for(
         module.get("conditions"),
         &Facts { logged_in: user.is_some(), property: &property },
     )
+}
+
+/// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
+pub(crate) const PAGE_MODULES: &[(&str, Role)] = &[
+    ("generalPages", Role::Viewer),
+    ("jiraProjectPages", Role::Viewer),
+    ("jiraProjectAdminTabPanels", Role::ProjectAdmin),
+    ("adminPages", Role::SiteAdmin),
+    ("configurePage", Role::SiteAdmin),
+];
+
+/// General pages are open to anyone; other pages need a user of the role.
+pub(crate) fn may_open(kind: &str, role: Role, user: Option<&User>) -> bool {
+    kind == "generalPages" || user.is_some_and(|u| rank(u.role) >= rank(role))
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer | Role::User => 0,
+        Role::ProjectAdmin => 1,
+        Role::SiteAdmin => 2,
+    }
 }

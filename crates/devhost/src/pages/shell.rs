@@ -23,7 +23,7 @@ use tera::{Context, Tera};
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
-use super::app_pages::{PAGE_MODULES, may_open};
+use super::modules::{PAGE_MODULES, may_open};
 use crate::confluence::page_view;
 use crate::platform::auth::{ANONYMOUS, SESSION_COOKIE};
 use crate::platform::errors::error;
