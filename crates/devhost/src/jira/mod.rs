@@ -9,7 +9,8 @@
 //! | [`entity_properties`] | issue, project and user entity properties |
 //! | [`bulk_properties`] | the bulk issue-property task: set or delete over many issues |
 //! | [`property_index`] | which issue properties apps index for JQL |
-//! | [`jql`] | the JQL grammar, shared by search and webhook filters, and search over indexed properties |
+//! | [`jql`] | the JQL grammar, shared by search and webhook filters |
+//! | [`jql_run`] | running a parsed query over the issues and their indexed properties |
 //! | [`search`] | `/search` and `/search/jql` |
 //! | [`people`] | projects, users, `myself`, my permissions, bulk permission checks |
 //! | [`tasks`] | long-running tasks as the site keeps them |
@@ -22,6 +23,7 @@ pub mod entity_properties;
 pub mod issue_types;
 pub mod issues;
 pub mod jql;
+pub mod jql_run;
 pub mod license;
 pub mod people;
 pub mod property_index;

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::jql::{Extraction, ExtractionType};
+use super::jql_run::{Extraction, ExtractionType};
 use crate::site::SiteData;
 
 /// The issue property paths the enabled apps index, from their descriptors'

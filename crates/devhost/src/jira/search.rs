@@ -14,8 +14,8 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::jql;
 use super::people::project_json;
+use super::{jql, jql_run};
 use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
 use crate::platform::http::{api, json_response, query_param, raw_query};
@@ -147,7 +147,7 @@ fn search(site: &Site, version: &str, query: &str, call: &Call, paging: Paging) 
         return error(StatusCode::FORBIDDEN, "You do not have permission to browse projects.");
     }
     let universe = universe(site, &data);
-    let hits = match jql::run(&parsed, &universe) {
+    let hits = match jql_run::run(&parsed, &universe) {
         Ok(hits) => hits,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
@@ -205,16 +205,16 @@ fn search(site: &Site, version: &str, query: &str, call: &Call, paging: Paging) 
 
 /// The site as a query sees it: projects, issues with their properties,
 /// and the property paths installed apps index.
-fn universe<'a>(site: &'a Site, data: &'a SiteData) -> jql::Universe<'a> {
+fn universe<'a>(site: &'a Site, data: &'a SiteData) -> jql_run::Universe<'a> {
     let projects = site
         .projects
         .iter()
-        .map(|p| jql::ProjectFacts { id: &p.id, key: &p.key, name: &p.name })
+        .map(|p| jql_run::ProjectFacts { id: &p.id, key: &p.key, name: &p.name })
         .collect();
     let issues = data
         .issues
         .iter()
-        .map(|issue| jql::IssueFacts {
+        .map(|issue| jql_run::IssueFacts {
             id: &issue.id,
             key: &issue.key,
             summary: &issue.summary,
@@ -227,5 +227,5 @@ fn universe<'a>(site: &'a Site, data: &'a SiteData) -> jql::Universe<'a> {
                 .collect(),
         })
         .collect();
-    jql::Universe { projects, issues, index: super::property_index::index(data) }
+    jql_run::Universe { projects, issues, index: super::property_index::index(data) }
 }
