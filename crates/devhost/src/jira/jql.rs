@@ -396,11 +396,16 @@ impl Parser {
     }
 
     fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), Syntax> {
-        self.expect(symbol, what, Problem::Other)
+        self.require(symbol, what, Problem::Other)
     }
 
     /// The next token must be `symbol`; if it is not, the error is `problem`.
-    fn expect(&mut self, symbol: &'static str, what: &str, problem: Problem) -> Result<(), Syntax> {
+    fn require(
+        &mut self,
+        symbol: &'static str,
+        what: &str,
+        problem: Problem,
+    ) -> Result<(), Syntax> {
         let (token, start) = self.next()?;
         if token == Token::Symbol(symbol) {
             Ok(())
@@ -526,7 +531,7 @@ impl Parser {
             self.pos = end;
             self.nest(start)?;
             let inner = self.or()?;
-            self.expect(")", "')'", Problem::Unclosed { list: false })?;
+            self.require(")", "')'", Problem::Unclosed { list: false })?;
             self.depth -= 1;
             return Ok(inner);
         }
