@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use lodger::connect::jwt::{Claims, sign};
 use lodger::connect::qsh::query_string_hash;
-use lodger::devhost::faults::{Faults, WebhookFault};
+use lodger::devhost::platform::faults::{Faults, WebhookFault};
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{deliveries_settled, world};
@@ -289,7 +289,7 @@ async fn a_webhook_delivered_twice_at_once_applies_the_template_exactly_once() {
 
 #[tokio::test]
 async fn a_delivery_that_failed_after_the_checklist_landed_is_finished_by_its_redelivery() {
-    use lodger::devhost::faults::RestFault;
+    use lodger::devhost::platform::faults::RestFault;
     let world = world().await;
     let site = &world.site;
     set_template(site, &["Plan", "Do"]).await;
@@ -434,8 +434,8 @@ async fn as_user_patiently(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_exactly_once() {
-    use lodger::devhost::faults::RestFault;
-    use lodger::devhost::webhooks::DeliveryPolicy;
+    use lodger::devhost::jira::webhooks::state::DeliveryPolicy;
+    use lodger::devhost::platform::faults::RestFault;
     let world = world().await;
     let site = &world.site;
     set_template(site, &["Survive", "the faults"]).await;

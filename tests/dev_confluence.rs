@@ -14,7 +14,7 @@ use lodger::connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger::connect::qsh::{query_string_hash, relative_path};
 use lodger::connect::secret::Secret;
 use lodger::dev::world::World;
-use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::platform::auth::APP_HEADER;
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{pages, world};

@@ -12,7 +12,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::platform::auth::APP_HEADER;
 use lodger::devhost::site::Role;
 use lodger::devhost::site::Site;
 use serde_json::{Value, json};

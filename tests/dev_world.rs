@@ -13,7 +13,7 @@ use base64::Engine;
 use lodger::connect::jwt::{Expectation, UnverifiedToken};
 use lodger::connect::qsh::{CONTEXT_QSH, query_string_hash, relative_path};
 use lodger::dev::world::World;
-use lodger::devhost::auth::APP_HEADER;
+use lodger::devhost::platform::auth::APP_HEADER;
 use lodger::devhost::site::{Role, Site};
 use serde_json::{Value, json};
 use support::dev_world::{pages, world};

@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use lodger::devhost::jql::{
-    Extraction, ExtractionType, IssueFacts, ProjectFacts, Universe, parse, run,
+use lodger::devhost::jira::jql::parse;
+use lodger::devhost::jira::jql_run::{
+    Extraction, ExtractionType, IssueFacts, ProjectFacts, Universe, run,
 };
 use serde_json::json;
 

@@ -195,7 +195,7 @@ impl Sites {
                     format!(
                         "{}{}",
                         site.base_url,
-                        lodger_devhost::confluence_page::page_path(&page)
+                        lodger_devhost::confluence::page_view::page_path(&page)
                     )
                 },
             )

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use lodger::dev::world::{World, WorldOptions, start};
+use lodger::devhost::jira::webhooks::state::{DeliveryRecord, Outcome};
 use lodger::devhost::site::Site;
-use lodger::devhost::webhooks::{DeliveryRecord, Outcome};
 
 use super::prerequisites::{Prerequisite, require};
 

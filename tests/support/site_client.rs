@@ -10,9 +10,9 @@
 
 use lodger::connect::jwt::{Claims, sign};
 use lodger::connect::qsh::query_string_hash;
-use lodger::devhost::auth::{APP_HEADER, SESSION_COOKIE};
+use lodger::devhost::platform::auth::ANONYMOUS;
+use lodger::devhost::platform::auth::{APP_HEADER, SESSION_COOKIE};
 use lodger::devhost::site::{Role, Site, User};
-use lodger::devhost::views::ANONYMOUS;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 

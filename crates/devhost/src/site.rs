@@ -19,8 +19,19 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use crate::confluence::data::ConfluenceData;
+use crate::jira::issue_types::IssueExtras;
+use crate::jira::tasks::Task;
+use crate::jira::webhooks::state::WebhookState;
+use crate::platform::faults::Faults;
+use crate::platform::keys::random_id;
 use lodger_connect::installation::Product;
-use lodger_connect::secret::Secret;
+
+pub use crate::platform::installation::AppInstall;
+
+/// Confluence's context path on a cloud site: its pages and REST API live
+/// under `<site>/wiki` (Atlassian: "Confluence Cloud REST API", URIs).
+pub const CONFLUENCE_CONTEXT_PATH: &str = "/wiki";
 
 /// What a user may do on the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,26 +85,6 @@ pub struct Issue {
     pub summary: String,
 }
 
-/// An app installed (or being installed) in the site.
-#[derive(Debug, Clone)]
-pub struct AppInstall {
-    /// The product it is installed in: an app installs separately into the
-    /// site's Jira and its Confluence, with a descriptor and key for each.
-    pub product: Product,
-    /// The app key.
-    pub app_key: String,
-    /// The app's base URL from its descriptor.
-    pub app_base_url: String,
-    /// The secret shared with the app at `installed`.
-    pub shared_secret: Secret,
-    /// The descriptor as installed.
-    pub descriptor: Value,
-    /// Upper-case scopes granted.
-    pub scopes: Vec<String>,
-    /// Enabled (`false` while the `installed` callback is in flight).
-    pub enabled: bool,
-}
-
 /// The mutable part of a site.
 #[derive(Debug, Default)]
 pub struct SiteData {
@@ -114,7 +105,7 @@ pub struct SiteData {
     /// User entity properties by (account id, property key).
     pub user_properties: BTreeMap<(String, String), Value>,
     /// Jira's long-running tasks (`/rest/api/3/task/{id}`) by id.
-    pub tasks: BTreeMap<String, super::jira_rest::Task>,
+    pub tasks: BTreeMap<String, Task>,
     /// How long a bulk task stays queued, and then running (`None`: 150 ms
     /// each). Tests that run thousands of tasks shorten it.
     pub task_pace: Option<std::time::Duration>,
@@ -122,15 +113,15 @@ pub struct SiteData {
     /// active). Tests flip it to see an app without a valid license.
     pub license_active: HashMap<String, bool>,
     /// Dynamic webhooks, delivery policy, failed and recent deliveries
-    /// ([`super::webhooks`]).
-    pub webhooks: super::webhooks::WebhookState,
-    /// Injected faults ([`super::faults`]).
-    pub faults: super::faults::Faults,
-    /// Issue types and id counters ([`super::issues`]).
-    pub issue_extras: super::issues::IssueExtras,
+    /// ([`crate::jira::webhooks`]).
+    pub webhooks: WebhookState,
+    /// Injected faults ([`crate::platform::faults`]).
+    pub faults: Faults,
+    /// Issue types and id counters ([`crate::jira::issues`]).
+    pub issue_extras: IssueExtras,
     /// The site's Confluence: its installations, app properties, pages and
-    /// content properties ([`super::confluence`]). Everything above is Jira's.
-    pub confluence: super::confluence::ConfluenceData,
+    /// content properties ([`crate::confluence`]). Everything above is Jira's.
+    pub confluence: ConfluenceData,
 }
 
 impl SiteData {
@@ -217,8 +208,8 @@ impl Site {
         Site {
             name: name.to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
-            client_key: format!("jira:{name}-{}", super::random_id(6)),
-            confluence_client_key: format!("confluence:{name}-{}", super::random_id(6)),
+            client_key: format!("jira:{name}-{}", random_id(6)),
+            confluence_client_key: format!("confluence:{name}-{}", random_id(6)),
             users: vec![
                 user("admin", "Ada Admin", Role::SiteAdmin),
                 user("lead", "Pat Project-Lead", Role::ProjectAdmin),
@@ -228,7 +219,7 @@ impl Site {
             projects: vec![project],
             data: Mutex::new(SiteData {
                 issues,
-                confluence: super::confluence::ConfluenceData::seeded(),
+                confluence: ConfluenceData::seeded(),
                 ..SiteData::default()
             }),
         }
@@ -247,7 +238,7 @@ impl Site {
     pub fn base_url_of(&self, product: Product) -> String {
         match product {
             Product::Jira => self.base_url.clone(),
-            Product::Confluence => format!("{}{}", self.base_url, super::confluence::CONTEXT_PATH),
+            Product::Confluence => format!("{}{}", self.base_url, CONFLUENCE_CONTEXT_PATH),
         }
     }
 

@@ -16,39 +16,19 @@
 //! [`super::macro_editor`]).
 //!
 //! Not here: macro bodies, static content macros and the page editor.
-
-use std::sync::Arc;
+//! The HTML shell that shows it is the host's ([`crate::pages`]); this
+//! file says what the page holds: its path, its context and its macros.
 
 use serde_json::{Value, json};
-use warp::http::StatusCode;
-use warp::reply::Response;
-use warp::{Filter, Rejection};
 
-use super::auth::SESSION_COOKIE;
-use super::confluence::{ContentPage, SPACE_NAME, error};
-use super::iframe::{ConfluenceContext, ViewContext, module_url};
-use super::site::{AppInstall, Site};
-use super::views::{Page, current_user, respond};
-use lodger_connect::installation::Product;
-
-/// The page view route, to mount under `wiki`.
-/// The macro editor's endpoints come along (`/wiki/dev/api/…`).
-pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    // Boxed, like every route group: release builds hit the type recursion limit otherwise.
-    let editor = super::macro_editor::routes(Arc::clone(&site)).boxed();
-    warp::get()
-        .and(warp::path!("spaces" / String / "pages" / String))
-        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
-        .map(move |space: String, id: String, session: Option<String>| {
-            page_view(&site, &space, &id, session)
-        })
-        .or(editor)
-        .unify()
-}
+use super::data::{ContentPage, SPACE_NAME};
+use super::macro_parameters;
+use crate::platform::iframe::{ConfluenceContext, ViewContext, module_url};
+use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site};
 
 /// The path of a page's view, under the site's origin.
 pub fn page_path(page: &ContentPage) -> String {
-    format!("{}/spaces/{}/pages/{}", super::confluence::CONTEXT_PATH, page.space_key, page.id)
+    format!("{}/spaces/{}/pages/{}", CONFLUENCE_CONTEXT_PATH, page.space_key, page.id)
 }
 
 /// Links to the Confluence pages, for the site's navigation.
@@ -99,12 +79,9 @@ pub fn stated_context(site: &Site, asked: &Value) -> Option<ViewContext> {
     Some(page_context(&page, macro_id, Vec::new()))
 }
 
-fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Response {
-    let Some(page) = site.data().confluence.page(id).filter(|p| p.space_key == space) else {
-        return error(StatusCode::NOT_FOUND, "Page not found");
-    };
-    let user = current_user(site, session.as_deref());
-    let account_id = user.map(|u| u.account_id.as_str());
+/// The macros framed on `page`: every enabled Confluence app's dynamic
+/// content macros, in app key order, as the page's view entries.
+pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) -> Vec<Value> {
     let installs: Vec<AppInstall> = {
         let data = site.data();
         let mut installs: Vec<AppInstall> =
@@ -122,9 +99,9 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         for module in &macros {
             let key = module["key"].as_str().unwrap_or("macro");
             let id = macro_id(&install.app_key, key);
-            let values = super::macro_editor::parameters(site, &page.id, &id, module);
-            let variables = super::macro_editor::url_variables(module, &values);
-            let context = page_context(&page, Some(id.clone()), variables);
+            let values = macro_parameters::parameters(site, &page.id, &id, module);
+            let variables = macro_parameters::url_variables(module, &values);
+            let context = page_context(page, Some(id.clone()), variables);
             // Which macros can be edited, and the instance the editor edits.
             let editor = module["editor"]["url"]
                 .is_string()
@@ -142,18 +119,5 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
             }));
         }
     }
-    let page_view = Page {
-        product: Product::Confluence,
-        path: page_path(&page),
-        breadcrumb: format!("{SPACE_NAME} / Pages"),
-        heading: page.title.clone(),
-        // The body is the emulator's own seeded HTML, not user input.
-        body_html: format!("<div class=\"page-body\">{}</div>", page.body_html),
-        // The claims the page hands to `AP.context`: the page, no macro.
-        context: page_context(&page, None, Vec::new()),
-        user,
-        modules,
-        full_page: true,
-    };
-    respond(site, &page_view, session.is_none())
+    modules
 }

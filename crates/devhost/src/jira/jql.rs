@@ -21,7 +21,7 @@
 //! property is searchable only when an installed app indexes it: its
 //! descriptor declares the property key in
 //! `modules.jiraEntityProperties[].keyConfigurations[].propertyKey` and the
-//! path as one of that key's `extractions[].objectName` (see [`Extraction`]).
+//! path as one of that key's `extractions[].objectName` (see [`super::jql_run::Extraction`]).
 //! A clause over anything else is valid JQL that matches nothing, which is
 //! what Jira does. Values compare by the extraction's type: `number`
 //! numerically, the others as strings.
@@ -30,19 +30,88 @@
 //! operators, most fields). Those are syntax errors here, answered with 400
 //! like Jira answers a query it cannot read, with the position.
 //!
+//! The same grammar reads a dynamic webhook's `jqlFilter`: the webhook
+//! dialect parses with [`parse_in`] and then checks the parsed query
+//! against its smaller subset (see `jira::webhooks::filter`). A syntax
+//! error is therefore data ([`Syntax`]), which each dialect words its own way.
+//!
 //! The parser is pure and total: it never panics, whatever the input (the
 //! input is bounded in length and nesting depth, so recursion is bounded
 //! too), and it allocates no more than a small multiple of the input.
-
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-
-use serde_json::Value;
 
 /// The longest query the parser reads, in characters.
 pub const MAX_QUERY_CHARS: usize = 16 * 1024;
 /// How deeply parentheses and `NOT` may nest.
 pub const MAX_DEPTH: usize = 32;
+
+/// How a dialect reads the grammar: how far, and whether JQL's reserved
+/// words may stand as values. The search's is [`Dialect::SEARCH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// The longest query read, in characters.
+    pub max_chars: usize,
+    /// How deeply parentheses and `NOT` may nest.
+    pub max_depth: usize,
+    /// Whether a reserved word (`null`, `empty`, `and`…) is read as a plain
+    /// value, as the webhook service reads `project != null`; the search
+    /// refuses it unquoted.
+    pub reserved_values: bool,
+}
+
+impl Dialect {
+    /// How `/rest/api/3/search` reads a query.
+    pub const SEARCH: Dialect =
+        Dialect { max_chars: MAX_QUERY_CHARS, max_depth: MAX_DEPTH, reserved_values: false };
+}
+
+/// A query the parser could not read: where, what kind of problem, and the
+/// search's wording of it (without the position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Syntax {
+    /// The line of the problem, from 1.
+    pub line: usize,
+    /// The character in that line, from 1.
+    pub column: usize,
+    /// What kind of problem, for dialects that word it differently.
+    pub problem: Problem,
+    /// Jira's wording, as the search answers it.
+    pub message: String,
+}
+
+/// The kind of a [`Syntax`] error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// The query is longer than [`Dialect::max_chars`].
+    TooLong,
+    /// Parentheses or `NOT` nest deeper than [`Dialect::max_depth`].
+    TooDeep,
+    /// A parenthesis (`list: false`) or an `IN` list (`list: true`) is not closed.
+    Unclosed {
+        /// Whether it is an `IN` list.
+        list: bool,
+    },
+    /// A clause's field is not followed by an operator the grammar knows.
+    NoOperator {
+        /// The field.
+        field: Field,
+        /// What stands where the operator should (a word or symbol), if anything.
+        found: Option<String>,
+    },
+    /// Anything else.
+    Other,
+}
+
+impl From<Syntax> for JqlError {
+    fn from(syntax: Syntax) -> JqlError {
+        match syntax.problem {
+            Problem::TooLong => JqlError(format!("Error in the JQL Query: {}", syntax.message)),
+            _ => JqlError(format!(
+                "Error in the JQL Query: {} (line {}, character {})",
+                syntax.message, syntax.line, syntax.column
+            )),
+        }
+    }
+}
 
 /// A query that cannot be run, with Jira's wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,7 +172,8 @@ pub enum Field {
 }
 
 impl Field {
-    fn describe(&self) -> String {
+    /// The field as a query names it (`issue.property[key].path`, an alias).
+    pub fn describe(&self) -> String {
         match self {
             Field::Project => "project".into(),
             Field::IssueKey => "issuekey".into(),
@@ -136,7 +206,8 @@ pub enum Operator {
 }
 
 impl Operator {
-    fn symbol(self) -> &'static str {
+    /// The operator as a query writes it (`in` and `not in` in lower case).
+    pub fn symbol(self) -> &'static str {
         match self {
             Operator::Equals => "=",
             Operator::NotEquals => "!=",
@@ -149,7 +220,7 @@ impl Operator {
         }
     }
 
-    fn is_ordering(self) -> bool {
+    pub(crate) fn is_ordering(self) -> bool {
         matches!(
             self,
             Operator::Greater | Operator::GreaterOrEqual | Operator::Less | Operator::LessOrEqual
@@ -171,7 +242,7 @@ pub enum SortField {
 /// Parses a JQL query of the subset above.
 ///
 /// ```
-/// use lodger_devhost::jql::{JqlError, parse};
+/// use lodger_devhost::jira::jql::{JqlError, parse};
 /// # fn main() -> Result<(), JqlError> {
 /// let query = parse("project = LOD AND issue.property[lodger].open > 0")?;
 /// assert!(query.condition.is_some());
@@ -181,13 +252,22 @@ pub enum SortField {
 /// # }
 /// ```
 pub fn parse(text: &str) -> Result<Query, JqlError> {
-    let chars: Vec<char> = text.chars().take(MAX_QUERY_CHARS + 1).collect();
-    if chars.len() > MAX_QUERY_CHARS {
-        return Err(JqlError(format!(
-            "Error in the JQL Query: the query is longer than {MAX_QUERY_CHARS} characters."
-        )));
+    parse_in(text, Dialect::SEARCH).map_err(JqlError::from)
+}
+
+/// Parses a query of the grammar above as `dialect` reads it; a syntax
+/// error is left for the caller to word.
+pub fn parse_in(text: &str, dialect: Dialect) -> Result<Query, Syntax> {
+    let chars: Vec<char> = text.chars().take(dialect.max_chars.saturating_add(1)).collect();
+    if chars.len() > dialect.max_chars {
+        return Err(Syntax {
+            line: 1,
+            column: 1,
+            problem: Problem::TooLong,
+            message: format!("the query is longer than {} characters.", dialect.max_chars),
+        });
     }
-    Parser { chars, pos: 0, depth: 0 }.query()
+    Parser { chars, pos: 0, depth: 0, dialect }.query()
 }
 
 /// What can follow a word in the query: used in error messages.
@@ -198,6 +278,7 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    dialect: Dialect,
 }
 
 /// A lexical token, with the position where it starts.
@@ -230,11 +311,15 @@ fn is_word_char(c: char) -> bool {
 }
 
 impl Parser {
-    fn error_at(&self, at: usize, message: &str) -> JqlError {
+    fn error_at(&self, at: usize, message: &str) -> Syntax {
+        self.problem_at(at, Problem::Other, message)
+    }
+
+    fn problem_at(&self, at: usize, problem: Problem, message: &str) -> Syntax {
         let before = &self.chars[..at.min(self.chars.len())];
         let line = 1 + before.iter().filter(|c| **c == '\n').count();
         let column = 1 + before.iter().rev().take_while(|c| **c != '\n').count();
-        JqlError(format!("Error in the JQL Query: {message} (line {line}, character {column})"))
+        Syntax { line, column, problem, message: message.to_owned() }
     }
 
     fn skip_space(&mut self) {
@@ -244,7 +329,7 @@ impl Parser {
     }
 
     /// The next token and where it starts, without consuming it.
-    fn peek(&mut self) -> Result<(Token, usize, usize), JqlError> {
+    fn peek(&mut self) -> Result<(Token, usize, usize), Syntax> {
         self.skip_space();
         let start = self.pos;
         let Some(&c) = self.chars.get(start) else { return Ok((Token::End, start, start)) };
@@ -304,22 +389,33 @@ impl Parser {
         }
     }
 
-    fn next(&mut self) -> Result<(Token, usize), JqlError> {
+    fn next(&mut self) -> Result<(Token, usize), Syntax> {
         let (token, start, end) = self.peek()?;
         self.pos = end;
         Ok((token, start))
     }
 
-    fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), JqlError> {
+    fn expect_symbol(&mut self, symbol: &'static str, what: &str) -> Result<(), Syntax> {
+        self.require(symbol, what, Problem::Other)
+    }
+
+    /// The next token must be `symbol`; if it is not, the error is `problem`.
+    fn require(
+        &mut self,
+        symbol: &'static str,
+        what: &str,
+        problem: Problem,
+    ) -> Result<(), Syntax> {
         let (token, start) = self.next()?;
         if token == Token::Symbol(symbol) {
             Ok(())
         } else {
-            Err(self.error_at(start, &format!("Expecting {what} but got {}.", token.shown())))
+            let message = format!("Expecting {what} but got {}.", token.shown());
+            Err(self.problem_at(start, problem, &message))
         }
     }
 
-    fn query(mut self) -> Result<Query, JqlError> {
+    fn query(mut self) -> Result<Query, Syntax> {
         let (first, _, _) = self.peek()?;
         let condition =
             if first == Token::End || first.is_keyword("order") { None } else { Some(self.or()?) };
@@ -384,7 +480,7 @@ impl Parser {
         Ok(Query { condition, order })
     }
 
-    fn or(&mut self) -> Result<Expr, JqlError> {
+    fn or(&mut self) -> Result<Expr, Syntax> {
         let mut parts = vec![self.and()?];
         loop {
             let (token, _, end) = self.peek()?;
@@ -397,7 +493,7 @@ impl Parser {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) })
     }
 
-    fn and(&mut self) -> Result<Expr, JqlError> {
+    fn and(&mut self) -> Result<Expr, Syntax> {
         let mut parts = vec![self.unary()?];
         loop {
             let (token, _, end) = self.peek()?;
@@ -410,18 +506,19 @@ impl Parser {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
     }
 
-    fn nest(&mut self, at: usize) -> Result<(), JqlError> {
+    fn nest(&mut self, at: usize) -> Result<(), Syntax> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.error_at(
-                at,
-                &format!("The query nests parentheses or NOT more than {MAX_DEPTH} deep."),
-            ));
+        if self.depth > self.dialect.max_depth {
+            let message = format!(
+                "The query nests parentheses or NOT more than {} deep.",
+                self.dialect.max_depth
+            );
+            return Err(self.problem_at(at, Problem::TooDeep, &message));
         }
         Ok(())
     }
 
-    fn unary(&mut self) -> Result<Expr, JqlError> {
+    fn unary(&mut self) -> Result<Expr, Syntax> {
         let (token, start, end) = self.peek()?;
         if token.is_keyword("not") {
             self.pos = end;
@@ -434,16 +531,36 @@ impl Parser {
             self.pos = end;
             self.nest(start)?;
             let inner = self.or()?;
-            self.expect_symbol(")", "')'")?;
+            self.require(")", "')'", Problem::Unclosed { list: false })?;
             self.depth -= 1;
             return Ok(inner);
         }
         self.clause()
     }
 
-    fn clause(&mut self) -> Result<Expr, JqlError> {
+    fn clause(&mut self) -> Result<Expr, Syntax> {
         let field = self.field()?;
-        let (token, start) = self.next()?;
+        let (token, start) = match self.next() {
+            Ok(next) => next,
+            Err(mut syntax) => {
+                // What stands there, as written: `~`, `!~`, `!`.
+                let found: String = self.chars[self.pos.min(self.chars.len())..]
+                    .iter()
+                    .skip_while(|c| c.is_whitespace())
+                    .take_while(|c| matches!(c, '=' | '!' | '~' | '<' | '>'))
+                    .collect();
+                let found = (!found.is_empty()).then_some(found);
+                syntax.problem = Problem::NoOperator { field, found };
+                return Err(syntax);
+            }
+        };
+        let no_operator = |field: Field, token: &Token| Problem::NoOperator {
+            field,
+            found: match token {
+                Token::Word(w) => Some(w.clone()),
+                _ => None,
+            },
+        };
         let operator = match &token {
             Token::Symbol("=") => Operator::Equals,
             Token::Symbol("!=") => Operator::NotEquals,
@@ -455,15 +572,14 @@ impl Parser {
             t if t.is_keyword("not") => {
                 let (after, at) = self.next()?;
                 if !after.is_keyword("in") {
-                    return Err(
-                        self.error_at(at, &format!("Expecting 'IN' but got {}.", after.shown()))
-                    );
+                    let message = format!("Expecting 'IN' but got {}.", after.shown());
+                    return Err(self.problem_at(at, no_operator(field, &token), &message));
                 }
                 Operator::NotIn
             }
             other => {
                 let message = format!("Expecting operator but got {}. {OPERATORS}", other.shown());
-                return Err(self.error_at(start, &message));
+                return Err(self.problem_at(start, no_operator(field, other), &message));
             }
         };
         let values = if matches!(operator, Operator::In | Operator::NotIn) {
@@ -475,9 +591,11 @@ impl Parser {
                     Token::Symbol(",") => values.push(self.value()?),
                     Token::Symbol(")") => break,
                     other => {
-                        return Err(self.error_at(
+                        let message = format!("Expecting ',' or ')' but got {}.", other.shown());
+                        return Err(self.problem_at(
                             at,
-                            &format!("Expecting ',' or ')' but got {}.", other.shown()),
+                            Problem::Unclosed { list: true },
+                            &message,
                         ));
                     }
                 }
@@ -489,7 +607,7 @@ impl Parser {
         Ok(Expr::Clause(Clause { field, operator, values }))
     }
 
-    fn field(&mut self) -> Result<Field, JqlError> {
+    fn field(&mut self) -> Result<Field, Syntax> {
         let (token, start) = self.next()?;
         let name = match token {
             Token::Word(w) if !is_reserved(&w) => w,
@@ -513,7 +631,7 @@ impl Parser {
     }
 
     /// After `issue.property`: `[key].path`.
-    fn property(&mut self) -> Result<Field, JqlError> {
+    fn property(&mut self) -> Result<Field, Syntax> {
         self.expect_symbol("[", "'[' after issue.property")?;
         let start = self.pos;
         let mut end = start;
@@ -544,10 +662,10 @@ impl Parser {
         Ok(Field::Property { key, path: path.to_owned() })
     }
 
-    fn value(&mut self) -> Result<String, JqlError> {
+    fn value(&mut self) -> Result<String, Syntax> {
         let (token, start) = self.next()?;
         match token {
-            Token::Word(w) if !is_reserved(&w) => Ok(w),
+            Token::Word(w) if self.dialect.reserved_values || !is_reserved(&w) => Ok(w),
             Token::Quoted(q) => Ok(q),
             other => Err(self.error_at(
                 start,
@@ -564,314 +682,9 @@ fn is_reserved(word: &str) -> bool {
         .any(|r| word.eq_ignore_ascii_case(r))
 }
 
-/// How an extraction indexes a value (Atlassian: "Entity property" module,
-/// `extractions[].type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExtractionType {
-    /// Compared numerically.
-    Number,
-    /// Compared as text (`string`, `text`, `user`, `date` alike here).
-    Text,
-}
-
-/// One indexed path of an issue property, declared by an installed app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extraction {
-    /// The entity property key (`keyConfigurations[].propertyKey`).
-    pub property_key: String,
-    /// The path inside the value (`extractions[].objectName`).
-    pub object_name: String,
-    /// How values compare.
-    pub kind: ExtractionType,
-    /// The alias usable as a field name, if declared.
-    pub alias: Option<String>,
-}
-
-/// A project as the query sees it.
-#[derive(Debug, Clone)]
-pub struct ProjectFacts<'a> {
-    /// The id.
-    pub id: &'a str,
-    /// The key.
-    pub key: &'a str,
-    /// The name.
-    pub name: &'a str,
-}
-
-/// An issue as the query sees it.
-#[derive(Debug, Clone)]
-pub struct IssueFacts<'a> {
-    /// The id.
-    pub id: &'a str,
-    /// The key.
-    pub key: &'a str,
-    /// The summary.
-    pub summary: &'a str,
-    /// The project's id.
-    pub project_id: &'a str,
-    /// The issue's entity properties by key.
-    pub properties: BTreeMap<&'a str, &'a Value>,
-}
-
-/// Everything a query runs over.
-#[derive(Debug, Clone)]
-pub struct Universe<'a> {
-    /// The projects.
-    pub projects: Vec<ProjectFacts<'a>>,
-    /// The issues, in creation order.
-    pub issues: Vec<IssueFacts<'a>>,
-    /// The indexed property paths.
-    pub index: Vec<Extraction>,
-}
-
-/// Runs `query`: the positions (in `universe.issues`) of the matching
-/// issues, ordered. Fails, like Jira, on an unknown field, an operator a
-/// field does not support, a project or issue that does not exist, or a
-/// value that is not a number where a number is indexed.
-pub fn run(query: &Query, universe: &Universe<'_>) -> Result<Vec<usize>, JqlError> {
-    if let Some(condition) = &query.condition {
-        check(condition, universe)?;
-    }
-    let mut hits: Vec<usize> = (0..universe.issues.len())
-        .filter(|i| {
-            query.condition.as_ref().is_none_or(|c| holds(c, &universe.issues[*i], universe))
-        })
-        .collect();
-    hits.sort_by(|a, b| {
-        let (a, b) = (&universe.issues[*a], &universe.issues[*b]);
-        for (field, descending) in &query.order {
-            let ordering = match field {
-                SortField::Key => key_order(a.key, b.key),
-                SortField::Id => number_order(a.id, b.id),
-                SortField::Summary => a.summary.cmp(b.summary),
-            };
-            let ordering = if *descending { ordering.reverse() } else { ordering };
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        Ordering::Equal
-    });
-    Ok(hits)
-}
-
-fn key_order(a: &str, b: &str) -> Ordering {
-    let split = |k: &str| {
-        let (project, number) = k.rsplit_once('-').unwrap_or((k, ""));
-        (project.to_owned(), number.parse::<u64>().unwrap_or(0))
-    };
-    split(a).cmp(&split(b))
-}
-
-fn number_order(a: &str, b: &str) -> Ordering {
-    match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(a), Ok(b)) => a.cmp(&b),
-        _ => a.cmp(b),
-    }
-}
-
-/// The extraction a property field or alias names, if any app indexes it.
-fn extraction<'u>(field: &Field, universe: &'u Universe<'_>) -> Option<&'u Extraction> {
-    match field {
-        Field::Property { key, path } => {
-            universe.index.iter().find(|e| e.property_key == *key && e.object_name == *path)
-        }
-        Field::Named(name) => universe
-            .index
-            .iter()
-            .find(|e| e.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name))),
-        _ => None,
-    }
-}
-
-/// The checks Jira makes before it searches.
-fn check(expr: &Expr, universe: &Universe<'_>) -> Result<(), JqlError> {
-    let clause = match expr {
-        Expr::And(parts) | Expr::Or(parts) => {
-            return parts.iter().try_for_each(|p| check(p, universe));
-        }
-        Expr::Not(inner) => return check(inner, universe),
-        Expr::Clause(clause) => clause,
-    };
-    let unsupported = || {
-        JqlError(format!(
-            "The operator '{}' is not supported by the '{}' field.",
-            clause.operator.symbol(),
-            clause.field.describe()
-        ))
-    };
-    match &clause.field {
-        Field::Project => {
-            if clause.operator.is_ordering() {
-                return Err(unsupported());
-            }
-            for value in &clause.values {
-                if find_project(value, universe).is_none() {
-                    return Err(JqlError(format!(
-                        "The value '{value}' does not exist for the field 'project'."
-                    )));
-                }
-            }
-        }
-        Field::IssueKey | Field::Id => {
-            if clause.operator.is_ordering() {
-                return Err(unsupported());
-            }
-            for value in &clause.values {
-                if find_issue(value, universe).is_none() {
-                    return Err(JqlError(format!(
-                        "An issue with key '{value}' does not exist for field '{}'.",
-                        clause.field.describe()
-                    )));
-                }
-            }
-        }
-        Field::Property { .. } | Field::Named(_) => match extraction(&clause.field, universe) {
-            Some(e) if e.kind == ExtractionType::Number => {
-                for value in &clause.values {
-                    if parse_number(value).is_none() {
-                        return Err(JqlError(format!(
-                            "The value '{value}' is not a valid number for the field '{}'.",
-                            clause.field.describe()
-                        )));
-                    }
-                }
-            }
-            Some(_) => {}
-            // Any property path is valid JQL; unindexed ones match nothing.
-            None if matches!(clause.field, Field::Property { .. }) => {}
-            None => {
-                return Err(JqlError(format!(
-                    "Field '{}' does not exist or you do not have permission to view it.",
-                    clause.field.describe()
-                )));
-            }
-        },
-    }
-    Ok(())
-}
-
-fn find_project<'u, 'a>(value: &str, universe: &'u Universe<'a>) -> Option<&'u ProjectFacts<'a>> {
-    universe.projects.iter().find(|p| {
-        p.id == value || p.key.eq_ignore_ascii_case(value) || p.name.eq_ignore_ascii_case(value)
-    })
-}
-
-fn find_issue<'u, 'a>(value: &str, universe: &'u Universe<'a>) -> Option<&'u IssueFacts<'a>> {
-    universe.issues.iter().find(|i| i.id == value || i.key.eq_ignore_ascii_case(value))
-}
-
-fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
-fn holds(expr: &Expr, issue: &IssueFacts<'_>, universe: &Universe<'_>) -> bool {
-    let clause = match expr {
-        Expr::And(parts) => return parts.iter().all(|p| holds(p, issue, universe)),
-        Expr::Or(parts) => return parts.iter().any(|p| holds(p, issue, universe)),
-        Expr::Not(inner) => return !holds(inner, issue, universe),
-        Expr::Clause(clause) => clause,
-    };
-    match &clause.field {
-        Field::Project => {
-            let is_it =
-                |v: &String| find_project(v, universe).is_some_and(|p| p.id == issue.project_id);
-            membership(clause.operator, clause.values.iter().any(is_it))
-        }
-        Field::IssueKey | Field::Id => {
-            let is_it = |v: &String| find_issue(v, universe).is_some_and(|i| i.id == issue.id);
-            membership(clause.operator, clause.values.iter().any(is_it))
-        }
-        Field::Property { .. } | Field::Named(_) => {
-            let Some(extraction) = extraction(&clause.field, universe) else { return false };
-            let Some(value) = issue.properties.get(extraction.property_key.as_str()) else {
-                return false;
-            };
-            let indexed = indexed_values(value, &extraction.object_name, extraction.kind);
-            // Like any JQL field, a property without a value matches no
-            // clause, not even `!=` or `NOT IN`.
-            if indexed.is_empty() {
-                return false;
-            }
-            let compare = |wanted: &String| -> Vec<Ordering> {
-                indexed.iter().filter_map(|have| have.compare(wanted)).collect()
-            };
-            match clause.operator {
-                Operator::Equals | Operator::In => {
-                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Equal))
-                }
-                Operator::NotEquals | Operator::NotIn => {
-                    !clause.values.iter().any(|v| compare(v).contains(&Ordering::Equal))
-                }
-                Operator::Greater => {
-                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Greater))
-                }
-                Operator::Less => {
-                    clause.values.iter().any(|v| compare(v).contains(&Ordering::Less))
-                }
-                Operator::GreaterOrEqual => {
-                    clause.values.iter().any(|v| compare(v).iter().any(|o| *o != Ordering::Less))
-                }
-                Operator::LessOrEqual => {
-                    clause.values.iter().any(|v| compare(v).iter().any(|o| *o != Ordering::Greater))
-                }
-            }
-        }
-    }
-}
-
-fn membership(operator: Operator, member: bool) -> bool {
-    match operator {
-        Operator::NotEquals | Operator::NotIn => !member,
-        _ => member,
-    }
-}
-
-/// A value an extraction indexed.
-#[derive(Debug, Clone, PartialEq)]
-enum Indexed {
-    Number(f64),
-    Text(String),
-}
-
-impl Indexed {
-    /// How the indexed value compares with a query value (`None`: it does not).
-    fn compare(&self, wanted: &str) -> Option<Ordering> {
-        match self {
-            Indexed::Number(have) => parse_number(wanted).and_then(|w| have.partial_cmp(&w)),
-            Indexed::Text(have) => Some(have.as_str().cmp(wanted)),
-        }
-    }
-}
-
-/// The values Jira would index at `object_name` (dot path) of a property:
-/// numbers for `number`, strings otherwise; each element of an array.
-fn indexed_values(value: &Value, object_name: &str, kind: ExtractionType) -> Vec<Indexed> {
-    let mut at = value;
-    for segment in object_name.split('.') {
-        match at.get(segment) {
-            Some(next) => at = next,
-            None => return Vec::new(),
-        }
-    }
-    let items: Vec<&Value> = match at {
-        Value::Array(items) => items.iter().collect(),
-        one => vec![one],
-    };
-    items
-        .into_iter()
-        .filter_map(|item| match (kind, item) {
-            (ExtractionType::Number, Value::Number(n)) => n.as_f64().map(Indexed::Number),
-            (ExtractionType::Text, Value::String(s)) => Some(Indexed::Text(s.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn clause(field: Field, operator: Operator, values: &[&str]) -> Expr {
         Expr::Clause(Clause {
@@ -1018,79 +831,5 @@ mod tests {
             let prefix: String = query.chars().take(end).collect();
             let _ = parse(&prefix);
         }
-    }
-
-    fn universe<'a>(properties: &'a [(usize, &'a str, Value)]) -> Universe<'a> {
-        let projects = vec![ProjectFacts { id: "10000", key: "LOD", name: "Lodger demo" }];
-        let mut issues: Vec<IssueFacts<'a>> = ["LOD-1", "LOD-2", "LOD-3"]
-            .iter()
-            .zip(["10001", "10002", "10003"])
-            .map(|(key, id)| IssueFacts {
-                id,
-                key,
-                summary: key,
-                project_id: "10000",
-                properties: BTreeMap::new(),
-            })
-            .collect();
-        for (issue, key, value) in properties {
-            issues[*issue].properties.insert(key, value);
-        }
-        let index = vec![
-            Extraction {
-                property_key: "lodger".into(),
-                object_name: "open".into(),
-                kind: ExtractionType::Number,
-                alias: Some("openItems".into()),
-            },
-            Extraction {
-                property_key: "lodger".into(),
-                object_name: "owner.name".into(),
-                kind: ExtractionType::Text,
-                alias: None,
-            },
-        ];
-        Universe { projects, issues, index }
-    }
-
-    fn keys(jql: &str, universe: &Universe<'_>) -> Result<Vec<String>, JqlError> {
-        let hits = run(&parse(jql)?, universe)?;
-        Ok(hits.into_iter().map(|i| universe.issues[i].key.to_owned()).collect())
-    }
-
-    #[test]
-    fn indexed_numbers_compare_numerically_and_strings_as_strings() {
-        let properties = [
-            (0, "lodger", json!({"open": 9, "owner": {"name": "ada"}})),
-            (1, "lodger", json!({"open": 10, "owner": {"name": "bob"}})),
-            (2, "unindexed", json!({"open": 100})),
-        ];
-        let u = universe(&properties);
-        assert_eq!(keys("issue.property[lodger].open > 9", &u).unwrap(), ["LOD-2"]);
-        assert_eq!(keys("issue.property[lodger].open >= 9", &u).unwrap(), ["LOD-1", "LOD-2"]);
-        assert_eq!(keys("issue.property[lodger].open <= 9.5", &u).unwrap(), ["LOD-1"]);
-        assert_eq!(keys("openItems = 10", &u).unwrap(), ["LOD-2"]);
-        assert_eq!(keys("issue.property[lodger].owner.name < b", &u).unwrap(), ["LOD-1"]);
-        assert_eq!(keys("issue.property[lodger].owner.name != ada", &u).unwrap(), ["LOD-2"]);
-        // Unindexed: valid, matches nothing, not even `!=`.
-        assert!(keys("issue.property[unindexed].open > 0", &u).unwrap().is_empty());
-        assert!(keys("issue.property[unindexed].open != 0", &u).unwrap().is_empty());
-        assert_eq!(
-            keys("project = lod and issue.property[lodger].open in (9, 10) order by key desc", &u)
-                .unwrap(),
-            ["LOD-2", "LOD-1"]
-        );
-        assert_eq!(keys("not key = LOD-1", &u).unwrap(), ["LOD-2", "LOD-3"]);
-    }
-
-    #[test]
-    fn semantic_errors_use_jiras_wording() {
-        let u = universe(&[]);
-        let err = keys("project = NOPE", &u).unwrap_err().to_string();
-        assert_eq!(err, "The value 'NOPE' does not exist for the field 'project'.");
-        assert!(keys("key = LOD-9", &u).unwrap_err().to_string().contains("does not exist"));
-        assert!(keys("universe = 42", &u).unwrap_err().to_string().starts_with("Field 'universe'"));
-        assert!(keys("project > LOD", &u).unwrap_err().to_string().contains("operator '>'"));
-        assert!(keys("openItems = many", &u).unwrap_err().to_string().contains("valid number"));
     }
 }

@@ -13,7 +13,7 @@
 //! summary of the issue."}}`); an unknown issue is a `404` that does not say
 //! whether the issue exists.
 //!
-//! Who may: the caller is authenticated like every REST call ([`super::auth`]).
+//! Who may: the caller is authenticated like every REST call ([`crate::platform::auth`]).
 //! Apps need the `WRITE` scope (`DELETE` to delete), checked there. People
 //! follow Jira's default permission scheme: every logged-in user may create
 //! and edit issues, deleting needs the project's administrators (here a
@@ -23,7 +23,6 @@
 //! issue types, and no other fields; `returnIssue`, transitions, sub-tasks
 //! and screens are left out.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -31,60 +30,21 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth::Caller;
-use super::rest::{Call, call, error};
-use super::site::{Issue, Project, Role, Site, SiteData, User};
-use super::webhooks::{self, FieldChange, IssueEvent};
-
-/// A Jira issue type (Atlassian: "Jira REST API v3: Issue types").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IssueType {
-    /// The id, as a string.
-    pub id: &'static str,
-    /// The name, e.g. `Task`.
-    pub name: &'static str,
-}
-
-/// The issue types of every emulated project; the first is the default.
-pub const ISSUE_TYPES: [IssueType; 4] = [
-    IssueType { id: "10001", name: "Task" },
-    IssueType { id: "10002", name: "Bug" },
-    IssueType { id: "10003", name: "Story" },
-    IssueType { id: "10004", name: "Epic" },
-];
-
-/// The status every emulated issue is in (`id`, `name`): the emulator has
-/// no workflows (Atlassian: "Jira REST API v3: Workflow statuses").
-pub const STATUS: (&str, &str) = ("10000", "To Do");
+use super::issue_types::{ISSUE_TYPES, IssueType};
+use super::webhooks::delivery::{self as webhooks, FieldChange, IssueEvent};
+use crate::platform::auth::Caller;
+use crate::platform::call::{Call, call, with_site};
+use crate::platform::errors::error;
+use crate::platform::http::api_version;
+use crate::site::{Issue, Project, Role, Site, SiteData, User};
 
 /// Jira's limit on a summary's length, in characters.
 const MAX_SUMMARY_CHARS: usize = 254;
-
-/// What the emulator keeps about issues beyond [`Issue`]: their types and
-/// the counters that make ids and keys never come back after a delete.
-#[derive(Debug, Default)]
-pub struct IssueExtras {
-    /// Issue type id by issue id; an issue not listed is a `Task`.
-    pub types: HashMap<String, &'static str>,
-    /// The highest issue id handed out.
-    last_id: u64,
-    /// The highest key number handed out, by project id.
-    last_number: HashMap<String, u64>,
-}
 
 /// The type of an issue (a `Task` unless it was created as something else).
 pub fn issue_type_of(data: &SiteData, issue_id: &str) -> IssueType {
     let id = data.issue_extras.types.get(issue_id).copied().unwrap_or(ISSUE_TYPES[0].id);
     ISSUE_TYPES.iter().copied().find(|t| t.id == id).unwrap_or(ISSUE_TYPES[0])
-}
-
-/// Passes the REST API versions Jira serves (`2`, `3`, `latest`); rejects
-/// others as not found.
-pub(crate) async fn api_version(version: String) -> Result<String, Rejection> {
-    match version.as_str() {
-        "2" | "3" | "latest" => Ok(version),
-        _ => Err(warp::reject::not_found()),
-    }
 }
 
 /// `POST /rest/api/{2|3}/issue`, `PUT` and `DELETE /rest/api/{2|3}/issue/{idOrKey}`
@@ -434,6 +394,32 @@ fn delete(site: &Arc<Site>, key: &str, call: &Call) -> Response {
         },
     );
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /rest/api/{2|3}/issue/{issueIdOrKey}` (Atlassian: "Get issue"):
+/// `summary` and `project` only. Mounted after [`routes`], since it answers
+/// whatever the method.
+pub fn read_route(
+    site: Arc<Site>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::path!("rest" / "api" / String / "issue" / String)
+        .and(with_site(Arc::clone(&site)))
+        .and(call(Arc::clone(&site)))
+        .map(|_version: String, key: String, site: Arc<Site>, _call: Call| {
+            match site.issue(&key) {
+                Some(issue) => warp::reply::json(&json!({
+                    "id": issue.id,
+                    "key": issue.key,
+                    "self": format!("{}/rest/api/3/issue/{}", site.base_url, issue.id),
+                    "fields": {
+                        "summary": issue.summary,
+                        "project": site.project(&issue.project_id).map(|p| json!({"id": p.id, "key": p.key, "name": p.name})),
+                    },
+                }))
+                .into_response(),
+                None => error(StatusCode::NOT_FOUND, "Issue does not exist or you do not have permission to see it."),
+            }
+        })
 }
 
 #[cfg(test)]

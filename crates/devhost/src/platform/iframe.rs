@@ -19,7 +19,7 @@
 
 use serde_json::{Value, json};
 
-use super::site::{AppInstall, Site};
+use crate::site::{AppInstall, Site};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{self, Claims};
 use lodger_connect::qsh::{query_string_hash, relative_path};
@@ -140,7 +140,7 @@ pub fn module_url(
     // path `/wiki` travels in `cp`.
     let context_path = match install.product {
         Product::Jira => "",
-        Product::Confluence => super::confluence::CONTEXT_PATH,
+        Product::Confluence => crate::site::CONFLUENCE_CONTEXT_PATH,
     };
     let params = [
         ("xdm_e", Some(site.base_url.as_str())),

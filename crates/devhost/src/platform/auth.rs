@@ -20,7 +20,7 @@
 
 use warp::http::Method;
 
-use super::site::{AppInstall, Site, User};
+use crate::site::{AppInstall, Site, User};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{Expectation, UnverifiedToken};
 use lodger_connect::qsh::query_string_hash;
@@ -177,6 +177,19 @@ pub fn has_scope(granted: &[String], needed: &str) -> bool {
     let rank = |scope: &str| ORDER.iter().position(|s| *s == scope);
     let Some(needed) = rank(needed) else { return false };
     granted.iter().filter_map(|s| rank(s)).any(|g| g >= needed)
+}
+
+/// The session value of a visitor who logged out.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// The logged-in user of a product page: the session's, or the site admin
+/// for a first visit.
+pub(crate) fn current_user<'a>(site: &'a Site, session: Option<&str>) -> Option<&'a User> {
+    match session {
+        Some(ANONYMOUS) => None,
+        Some(account) => site.user(account),
+        None => site.users.first(),
+    }
 }
 
 #[cfg(test)]

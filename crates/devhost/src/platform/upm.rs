@@ -22,10 +22,10 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::DevHost;
 use super::install;
-use super::rest::error;
-use super::site::{Role, Site};
+use crate::DevHost;
+use crate::platform::errors::error;
+use crate::site::{Role, Site};
 use lodger_connect::installation::Product;
 
 /// The UPM routes of one product of a site (mount Confluence's under `wiki`).
@@ -119,7 +119,7 @@ fn list(site: &Site, product: Product, auth: Option<&str>) -> Response {
             "site admin credentials required (Basic auth: email and API token)",
         );
     }
-    let token = super::random_id(16);
+    let token = crate::platform::keys::random_id(16);
     let mut data = site.data();
     data.upm_tokens_in_mut(product).push(token.clone());
     let plugins: Vec<Value> = data
@@ -179,7 +179,7 @@ async fn post_install(
     else {
         return error(StatusCode::BAD_REQUEST, "expected a JSON body with pluginUri");
     };
-    let task_id = super::random_id(12);
+    let task_id = crate::platform::keys::random_id(12);
     let outcome = install::install(host, site, product, &uri).await.map_err(|e| e.to_string());
     let failed = outcome.as_ref().err().cloned();
     site.data().upm_tasks.insert(task_id.clone(), outcome);

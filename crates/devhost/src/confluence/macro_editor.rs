@@ -13,7 +13,7 @@
 //!
 //! What the dev host emulates:
 //! - each seeded macro instance has parameters, stored per (page, macro id)
-//!   in [`super::confluence::ConfluenceData::macro_parameters`]; until an
+//!   in [`super::data::ConfluenceData::macro_parameters`]; until an
 //!   editor saves some, the descriptor's `defaultValue`s apply;
 //! - an "Edit" button by each macro that has an `editor` opens the editor
 //!   URL in a dialog on the page (`page/host.js`), signed for the current
@@ -36,60 +36,17 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth::SESSION_COOKIE;
-use super::confluence::error;
-use super::confluence_page::{macro_id, page_context};
-use super::iframe::module_url;
-use super::site::{AppInstall, Role, Site, User};
-use super::views::current_user;
+use super::macro_parameters::{parameters, url_variables};
+use super::page_view::{macro_id, page_context};
+use crate::platform::auth::{SESSION_COOKIE, current_user};
+use crate::platform::errors::confluence_error as error;
+use crate::platform::iframe::module_url;
+use crate::site::{AppInstall, Role, Site, User};
 
 /// At most this many parameters per instance, of these sizes.
 const MAX_PARAMETERS: usize = 50;
 const MAX_NAME_CHARS: usize = 100;
 const MAX_VALUE_CHARS: usize = 2000;
-
-/// A macro's declared parameters: identifier and default value, if any.
-pub fn declared(module: &Value) -> Vec<(String, Option<String>)> {
-    let list = match &module["parameters"] {
-        Value::Array(list) => list.clone(),
-        _ => Vec::new(),
-    };
-    list.iter()
-        .filter_map(|p| {
-            let identifier = p["identifier"].as_str()?.to_owned();
-            let default = match &p["defaultValue"] {
-                Value::String(s) => Some(s.clone()),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            };
-            Some((identifier, default))
-        })
-        .collect()
-}
-
-/// The parameters of one instance: what an editor saved, else the
-/// declared defaults.
-pub fn parameters(
-    site: &Site,
-    content_id: &str,
-    macro_id: &str,
-    module: &Value,
-) -> BTreeMap<String, String> {
-    let key = (content_id.to_owned(), macro_id.to_owned());
-    if let Some(saved) = site.data().confluence.macro_parameters.get(&key) {
-        return saved.clone();
-    }
-    declared(module).into_iter().filter_map(|(name, default)| Some((name, default?))).collect()
-}
-
-/// The `(identifier, value)` pairs substituted into a macro URL: every
-/// declared identifier (empty when unset) and every stored parameter.
-pub fn url_variables(module: &Value, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    let mut all: BTreeMap<String, String> =
-        declared(module).into_iter().map(|(name, _)| (name, String::new())).collect();
-    all.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all.into_iter().collect()
-}
 
 /// The macro module `module_key` of an enabled Confluence app.
 pub fn macro_module(install: &AppInstall, module_key: &str) -> Option<Value> {
@@ -251,24 +208,6 @@ fn save(site: &Site, session: Option<&str>, body: &Value) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn declared_parameters_keep_their_defaults() {
-        let module = json!({"parameters": [
-            {"identifier": "title", "defaultValue": "Checklist"},
-            {"identifier": "size"},
-            {"name": {"value": "no identifier"}}
-        ]});
-        assert_eq!(
-            declared(&module),
-            vec![("title".to_owned(), Some("Checklist".to_owned())), ("size".to_owned(), None)]
-        );
-        let values = BTreeMap::from([("title".to_owned(), "Mine".to_owned())]);
-        assert_eq!(
-            url_variables(&module, &values),
-            vec![("size".into(), String::new()), ("title".into(), "Mine".into())]
-        );
-    }
 
     #[test]
     fn saved_parameters_are_text_with_plain_names() {

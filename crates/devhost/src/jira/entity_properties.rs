@@ -8,7 +8,7 @@
 //! | `/rest/api/3/issue/{issueIdOrKey}/properties[/{propertyKey}]` | an issue's properties |
 //! | `/rest/api/3/project/{projectIdOrKey}/properties[/{propertyKey}]` | a project's properties |
 //! | `/rest/api/3/user/properties[/{propertyKey}]?accountId=` | a user's properties |
-//! | `PUT`/`DELETE /rest/api/3/issue/properties/{propertyKey}` | bulk set / delete over issues, as a task |
+//! | `PUT`/`DELETE /rest/api/3/issue/properties/{propertyKey}` | bulk set / delete over issues, as a task ([`super::bulk_properties`]) |
 //!
 //! Each answers like Jira: the list is `{"keys": [{"key", "self"}]}`, one
 //! property is `{"key", "value"}` (404 when absent), `PUT` takes the raw
@@ -33,27 +33,24 @@
 //! asynchronous task runs: here atomically, under the site's lock, so two
 //! bulk writes racing on one issue cannot both see the old value.
 //!
-//! **Search.** [`index`] reads which issue properties installed apps index
+//! **Search.** [`super::property_index::index`] reads which issue properties installed apps index
 //! (the `jiraEntityProperties` module), which is what makes
 //! `issue.property[key].path` searchable in JQL (see [`super::jql`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth::Caller;
-use super::jira_rest::{
-    Task, TaskStatus, api, caller_may, encode, json_response, next_task_id, now_millis,
-    percent_decode, query_param, raw_query, start_task, submitter, with_site,
-};
-use super::jql::{Extraction, ExtractionType};
-use super::rest::{Call, call, error};
-use super::site::{Role, Site, SiteData};
+use crate::platform::auth::Caller;
+use crate::platform::call::{Call, call, with_site};
+use crate::platform::errors::error;
+use crate::platform::http::{api, encode, json_response, percent_decode, query_param, raw_query};
+use crate::platform::permissions::caller_may;
+use crate::site::{Role, Site, SiteData};
 
 /// Longest property key (Atlassian: "The maximum length is 255 characters").
 pub const MAX_KEY_CHARS: usize = 255;
@@ -61,14 +58,9 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// 32768 characters").
 pub const MAX_VALUE_CHARS: usize = 32_768;
 
-/// How long a bulk task waits in the queue, and then runs, before it
-/// applies: long enough for a client to see `ENQUEUED` and `RUNNING`
-/// (a site's `task_pace` overrides it).
-const PACE: Duration = Duration::from_millis(150);
-
 /// Why a request fails: a status and Jira's message, made into Jira's
 /// error body at the end ([`error`]).
-type Failure = (StatusCode, String);
+pub(crate) type Failure = (StatusCode, String);
 
 fn fail(status: StatusCode, message: &str) -> Failure {
     (status, message.to_owned())
@@ -113,17 +105,6 @@ fn by_id(
 
 /// Every entity-property route.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    // Before the per-issue routes: `/issue/properties/{key}` is the bulk one.
-    let bulk = api()
-        .and(warp::path("issue"))
-        .and(warp::path("properties"))
-        .and(warp::path::param::<String>())
-        .and(warp::path::end())
-        .and(with_site(Arc::clone(&site)))
-        .and(call(Arc::clone(&site)))
-        .map(|version: String, key: String, site: Arc<Site>, call: Call| {
-            bulk(&site, &version, &percent_decode(&key, false), call)
-        });
     let issue = by_id(Arc::clone(&site), "issue", EntityKind::Issue);
     let project = by_id(Arc::clone(&site), "project", EntityKind::Project);
     let user = api()
@@ -143,7 +124,7 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
                 property(&site, &version, EntityKind::User, account, tail.as_str(), &call)
             },
         );
-    bulk.or(issue).unify().or(project).unify().or(user).unify()
+    issue.or(project).unify().or(user).unify()
 }
 
 /// The entity a request names, resolved: its id and the URL of its
@@ -323,11 +304,11 @@ fn property(
     }
 }
 
-fn key_too_long() -> Failure {
+pub(crate) fn key_too_long() -> Failure {
     fail(StatusCode::BAD_REQUEST, "The property key cannot be longer than 255 characters.")
 }
 
-fn value_too_long() -> Failure {
+pub(crate) fn value_too_long() -> Failure {
     fail(StatusCode::BAD_REQUEST, "The property value cannot be longer than 32768 characters.")
 }
 
@@ -347,215 +328,6 @@ fn checked_value(key: &str, body: &[u8]) -> Result<Value, Failure> {
         return Err(invalid());
     }
     serde_json::from_str(text).map_err(|_| invalid())
-}
-
-// --- Bulk ----------------------------------------------------------------------
-
-/// What a bulk task does to each eligible issue.
-#[derive(Debug, Clone)]
-enum BulkChange {
-    Set(Value),
-    Delete,
-}
-
-/// A bulk task's request, kept until it runs.
-#[derive(Debug, Clone)]
-struct BulkJob {
-    key: String,
-    change: BulkChange,
-    /// `filter.entityIds` (`None`: every issue).
-    entity_ids: Option<Vec<String>>,
-    /// `filter.hasProperty`.
-    has_property: Option<bool>,
-    /// `filter.currentValue`.
-    current_value: Option<Value>,
-    /// Whether the submitter may edit issues at all (a user needs Edit
-    /// Issues; without it no issue is eligible).
-    may_edit: bool,
-}
-
-/// `PUT` (set) or `DELETE` (delete) `/rest/api/3/issue/properties/{propertyKey}`:
-/// validates, enqueues a task, and answers 303 with its URL (Atlassian:
-/// "Bulk set issue property", "Bulk delete issue property").
-fn bulk(site: &Arc<Site>, version: &str, key: &str, call: Call) -> Response {
-    let change_is_set = match call.method {
-        Method::PUT => true,
-        Method::DELETE => false,
-        _ => return error(StatusCode::METHOD_NOT_ALLOWED, "use PUT or DELETE"),
-    };
-    if key.chars().count() > MAX_KEY_CHARS {
-        let (status, message) = key_too_long();
-        return error(status, &message);
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&call.body) else {
-        return error(StatusCode::BAD_REQUEST, "The request body must be a JSON object.");
-    };
-    if !body.is_object() {
-        return error(StatusCode::BAD_REQUEST, "The request body must be a JSON object.");
-    }
-    // Set takes `filter: {…}`; delete takes the filter fields at the top.
-    let filter = if change_is_set { &body["filter"] } else { &body };
-    let change = if change_is_set {
-        if body.get("expression").is_some() {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Jira expressions are not supported by this emulated site: send a value.",
-            );
-        }
-        let Some(value) = body.get("value").filter(|v| !v.is_null()) else {
-            return error(StatusCode::BAD_REQUEST, "The property value must be provided.");
-        };
-        if value.to_string().chars().count() > MAX_VALUE_CHARS {
-            let (status, message) = value_too_long();
-            return error(status, &message);
-        }
-        BulkChange::Set(value.clone())
-    } else {
-        BulkChange::Delete
-    };
-    let entity_ids = match filter.get("entityIds") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(ids)) => {
-            let mut parsed = Vec::new();
-            for id in ids {
-                match id.as_i64().map(|n| n.to_string()).or_else(|| id.as_str().map(str::to_owned))
-                {
-                    Some(id) => parsed.push(id),
-                    None => return error(StatusCode::BAD_REQUEST, "entityIds must be issue ids."),
-                }
-            }
-            Some(parsed)
-        }
-        Some(_) => return error(StatusCode::BAD_REQUEST, "entityIds must be a list of issue ids."),
-    };
-    let has_property = match filter.get("hasProperty") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) if change_is_set => Some(*b),
-        Some(_) => return error(StatusCode::BAD_REQUEST, "hasProperty must be true or false."),
-    };
-    let current_value = filter.get("currentValue").filter(|v| !v.is_null()).cloned();
-    if current_value.is_some() && has_property == Some(false) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The filter can match no issue: currentValue needs the property, hasProperty false excludes it.",
-        );
-    }
-    let mut data = site.data();
-    let job = BulkJob {
-        key: key.to_owned(),
-        change,
-        entity_ids,
-        has_property,
-        current_value,
-        may_edit: caller_may(&data, &call.caller, "EDIT_ISSUES")
-            || matches!(call.caller, Caller::App { .. }),
-    };
-    let id = next_task_id(&data);
-    let description = if change_is_set {
-        format!("Bulk set of issue property {key}")
-    } else {
-        format!("Bulk delete of issue property {key}")
-    };
-    let task = Task::enqueued(id.clone(), description, submitter(&call.caller));
-    let response = start_task(site, &mut data, version, task);
-    drop(data);
-    tokio::spawn(run_bulk(Arc::clone(site), id, job));
-    response
-}
-
-/// Runs a bulk task: queued, running, then applied in one step under the
-/// site's lock, each issue's filter checked against its value at that moment.
-async fn run_bulk(site: Arc<Site>, task_id: String, job: BulkJob) {
-    let pace = site.data().task_pace.unwrap_or(PACE);
-    tokio::time::sleep(pace).await;
-    if let Some(task) = site.data().tasks.get_mut(&task_id) {
-        task.status = TaskStatus::Running;
-        task.started = Some(now_millis());
-        task.progress = 50;
-    }
-    tokio::time::sleep(pace).await;
-    let mut data = site.data();
-    let ids: Vec<String> = data
-        .issues
-        .iter()
-        .map(|issue| issue.id.clone())
-        .filter(|id| job.entity_ids.as_ref().is_none_or(|wanted| wanted.contains(id)))
-        .collect();
-    let mut changed = 0usize;
-    for id in ids {
-        if !job.may_edit {
-            break;
-        }
-        let slot = (id, job.key.clone());
-        let current = data.issue_properties.get(&slot);
-        let eligible = job.has_property.is_none_or(|wanted| current.is_some() == wanted)
-            && job.current_value.as_ref().is_none_or(|wanted| current == Some(wanted));
-        if !eligible {
-            continue;
-        }
-        match &job.change {
-            BulkChange::Set(value) => {
-                data.issue_properties.insert(slot, value.clone());
-                changed += 1;
-            }
-            BulkChange::Delete => {
-                if data.issue_properties.remove(&slot).is_some() {
-                    changed += 1;
-                }
-            }
-        }
-    }
-    tracing::info!(site = %site.name, task = %task_id, key = %job.key, "bulk issue property task changed {changed} issue(s)");
-    if let Some(task) = data.tasks.get_mut(&task_id) {
-        task.status = TaskStatus::Complete;
-        task.progress = 100;
-        task.finished = Some(now_millis());
-    }
-}
-
-// --- Index -----------------------------------------------------------------------
-
-/// The issue property paths the enabled apps index, from their descriptors'
-/// `modules.jiraEntityProperties` (Atlassian: "Entity property" module:
-/// `entityType` (default `issue`), `keyConfigurations[].propertyKey`,
-/// `extractions[{objectName, type, alias}]`). Sorted by app key, so that
-/// when two apps index one path the first app's type wins, every time.
-pub fn index(data: &SiteData) -> Vec<Extraction> {
-    let mut installs: Vec<_> = data.installs.values().filter(|i| i.enabled).collect();
-    installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
-    let list = |value: &Value| -> Vec<Value> {
-        match value {
-            Value::Array(items) => items.clone(),
-            Value::Null => Vec::new(),
-            one => vec![one.clone()],
-        }
-    };
-    let mut index = Vec::new();
-    for install in installs {
-        for module in list(&install.descriptor["modules"]["jiraEntityProperties"]) {
-            let entity_type = module["entityType"].as_str().unwrap_or("issue");
-            if !entity_type.eq_ignore_ascii_case("issue") {
-                continue;
-            }
-            for configuration in list(&module["keyConfigurations"]) {
-                let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
-                for extraction in list(&configuration["extractions"]) {
-                    let Some(object_name) = extraction["objectName"].as_str() else { continue };
-                    let kind = match extraction["type"].as_str() {
-                        Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
-                        _ => ExtractionType::Text,
-                    };
-                    index.push(Extraction {
-                        property_key: property_key.to_owned(),
-                        object_name: object_name.to_owned(),
-                        kind,
-                        alias: extraction["alias"].as_str().map(str::to_owned),
-                    });
-                }
-            }
-        }
-    }
-    index
 }
 
 #[cfg(test)]

@@ -9,8 +9,6 @@
 //! (so the `qsh` never contains `/wiki`).
 //!
 //! What is here:
-//! - app properties (`/wiki/rest/atlassian-connect/1/addons/{key}/properties`),
-//!   the Connect framework's resource with the same rules as Jira's;
 //! - `GET /wiki/rest/api/content/{id}` for the seeded pages of space `LOD`;
 //! - `GET /wiki/rest/api/user?accountId=` (Atlassian: "Get user"): a person's
 //!   `displayName` and `publicName`, `type: "known"`; 404 for an unknown id;
@@ -24,8 +22,10 @@
 //!
 //! What it is not: a Confluence. No page editing, CQL, spaces API, blog posts
 //! or attachments; no fault injection on these routes.
+//!
+//! App properties under `/wiki` are the Connect framework's resource, served
+//! by [`crate::platform::app_properties`] with Jira's rules.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -33,136 +33,22 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::auth;
-use super::rest::{Call, call_in};
-use super::site::{AppInstall, Site};
+use super::data::{ContentPage, ContentProperty, SPACE_NAME};
+use crate::platform::call::{Call, call_in, with_site};
+use crate::platform::errors::confluence_error as error;
+use crate::platform::http::query_param;
+use crate::platform::iframe::encode;
+use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
 use lodger_connect::installation::Product;
-
-/// Confluence's context path on a cloud site.
-pub const CONTEXT_PATH: &str = "/wiki";
-/// The seeded space.
-pub const SPACE_KEY: &str = "LOD";
-/// The seeded space's name.
-pub const SPACE_NAME: &str = "Lodger demo";
 
 /// Atlassian's limits on content properties: keys up to 255 characters,
 /// values up to 32 KB of JSON.
 const MAX_KEY_CHARS: usize = 255;
 const MAX_VALUE_BYTES: usize = 32 * 1024;
 
-/// A Confluence page.
-#[derive(Debug, Clone)]
-pub struct ContentPage {
-    /// Numeric id, as a string.
-    pub id: String,
-    /// The title.
-    pub title: String,
-    /// The space key.
-    pub space_key: String,
-    /// The page's version number.
-    pub version: u64,
-    /// The body as HTML (the "view" representation).
-    pub body_html: String,
-}
-
-/// A content property and its version.
-#[derive(Debug, Clone)]
-pub struct ContentProperty {
-    /// The property's own id.
-    pub id: String,
-    /// The value (any JSON).
-    pub value: Value,
-    /// The version number, 1 when created.
-    pub version: u64,
-}
-
-/// The mutable state of a site's Confluence.
-#[derive(Debug, Default)]
-pub struct ConfluenceData {
-    /// Apps installed in Confluence, by key.
-    pub installs: HashMap<String, AppInstall>,
-    /// App properties by (app key, property key).
-    pub app_properties: BTreeMap<(String, String), Value>,
-    /// UPM tokens Confluence's plugin manager handed out.
-    pub upm_tokens: Vec<String>,
-    /// The pages, in creation order.
-    pub pages: Vec<ContentPage>,
-    /// Content properties by (content id, key).
-    pub content_properties: BTreeMap<(String, String), ContentProperty>,
-    /// The last content property id handed out.
-    pub last_property_id: u64,
-    /// Each macro instance's parameters, by (content id, macro id), once an
-    /// editor saved them; before that, the descriptor's `defaultValue`s
-    /// apply (see [`super::macro_editor`]).
-    pub macro_parameters: BTreeMap<(String, String), BTreeMap<String, String>>,
-}
-
-impl ConfluenceData {
-    /// Three pages in space `LOD`. Each body holds one instance of every
-    /// installed app's dynamic content macro (the page view frames them).
-    pub fn seeded() -> ConfluenceData {
-        let pages = [
-            ("Team checklist", "<p>What we do before every release.</p>"),
-            ("Meeting notes", "<p>Notes from the weekly sync.</p>"),
-            ("Onboarding", "<p>Everything a newcomer needs in week one.</p>"),
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, (title, body))| ContentPage {
-            id: (65537 + i).to_string(),
-            title: (*title).to_owned(),
-            space_key: SPACE_KEY.to_owned(),
-            version: 1,
-            body_html: (*body).to_owned(),
-        })
-        .collect();
-        ConfluenceData { pages, ..ConfluenceData::default() }
-    }
-
-    /// The page with this id (a copy).
-    pub fn page(&self, id: &str) -> Option<ContentPage> {
-        self.pages.iter().find(|p| p.id == id).cloned()
-    }
-}
-
-/// A refused call to Confluence's REST API (answered in Confluence's shape).
-#[derive(Debug)]
-pub struct Refused(pub auth::Refusal);
-impl warp::reject::Reject for Refused {}
-
-/// A Confluence-shaped error response.
-pub fn error(status: StatusCode, message: &str) -> Response {
-    let body = json!({
-        "statusCode": status.as_u16(),
-        "data": {"authorized": status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "valid": true, "errors": [], "successful": false},
-        "message": message,
-        "reason": status.canonical_reason().unwrap_or(""),
-    });
-    warp::reply::with_status(warp::reply::json(&body), status).into_response()
-}
-
-/// The response for a refused caller (used by the site's `recover`).
-pub fn refused(refused: &Refused) -> Response {
-    match &refused.0 {
-        auth::Refusal::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, m),
-        auth::Refusal::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
-    }
-}
-
 /// Confluence's REST routes, to mount under `wiki`.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = {
-        let site = Arc::clone(&site);
-        warp::any().map(move || Arc::clone(&site))
-    };
-    let app_properties =
-        warp::path!("rest" / "atlassian-connect" / "1" / "addons" / String / "properties" / ..)
-            .and(warp::path::tail())
-            .and(with.clone())
-            .and(call_in(Arc::clone(&site), Product::Confluence))
-            .map(|app_key: String, tail: warp::path::Tail, site: Arc<Site>, call: Call| {
-                super::rest::app_property(&site, Product::Confluence, &app_key, tail.as_str(), call)
-            });
+    let with = with_site(Arc::clone(&site));
     let properties = warp::path!("rest" / "api" / "content" / String / "property" / ..)
         .and(warp::path::tail())
         .and(with.clone())
@@ -187,7 +73,7 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
         .and(with)
         .and(call_in(site, Product::Confluence))
         .map(|query: String, site: Arc<Site>, call: Call| user(&site, &query, &call));
-    app_properties.or(properties).unify().or(content).unify().or(user).unify()
+    properties.or(content).unify().or(user).unify()
 }
 
 /// `GET /wiki/rest/api/user?accountId=`: the person as Confluence shows them
@@ -197,7 +83,7 @@ fn user(site: &Site, query: &str, call: &Call) -> Response {
     if call.method != Method::GET {
         return error(StatusCode::METHOD_NOT_ALLOWED, "use GET");
     }
-    let account_id = super::jira_rest::query_param(query, "accountId").unwrap_or_default();
+    let account_id = query_param(query, "accountId").unwrap_or_default();
     if account_id.is_empty() {
         return error(StatusCode::BAD_REQUEST, "accountId is required");
     }
@@ -208,7 +94,7 @@ fn user(site: &Site, query: &str, call: &Call) -> Response {
             "accountType": "atlassian",
             "displayName": user.display_name,
             "publicName": user.display_name,
-            "_links": {"self": format!("{}/rest/api/user?accountId={}", site.base_url_of(Product::Confluence), super::iframe::encode(&user.account_id))},
+            "_links": {"self": format!("{}/rest/api/user?accountId={}", site.base_url_of(Product::Confluence), encode(&user.account_id))},
         }))
         .into_response(),
         None => error(
@@ -238,7 +124,7 @@ fn content_json(site: &Site, page: &ContentPage) -> Value {
             "webui": format!("/spaces/{}/pages/{}", page.space_key, page.id),
             "self": format!("{base}/rest/api/content/{}", page.id),
             "base": base,
-            "context": CONTEXT_PATH,
+            "context": CONFLUENCE_CONTEXT_PATH,
         },
     })
 }
@@ -249,7 +135,7 @@ fn property_json(site: &Site, content_id: &str, key: &str, property: &ContentPro
         "key": key,
         "value": property.value,
         "version": {"number": property.version, "minorEdit": false, "message": ""},
-        "_links": {"self": format!("{}/rest/api/content/{content_id}/property/{}", site.base_url_of(Product::Confluence), super::iframe::encode(key))},
+        "_links": {"self": format!("{}/rest/api/content/{content_id}/property/{}", site.base_url_of(Product::Confluence), encode(key))},
     })
 }
 

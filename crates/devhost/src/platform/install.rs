@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::DevHost;
-use super::site::{AppInstall, Site};
+use crate::DevHost;
+use crate::site::{AppInstall, Site};
 use lodger_connect::descriptor;
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{self, Claims};
@@ -74,7 +74,7 @@ pub async fn install(
         .unwrap_or_default();
     tracing::info!(site = %site.name, product = product.as_str(), app = %app_key, "installing from {descriptor_url}");
 
-    let shared_secret = Secret::new(format!("ATCO{}", super::random_id(32)));
+    let shared_secret = Secret::new(format!("ATCO{}", crate::platform::keys::random_id(32)));
     let install = AppInstall {
         product,
         app_key: app_key.clone(),

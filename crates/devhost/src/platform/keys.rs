@@ -27,7 +27,7 @@ impl InstallSigner {
         let private = rsa::RsaPrivateKey::new(&mut rng, 2048)?;
         let private_pem = private.to_pkcs8_pem(LineEnding::LF)?;
         let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
-        let kid = format!("dev-host/{}", super::random_id(8));
+        let kid = format!("dev-host/{}", random_id(8));
         Ok(InstallSigner {
             kid,
             encoding: EncodingKey::from_rsa_pem(private_pem.as_bytes())?,
@@ -51,4 +51,12 @@ impl InstallSigner {
         header.kid = Some(self.kid.clone());
         Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
     }
+}
+
+/// A random id of `bytes` random bytes, hex.
+pub(crate) fn random_id(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buffer = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buffer);
+    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
 }

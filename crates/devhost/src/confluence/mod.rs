@@ -1,0 +1,16 @@
+//! The site's Confluence, under `/wiki` (Atlassian: "Confluence Cloud REST
+//! API v1"): a separate tenant on the same origin as Jira.
+//!
+//! | file | what of a real site it emulates |
+//! |---|---|
+//! | [`data`] | Confluence's state: installations, pages, content properties, macro parameters |
+//! | [`content`] | content, users and versioned content properties over REST |
+//! | [`page_view`] | what a page view holds: its path, context and framed macros |
+//! | [`macro_parameters`] | a macro instance's parameters and the URL variables they make |
+//! | [`macro_editor`] | the macro editor dialog's endpoints |
+
+pub mod content;
+pub mod data;
+pub mod macro_editor;
+pub mod macro_parameters;
+pub mod page_view;

@@ -1,0 +1,55 @@
+//! Which issue properties are searchable (Atlassian: "Entity property"
+//! module, `jiraEntityProperties`): the paths enabled apps index, read from
+//! their descriptors, which is what makes `issue.property[key].path` and
+//! extraction aliases usable in JQL ([`super::jql`]).
+//!
+//! What it is not: an index of values; the search reads each issue's
+//! properties as it runs.
+
+use serde_json::Value;
+
+use super::jql_run::{Extraction, ExtractionType};
+use crate::site::SiteData;
+
+/// The issue property paths the enabled apps index, from their descriptors'
+/// `modules.jiraEntityProperties` (Atlassian: "Entity property" module:
+/// `entityType` (default `issue`), `keyConfigurations[].propertyKey`,
+/// `extractions[{objectName, type, alias}]`). Sorted by app key, so that
+/// when two apps index one path the first app's type wins, every time.
+pub fn index(data: &SiteData) -> Vec<Extraction> {
+    let mut installs: Vec<_> = data.installs.values().filter(|i| i.enabled).collect();
+    installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
+    let list = |value: &Value| -> Vec<Value> {
+        match value {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        }
+    };
+    let mut index = Vec::new();
+    for install in installs {
+        for module in list(&install.descriptor["modules"]["jiraEntityProperties"]) {
+            let entity_type = module["entityType"].as_str().unwrap_or("issue");
+            if !entity_type.eq_ignore_ascii_case("issue") {
+                continue;
+            }
+            for configuration in list(&module["keyConfigurations"]) {
+                let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
+                for extraction in list(&configuration["extractions"]) {
+                    let Some(object_name) = extraction["objectName"].as_str() else { continue };
+                    let kind = match extraction["type"].as_str() {
+                        Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
+                        _ => ExtractionType::Text,
+                    };
+                    index.push(Extraction {
+                        property_key: property_key.to_owned(),
+                        object_name: object_name.to_owned(),
+                        kind,
+                        alias: extraction["alias"].as_str().map(str::to_owned),
+                    });
+                }
+            }
+        }
+    }
+    index
+}

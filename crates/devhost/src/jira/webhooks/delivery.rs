@@ -1,0 +1,484 @@
+//! Delivering Jira webhooks, as an emulated site fires them: which apps get
+//! told about an issue change, how the request is signed, and how failures
+//! are retried (Atlassian: "Webhooks" for Jira Cloud). An app subscribes
+//! with *descriptor webhooks* in `modules.webhooks` (`{event, url,
+//! excludeBody?}`, the URL relative to its base URL), which live as long as
+//! the installation, or with dynamic webhooks registered over REST
+//! ([`super::registration`]), whose `jqlFilter` is matched by
+//! [`super::filter`].
+//!
+//!
+//! **Delivery** is a `POST` of `{timestamp, webhookEvent, issue, user?,
+//! changelog?, matchedWebhookIds?}` (dynamic webhooks of one app matching
+//! one event share a request and are listed in `matchedWebhookIds`), signed
+//! as the host signs everything it sends an app: `Authorization: JWT`, HS256
+//! with the installation's shared secret, `iss` the site's `clientKey`, `qsh`
+//! of the exact POST URL relative to the app's base URL, query included (so
+//! a credential in `?c=…` survives and is covered by the signature), a three
+//! minute `exp`. Each delivery has an `X-Atlassian-Webhook-Identifier` that
+//! stays the same across its attempts and an `X-Atlassian-Webhook-Retry`
+//! counting them from 0 (Atlassian documents the header on retries; a first
+//! attempt carrying `0` reads the same to an app).
+//!
+//! **Retries**, like Jira Cloud's retry policy: on 408, 409, 425, 429, any 5xx,
+//! a refused connection or a timeout the delivery is tried again, up to
+//! [`DeliveryPolicy::max_attempts`], after an exponential backoff from
+//! [`DeliveryPolicy::base_backoff`] or the answer's `Retry-After` (seconds,
+//! capped). Jira spreads its retries over about 30 minutes; the emulator over
+//! seconds. An app may therefore see one event more than once and must use
+//! the identifier to stay idempotent. Any other answer, or the last failed
+//! attempt, ends the delivery in the failed list.
+//!
+//! Deliveries run in background tasks and never hold up the REST call that
+//! caused them. Each attempt is logged (event, URL without its query, status,
+//! attempt); the token and the query never are.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::filter::Subject;
+use super::state::{DeliveryPolicy, DeliveryRecord, FailedDelivery, Outcome, WebhookState};
+use crate::jira::issue_types::{IssueType, STATUS};
+use crate::platform::faults::WebhookFault;
+use crate::platform::http::now_millis;
+use crate::platform::keys::random_id;
+use crate::site::{AppInstall, Issue, Site, SiteData, User};
+use lodger_connect::jwt::{self, Claims};
+use lodger_connect::qsh::{query_string_hash, relative_path};
+use lodger_connect::secret::Secret;
+
+/// `webhookEvent` of an issue creation.
+pub const ISSUE_CREATED: &str = "jira:issue_created";
+/// `webhookEvent` of an issue edit.
+pub const ISSUE_UPDATED: &str = "jira:issue_updated";
+/// `webhookEvent` of an issue deletion.
+pub const ISSUE_DELETED: &str = "jira:issue_deleted";
+
+/// How many deliveries [`WebhookState::deliveries`] remembers.
+const DELIVERY_LOG: usize = 200;
+/// The lifetime of a delivery's token, in seconds.
+const TOKEN_SECONDS: i64 = 180;
+
+impl Site {
+    /// Replaces how the site delivers webhooks (tests shorten the backoff).
+    pub fn set_delivery_policy(&self, policy: DeliveryPolicy) {
+        self.data().webhooks.policy = policy;
+    }
+}
+
+/// A field an edit changed, for `changelog` and `fieldIdsFilter`.
+#[derive(Debug, Clone)]
+pub struct FieldChange {
+    /// The field id, e.g. `summary`.
+    pub field: String,
+    /// The value before.
+    pub from: String,
+    /// The value after.
+    pub to: String,
+}
+
+/// An issue change to tell apps about.
+#[derive(Debug)]
+pub struct IssueEvent<'a> {
+    /// [`ISSUE_CREATED`], [`ISSUE_UPDATED`] or [`ISSUE_DELETED`].
+    pub name: &'static str,
+    /// The issue, after the change (before it, for a deletion).
+    pub issue: &'a Issue,
+    /// Its type.
+    pub issue_type: IssueType,
+    /// Who made the change; `None` for an app.
+    pub user: Option<&'a User>,
+    /// What an edit changed.
+    pub changes: &'a [FieldChange],
+}
+
+/// One request to make, with its retries.
+struct Delivery {
+    site: Arc<Site>,
+    app_key: String,
+    app_base_url: String,
+    secret: Secret,
+    url: String,
+    event: &'static str,
+    body: Option<String>,
+    identifier: String,
+    delay: Option<Duration>,
+}
+
+/// Fires `event` to every enabled app that subscribed to it, descriptor and
+/// dynamic webhooks alike, in background tasks (Atlassian: "Webhooks").
+pub fn fire(site: &Arc<Site>, event: &IssueEvent<'_>) {
+    let now_ms = now_millis();
+    let payload = payload(site, event, now_ms);
+    let (deliveries, policy, client) = {
+        let mut guard = site.data();
+        let data = &mut *guard;
+        data.webhooks.prune(now_ms, |key| data.installs.contains_key(key));
+        let mut deliveries = Vec::new();
+        for install in data.installs.values().filter(|i| i.enabled) {
+            for (url, body) in subscriptions(site, install, &data.webhooks, event, &payload) {
+                deliveries.push(Delivery {
+                    site: Arc::clone(site),
+                    app_key: install.app_key.clone(),
+                    app_base_url: install.app_base_url.clone(),
+                    secret: install.shared_secret.clone(),
+                    url,
+                    event: event.name,
+                    body,
+                    identifier: random_id(16),
+                    delay: None,
+                });
+            }
+        }
+        let deliveries = apply_faults(site, data, deliveries);
+        (deliveries, data.webhooks.policy, data.webhooks.client())
+    };
+    let Some(client) = client else {
+        tracing::warn!(site = %site.name, "no HTTP client for webhooks; nothing delivered");
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!(site = %site.name, "no async runtime; webhooks not delivered");
+        return;
+    };
+    for delivery in deliveries {
+        runtime.spawn(deliver(delivery, policy, client.clone()));
+    }
+}
+
+/// The (URL, body) pairs one app gets for `event`: one per matching
+/// descriptor webhook, and one per URL of its matching dynamic webhooks.
+fn subscriptions(
+    site: &Site,
+    install: &AppInstall,
+    state: &WebhookState,
+    event: &IssueEvent<'_>,
+    payload: &Value,
+) -> Vec<(String, Option<String>)> {
+    let mut targets = Vec::new();
+    let declared = install.descriptor["modules"]["webhooks"].as_array();
+    for hook in declared.into_iter().flatten() {
+        let (Some(name), Some(url)) = (hook["event"].as_str(), hook["url"].as_str()) else {
+            continue;
+        };
+        if name == event.name {
+            let body = (hook["excludeBody"] != Value::Bool(true)).then(|| payload.to_string());
+            targets.push((absolute(&install.app_base_url, url), body));
+        }
+    }
+    let project = site.project(&event.issue.project_id);
+    let subject = Subject {
+        project: project.map_or_else(Vec::new, |p| vec![p.id.as_str(), &p.key, &p.name]),
+        issue: vec![event.issue.id.as_str(), &event.issue.key],
+        issue_type: vec![event.issue_type.id, event.issue_type.name],
+        status: vec![STATUS.0, STATUS.1],
+    };
+    let changed = |fields: &[String]| event.changes.iter().any(|c| fields.contains(&c.field));
+    let mut matched: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for registration in &state.registrations {
+        let wanted = registration.app_key == install.app_key
+            && registration.events.iter().any(|e| e == event.name)
+            && registration.filter.matches(&subject)
+            && match (&registration.field_ids_filter, event.name) {
+                (Some(fields), ISSUE_UPDATED) if !fields.is_empty() => changed(fields),
+                _ => true,
+            };
+        if wanted {
+            matched.entry(&registration.url).or_default().push(registration.id);
+        }
+    }
+    for (url, ids) in matched {
+        let mut body = payload.clone();
+        body["matchedWebhookIds"] = json!(ids);
+        targets.push((url.to_owned(), Some(body.to_string())));
+    }
+    targets
+}
+
+/// Rolls the site's webhook fault for each delivery, logs each one, and
+/// returns those still to be sent (delayed ones carry their delay).
+fn apply_faults(site: &Site, data: &mut SiteData, deliveries: Vec<Delivery>) -> Vec<Delivery> {
+    let mut sent = Vec::with_capacity(deliveries.len());
+    for mut delivery in deliveries {
+        let outcome = match data.faults.roll_webhook() {
+            WebhookFault::Drop => Outcome::Dropped,
+            WebhookFault::Delay { millis } => {
+                delivery.delay = Some(Duration::from_millis(millis));
+                Outcome::Pending
+            }
+            WebhookFault::None => Outcome::Pending,
+        };
+        let log = &mut data.webhooks.deliveries;
+        if log.len() >= DELIVERY_LOG {
+            log.pop_front();
+        }
+        log.push_back(DeliveryRecord {
+            identifier: delivery.identifier.clone(),
+            app_key: delivery.app_key.clone(),
+            event: delivery.event.to_owned(),
+            url: loggable(&delivery.url),
+            attempts: 0,
+            outcome: outcome.clone(),
+        });
+        if outcome == Outcome::Dropped {
+            tracing::info!(site = %site.name, app = %delivery.app_key, event = delivery.event,
+                url = %loggable(&delivery.url), "webhook dropped (fault injection)");
+        } else {
+            sent.push(delivery);
+        }
+    }
+    sent
+}
+
+/// The body Jira posts for an issue event.
+fn payload(site: &Site, event: &IssueEvent<'_>, now_ms: i64) -> Value {
+    let issue = event.issue;
+    let project = site.project(&issue.project_id).map(|p| {
+        json!({
+            "self": format!("{}/rest/api/2/project/{}", site.base_url, p.id),
+            "id": p.id, "key": p.key, "name": p.name, "projectTypeKey": "software",
+        })
+    });
+    let mut body = json!({
+        "timestamp": now_ms,
+        "webhookEvent": event.name,
+        "issue": {
+            "id": issue.id,
+            "key": issue.key,
+            "self": format!("{}/rest/api/2/issue/{}", site.base_url, issue.id),
+            "fields": {
+                "summary": issue.summary,
+                "project": project,
+                "issuetype": {"id": event.issue_type.id, "name": event.issue_type.name, "subtask": false},
+                "status": {"id": STATUS.0, "name": STATUS.1},
+            },
+        },
+    });
+    match event.name {
+        ISSUE_CREATED => body["issue_event_type_name"] = json!("issue_created"),
+        ISSUE_UPDATED => body["issue_event_type_name"] = json!("issue_updated"),
+        _ => {}
+    }
+    if let Some(user) = event.user {
+        body["user"] = json!({
+            "self": format!("{}/rest/api/2/user?accountId={}", site.base_url, user.account_id),
+            "accountId": user.account_id,
+            "displayName": user.display_name,
+            "active": true,
+            "accountType": "atlassian",
+        });
+    }
+    if !event.changes.is_empty() {
+        let items: Vec<Value> = event
+            .changes
+            .iter()
+            .map(|c| {
+                json!({"field": c.field, "fieldId": c.field, "fieldtype": "jira",
+                       "from": null, "fromString": c.from, "to": null, "toString": c.to})
+            })
+            .collect();
+        body["changelog"] = json!({"id": now_ms.to_string(), "items": items});
+    }
+    body
+}
+
+/// A descriptor webhook's URL made absolute under the app's base URL.
+fn absolute(app_base_url: &str, url: &str) -> String {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        url.to_owned()
+    } else if url.starts_with('/') {
+        format!("{app_base_url}{url}")
+    } else {
+        format!("{app_base_url}/{url}")
+    }
+}
+
+/// A URL fit for a log line: no query, no fragment, and no path segment
+/// long enough to be a credential (an app may carry one in the path).
+fn loggable(url: &str) -> String {
+    let bare = url.split(['?', '#']).next().unwrap_or_default();
+    let (origin, path) = match bare.find("://") {
+        Some(i) => bare[i + 3..].find('/').map_or((bare, ""), |j| bare.split_at(i + 3 + j)),
+        None => ("", bare),
+    };
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|segment| if segment.len() > 40 { "[redacted]" } else { segment })
+        .collect();
+    format!("{origin}{}", path.join("/"))
+}
+
+/// Whether Jira retries after this answer (Atlassian: "Webhooks", retry policy).
+fn is_retried(status: u16) -> bool {
+    matches!(status, 408 | 409 | 425 | 429) || (500..=599).contains(&status)
+}
+
+/// How one attempt went.
+enum Attempt {
+    /// Answered 2xx with this status.
+    Delivered(u16),
+    /// Worth another try after `wait`.
+    Retry { reason: String, wait: Duration },
+    /// Not worth another try.
+    GiveUp { reason: String },
+}
+
+impl Delivery {
+    /// Makes attempt `attempt` (0-based), freshly signed.
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        policy: &DeliveryPolicy,
+        qsh: &str,
+        attempt: u32,
+    ) -> Attempt {
+        let claims = Claims::new(&self.site.client_key, lodger_connect::now(), TOKEN_SECONDS, qsh);
+        let token = jwt::sign(&claims, &self.secret);
+        let mut request = client
+            .post(&self.url)
+            .timeout(policy.timeout)
+            .header("User-Agent", "Atlassian Webhook HTTP Client")
+            .header("Authorization", format!("JWT {token}"))
+            .header("X-Atlassian-Webhook-Identifier", &self.identifier)
+            .header("X-Atlassian-Webhook-Retry", attempt.to_string());
+        if let Some(body) = &self.body {
+            request = request
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(body.clone());
+        }
+        let (site, app, event, url) =
+            (&self.site.name, &self.app_key, self.event, loggable(&self.url));
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                tracing::info!(%site, %app, event, %url, status, attempt, "webhook delivery");
+                if response.status().is_success() {
+                    return Attempt::Delivered(status);
+                }
+                let reason = format!("answered {status}");
+                if !is_retried(status) {
+                    return Attempt::GiveUp { reason };
+                }
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|seconds| Duration::from_secs(seconds).min(policy.retry_after_cap));
+                Attempt::Retry { reason, wait: retry_after.unwrap_or(backoff(policy, attempt)) }
+            }
+            Err(err) => {
+                let reason = if err.is_timeout() {
+                    "timed out"
+                } else if err.is_connect() {
+                    "connection failed"
+                } else {
+                    "request failed"
+                };
+                tracing::info!(%site, %app, event, %url, status = reason, attempt, "webhook delivery");
+                Attempt::Retry { reason: reason.to_owned(), wait: backoff(policy, attempt) }
+            }
+        }
+    }
+}
+
+/// Sends one delivery, retrying as Jira does, and records how it went.
+async fn deliver(delivery: Delivery, policy: DeliveryPolicy, client: reqwest::Client) {
+    if let Some(delay) = delivery.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let (path, query) = relative_path(&delivery.url, &delivery.app_base_url);
+    let qsh = query_string_hash("POST", path, query);
+    let record = |change: &dyn Fn(&mut DeliveryRecord)| {
+        delivery.site.data().webhooks.record(&delivery.identifier, change);
+    };
+    let attempts = policy.max_attempts.max(1);
+    let mut reason = String::new();
+    for attempt in 0..attempts {
+        let outcome = delivery.attempt(&client, &policy, &qsh, attempt).await;
+        record(&|r| r.attempts = attempt + 1);
+        match outcome {
+            Attempt::Delivered(status) => {
+                record(&|r| r.outcome = Outcome::Delivered { status });
+                return;
+            }
+            Attempt::GiveUp { reason: why } => {
+                reason = why;
+                break;
+            }
+            Attempt::Retry { reason: why, wait } => {
+                reason = why;
+                if attempt + 1 < attempts {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+    let Delivery { site, app_key, url, event, body, identifier, .. } = delivery;
+    tracing::warn!(site = %site.name, app = %app_key, event, url = %loggable(&url), "webhook delivery failed: {reason}");
+    let mut data = site.data();
+    let state = &mut data.webhooks;
+    state.record(&identifier, |r| r.outcome = Outcome::Failed { reason: reason.clone() });
+    state.last_failure += 1;
+    let id = state.last_failure.to_string();
+    state.failed.push(FailedDelivery {
+        id,
+        app_key,
+        url,
+        body: body.unwrap_or_default(),
+        failure_time_ms: now_millis(),
+    });
+}
+
+/// The wait after failed attempt `attempt` (0-based): base, 2×base, 4×base…
+fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
+    policy.base_backoff.saturating_mul(1u32 << attempt.min(16))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_retryable_answers_are_retried() {
+        for status in [408, 409, 425, 429, 500, 503, 599] {
+            assert!(is_retried(status), "{status}");
+        }
+        for status in [200, 204, 301, 400, 401, 403, 404, 410] {
+            assert!(!is_retried(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base() {
+        let policy = DeliveryPolicy {
+            base_backoff: Duration::from_millis(200),
+            ..DeliveryPolicy::default()
+        };
+        let waits: Vec<u128> = (0..4).map(|a| backoff(&policy, a).as_millis()).collect();
+        assert_eq!(waits, [200, 400, 800, 1600]);
+    }
+
+    #[test]
+    fn log_lines_show_no_query_and_no_credential_in_the_path() {
+        assert_eq!(
+            loggable("http://app.test/hooks/jira?c=v1.secret"),
+            "http://app.test/hooks/jira"
+        );
+        let sealed = "v1.k1.".to_owned() + &"x".repeat(60);
+        assert_eq!(
+            loggable(&format!("http://app.test/webhooks/jira/{sealed}")),
+            "http://app.test/webhooks/jira/[redacted]"
+        );
+    }
+
+    #[test]
+    fn descriptor_urls_are_resolved_under_the_base_url() {
+        assert_eq!(absolute("http://a.test", "/hook?x=1"), "http://a.test/hook?x=1");
+        assert_eq!(absolute("http://a.test", "hook"), "http://a.test/hook");
+        assert_eq!(absolute("http://a.test", "https://b.test/h"), "https://b.test/h");
+    }
+}

@@ -1,0 +1,18 @@
+//! The product pages that frame apps with the real connect-js host bundle,
+//! rendered from the templates in `pages/templates/`.
+//!
+//! | file | what of a real site it emulates |
+//! |---|---|
+//! | [`shell`] | every page's HTML shell: top bar, navigation, module slots |
+//! | [`modules`] | which Jira modules a page frames, conditions evaluated server-side |
+//! | [`issue`] | the issue view, `/browse/{key}`, and the site's root |
+//! | [`app_pages`] | an app's full pages, `/plugins/servlet/ac/{app}/{module}` |
+//! | [`confluence_page`] | the Confluence page view with its macros |
+//! | [`session`] | switching user, and `AP.context.getToken()` |
+
+pub mod app_pages;
+pub mod confluence_page;
+pub mod issue;
+pub mod modules;
+pub mod session;
+pub mod shell;

@@ -1,0 +1,133 @@
+//! Which app modules a Jira page frames, as Jira decides it server-side
+//! (Atlassian: "Issue Glance", "Web Panel", "General Page" and the other
+//! page modules; "Conditions"): enabled apps' modules of the page's kinds
+//! whose conditions hold, each with its signed iframe URL.
+//!
+//! Also who may open each kind of app page.
+//!
+//! What it is not: the page around them ([`super::shell`]).
+
+use serde_json::{Value, json};
+
+use crate::platform::conditions::{self, Facts};
+use crate::platform::iframe::{ViewContext, module_url};
+use crate::site::{AppInstall, Role, Site, User};
+
+/// The modules of `kinds` from enabled apps that `pick` selects and whose
+/// conditions hold for `user` on a page about `context`, as the page's view
+/// entries; `full_page` when they fill the main column.
+pub(crate) fn modules_for(
+    site: &Site,
+    context: &ViewContext,
+    user: Option<&User>,
+    full_page: bool,
+    kinds: &[&str],
+    pick: &dyn Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let installs: Vec<AppInstall> =
+        site.data().installs.values().filter(|i| i.enabled).cloned().collect();
+    let account_id = user.map(|u| u.account_id.as_str());
+    let mut entries = Vec::new();
+    for install in &installs {
+        for kind in kinds {
+            let modules = match &install.descriptor["modules"][*kind] {
+                Value::Array(many) => many.clone(),
+                Value::Null => Vec::new(),
+                one => vec![one.clone()],
+            };
+            for module in
+                modules.iter().filter(|m| pick(m) && shows_for(site, install, context, user, m))
+            {
+                let module_key = module["key"].as_str().unwrap_or("module");
+                let height = if full_page { "400px" } else { "60px" };
+                // A glance opens its target panel; its status badge comes from
+                // an issue property the app writes.
+                let (framed, status) = if *kind == "jiraIssueGlances" {
+                    let mut target = module.clone();
+                    target["url"] = module["target"]["url"].clone();
+                    (target, glance_status(site, install, context, module_key))
+                } else {
+                    (module.clone(), None)
+                };
+                entries.push(json!({
+                    "addonKey": install.app_key,
+                    "moduleKey": module_key,
+                    "title": module["name"]["value"],
+                    "status": status,
+                    "url": module_url(site, install, &framed, context, account_id),
+                    "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
+                    "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": full_page},
+                }));
+            }
+        }
+    }
+    entries
+}
+
+/// The label of an issue glance's status: the issue property
+/// `com.atlassian.jira.issue:<appKey>:<glanceKey>:status`, whose value is
+/// `{"type": "badge" | "lozenge", "value": {"label": ...}}` (Atlassian:
+/// "Issue Glance").
+fn glance_status(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    glance: &str,
+) -> Option<String> {
+    let (_, issue_id) = context.issue.as_ref()?;
+    let key = format!("com.atlassian.jira.issue:{}:{glance}:status", install.app_key);
+    let data = site.data();
+    let value = data.issue_properties.get(&(issue_id.clone(), key))?;
+    value["value"]["label"].as_str().map(str::to_owned)
+}
+
+/// Evaluates a module's conditions for this page.
+pub(crate) fn shows_for(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    user: Option<&User>,
+    module: &Value,
+) -> bool {
+    let property = |entity: &str, key: &str| -> Option<Value> {
+        let data = site.data();
+        match entity {
+            "addon" => data.app_properties.get(&(install.app_key.clone(), key.to_owned())).cloned(),
+            "issue" => {
+                let (_, id) = context.issue.as_ref()?;
+                data.issue_properties.get(&(id.clone(), key.to_owned())).cloned()
+            }
+            "project" => {
+                let (_, id) = context.project.as_ref()?;
+                data.project_properties.get(&(id.clone(), key.to_owned())).cloned()
+            }
+            _ => None,
+        }
+    };
+    conditions::shows(
+        module.get("conditions"),
+        &Facts { logged_in: user.is_some(), property: &property },
+    )
+}
+
+/// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
+pub(crate) const PAGE_MODULES: &[(&str, Role)] = &[
+    ("generalPages", Role::Viewer),
+    ("jiraProjectPages", Role::Viewer),
+    ("jiraProjectAdminTabPanels", Role::ProjectAdmin),
+    ("adminPages", Role::SiteAdmin),
+    ("configurePage", Role::SiteAdmin),
+];
+
+/// General pages are open to anyone; other pages need a user of the role.
+pub(crate) fn may_open(kind: &str, role: Role, user: Option<&User>) -> bool {
+    kind == "generalPages" || user.is_some_and(|u| rank(u.role) >= rank(role))
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer | Role::User => 0,
+        Role::ProjectAdmin => 1,
+        Role::SiteAdmin => 2,
+    }
+}

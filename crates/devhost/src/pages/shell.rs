@@ -1,0 +1,271 @@
+//! The shell of every product page the emulated site serves (the issue
+//! view, app pages, the Confluence page view): top bar with the user
+//! switcher and theme toggle, the site's navigation, the heading, and a
+//! slot per app module, from the templates in `pages/templates/` (Tera,
+//! HTML autoescaping). The page's script (`page/host.js`) reads the view
+//! JSON in `#lodger-dev-view`, creates the iframes with the real
+//! connect-js host bundle and answers the iframes' `AP` calls (Atlassian:
+//! "Connect JavaScript API").
+//!
+//! Every page has a light/dark toggle in its top bar (`page/theme.js`): it
+//! sets `data-color-mode` and `data-theme` on the page's `<html>`, as
+//! Atlassian's products do, which is what connect-js's theme observer reads
+//! to theme iframes that called `AP.theming.initializeTheming()`. The choice
+//! is kept in the browser's localStorage.
+//!
+//! What it is not: which modules a page shows; the pages decide that.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tera::{Context, Tera};
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+use super::modules::{PAGE_MODULES, may_open};
+use crate::confluence::page_view;
+use crate::platform::auth::{ANONYMOUS, SESSION_COOKIE};
+use crate::platform::errors::error;
+use crate::platform::iframe::ViewContext;
+use crate::site::{AppInstall, Site, User};
+use lodger_connect::installation::Product;
+
+/// The shell templates, by name.
+const TEMPLATES: [(&str, &str); 2] = [
+    ("shell.html", include_str!("templates/shell.html")),
+    ("slots.html", include_str!("templates/slots.html")),
+];
+
+/// A page of the emulated product and the app modules it frames.
+pub(crate) struct Page<'a> {
+    /// Which product shows the page (its REST base, its label).
+    pub(crate) product: Product,
+    /// The path, to come back to after switching user.
+    pub(crate) path: String,
+    /// Above the heading: where the page sits.
+    pub(crate) breadcrumb: String,
+    /// The heading.
+    pub(crate) heading: String,
+    /// Trusted HTML shown under the heading (a Confluence page's body).
+    pub(crate) body_html: Option<String>,
+    /// What the page is about (issue, project), for URLs, claims and conditions.
+    pub(crate) context: ViewContext,
+    /// The signed-in user.
+    pub(crate) user: Option<&'a User>,
+    /// The modules, in the page's view JSON shape.
+    pub(crate) modules: Vec<Value>,
+    /// Whether the modules fill the main column (full-page modules) rather
+    /// than the right-hand context column (panels).
+    pub(crate) full_page: bool,
+}
+
+/// Renders a page; a first visit also gets the session cookie of the site
+/// admin, so that the iframes' `AP.request` calls run as that user.
+pub(crate) fn respond(site: &Site, page: &Page<'_>, first_visit: bool) -> Response {
+    let html = match render(site, page) {
+        Ok(html) => html,
+        Err(problem) => {
+            tracing::error!(%problem, "a page template failed to render");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "the page template failed to render");
+        }
+    };
+    let mut response = Response::new(html.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // The page embeds signed iframe URLs that expire in minutes: never reuse it.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let (true, Some(user)) = (first_visit, page.user) {
+        let cookie =
+            format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax", user.account_id);
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// A link in the site's navigation.
+#[derive(Debug, Serialize)]
+struct Link {
+    href: String,
+    text: String,
+}
+
+/// Links to every page of the site the current user may open.
+fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
+    let mut links: Vec<(String, String)> = site
+        .data()
+        .issues
+        .iter()
+        .map(|i| (format!("/browse/{}", i.key), format!("{} {}", i.key, i.summary)))
+        .collect();
+    links.extend(page_view::navigation(site));
+    let installs: Vec<AppInstall> =
+        site.data().installs.values().filter(|i| i.enabled).cloned().collect();
+    let project = site.projects.first();
+    for install in &installs {
+        for (kind, role) in PAGE_MODULES {
+            if !may_open(kind, *role, user) {
+                continue;
+            }
+            let modules = match &install.descriptor["modules"][*kind] {
+                Value::Array(many) => many.clone(),
+                Value::Null => Vec::new(),
+                one => vec![one.clone()],
+            };
+            for module in modules {
+                let key = module["key"].as_str().unwrap_or_default();
+                let mut href = format!("/plugins/servlet/ac/{}/{key}", install.app_key);
+                if kind.starts_with("jiraProject") {
+                    href.push_str(&format!(
+                        "?project.key={}",
+                        project.map_or("", |p| p.key.as_str())
+                    ));
+                }
+                links.push((href, module["name"]["value"].as_str().unwrap_or(key).to_owned()));
+            }
+        }
+    }
+    links.into_iter().map(|(href, text)| Link { href, text }).collect()
+}
+
+/// The site's templates, parsed once.
+fn templates() -> Result<&'static Tera, tera::Error> {
+    static TERA: OnceLock<Result<Tera, String>> = OnceLock::new();
+    let parsed = TERA.get_or_init(|| {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(escape);
+        tera.add_raw_templates(TEMPLATES).map(|()| tera).map_err(|e| e.to_string())
+    });
+    parsed.as_ref().map_err(|message| tera::Error::msg(message.clone()))
+}
+
+fn render(site: &Site, page: &Page<'_>) -> Result<String, tera::Error> {
+    let people: Vec<Value> = site
+        .users
+        .iter()
+        .map(|u| (u.account_id.as_str(), u.display_name.as_str()))
+        .chain([(ANONYMOUS, "Anonymous (logged out)")])
+        .map(|(account, name)| {
+            let selected = page.user.map_or(ANONYMOUS, |u| u.account_id.as_str()) == account;
+            json!({"account": account, "name": name, "selected": selected})
+        })
+        .collect();
+    let slots: Vec<Value> = page
+        .modules
+        .iter()
+        .map(|m| {
+            json!({
+                "title": m["title"].as_str().unwrap_or(""),
+                "label": m["title"].as_str().unwrap_or("macro"),
+                "badge": m["status"].as_str(),
+                // A macro with a custom editor: host.js opens it from its button.
+                "editable": m["editor"].is_object(),
+                "id": m["slot"].as_str().unwrap_or(""),
+            })
+        })
+        .collect();
+    let view = json!({
+        "site": {"name": site.name, "baseUrl": site.base_url_of(page.product), "product": page.product.as_str()},
+        "user": page.user.map_or(json!({"loggedIn": false}), |u| json!({"accountId": u.account_id, "displayName": u.display_name, "loggedIn": true})),
+        "context": page.context.claims(),
+        "modules": page.modules,
+    });
+    let view_json = view.to_string().replace("</", "<\\/");
+    let context = Context::from_serialize(json!({
+        "heading": page.heading,
+        "site": site.name,
+        "product": match page.product {
+            Product::Jira => "Jira",
+            Product::Confluence => "Confluence",
+        },
+        "path": page.path,
+        "breadcrumb": page.breadcrumb,
+        "people": people,
+        "navigation": navigation(site, page.user),
+        "full_page": page.full_page,
+        "body_html": page.body_html,
+        "slots": slots,
+        "view_json": view_json,
+    }))?;
+    templates()?.render("shell.html", &context)
+}
+
+/// Minimal HTML escaping for text and attribute values.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page<'a>(site: &'a Site, modules: Vec<Value>, full_page: bool) -> Page<'a> {
+        Page {
+            product: Product::Jira,
+            path: "/browse/LOD-1?x=\"y\"".into(),
+            breadcrumb: "Lodger demo / LOD-1".into(),
+            heading: "It's <b>bold</b> & \"quoted\"".into(),
+            body_html: None,
+            context: ViewContext::default(),
+            user: site.users.first(),
+            modules,
+            full_page,
+        }
+    }
+
+    #[test]
+    fn the_shell_keeps_the_ids_and_script_order_host_js_depends_on() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let html = render(&site, &page(&site, Vec::new(), false)).unwrap();
+        let order: Vec<usize> = [
+            "<script src=\"/dev/static/theme.js\"></script>",
+            "<script id=\"lodger-dev-view\" type=\"application/json\">{",
+            "id=\"theme-toggle\"",
+            "<div id=\"flags\" aria-live=\"polite\"></div>",
+            "<script src=\"/dev/static/jquery.js\"></script>\n<script src=\"/dev/static/globals.js\"></script>\n<script src=\"/dev/static/connect-host.js\"></script>\n<script src=\"/dev/static/host.js\"></script>",
+        ]
+        .iter()
+        .map(|needle| html.find(needle).unwrap_or_else(|| panic!("{needle} missing")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(
+            html.contains("<h1>It&#39;s &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;</h1>")
+        );
+        assert!(html.contains("name=\"next\" value=\"/browse/LOD-1?x=&quot;y&quot;\""));
+        assert!(html.contains("<option value=\"557058:acme-admin\" selected>Ada Admin</option>"));
+        assert!(html.contains(
+            "<aside class=\"issue-context\"><p class=\"subtle\">No app adds anything here.</p></aside>"
+        ));
+    }
+
+    #[test]
+    fn module_slots_carry_their_badge_and_editor_button() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let modules = vec![
+            json!({"title": "Checklist", "status": "2/3", "slot": "slot-app-glance"}),
+            json!({"title": null, "editor": {}, "slot": "slot-app-macro"}),
+        ];
+        let html = render(&site, &page(&site, modules, true)).unwrap();
+        assert!(html.contains(
+            "<section class=\"panel\"><h2>Checklist <span class=\"badge\">2/3</span></h2><div class=\"slot\" id=\"slot-app-glance\"></div></section><section class=\"panel\"><h2> <button type=\"button\" class=\"macro-edit\" data-slot=\"slot-app-macro\" aria-label=\"Edit macro\">Edit</button></h2><div class=\"slot\" id=\"slot-app-macro\"></div></section>\n  </div>"
+        ));
+        assert!(html.contains("<aside class=\"issue-context\"></aside>"));
+        assert!(!html.contains("No app adds anything here."));
+    }
+
+    #[test]
+    fn the_view_json_cannot_close_its_script_element() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let modules = vec![json!({"title": "</script><script>alert(1)</script>", "slot": "s"})];
+        let html = render(&site, &page(&site, modules, false)).unwrap();
+        assert_eq!(html.matches("</script>").count(), 6, "{html}");
+        assert!(html.contains("<\\/script><script>alert(1)<\\/script>"));
+    }
+}

@@ -1,0 +1,60 @@
+//! The error replies of the emulated site: Jira's body shape,
+//! `{"errorMessages": [...], "errors": {}}`, and Confluence's,
+//! `{"statusCode", "data", "message", "reason"}` (Atlassian: "Jira REST API
+//! v3", "Status codes"; "Confluence Cloud REST API", "Status codes"), and
+//! the rejections that carry a refused caller to the site's `recover`.
+//!
+//! What it is not: a resource. It imports nothing from the `jira` or
+//! `confluence` folders, so both can use it.
+
+use serde_json::json;
+use warp::Reply;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::platform::auth::Refusal;
+
+/// A body over the emulator's limit of 1 MiB.
+#[derive(Debug)]
+pub struct TooLarge;
+impl warp::reject::Reject for TooLarge {}
+
+/// A Jira-shaped error response.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    let body = json!({ "errorMessages": [message], "errors": {} });
+    warp::reply::with_status(warp::reply::json(&body), status).into_response()
+}
+
+impl warp::reject::Reject for Refusal {}
+
+/// The response for a refused caller (used by the site's `recover`).
+pub fn refused(refusal: &Refusal) -> Response {
+    match refusal {
+        Refusal::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, m),
+        Refusal::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
+    }
+}
+
+/// A refused call to Confluence's REST API (answered in Confluence's shape).
+#[derive(Debug)]
+pub struct Refused(pub Refusal);
+impl warp::reject::Reject for Refused {}
+
+/// A Confluence-shaped error response.
+pub fn confluence_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({
+        "statusCode": status.as_u16(),
+        "data": {"authorized": status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "valid": true, "errors": [], "successful": false},
+        "message": message,
+        "reason": status.canonical_reason().unwrap_or(""),
+    });
+    warp::reply::with_status(warp::reply::json(&body), status).into_response()
+}
+
+/// The response for a refused Confluence caller (used by the site's `recover`).
+pub fn confluence_refused(refused: &Refused) -> Response {
+    match &refused.0 {
+        Refusal::Unauthorized(m) => confluence_error(StatusCode::UNAUTHORIZED, m),
+        Refusal::Forbidden(m) => confluence_error(StatusCode::FORBIDDEN, m),
+    }
+}

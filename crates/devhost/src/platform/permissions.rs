@@ -1,0 +1,148 @@
+//! The emulated site's permission model (Atlassian: "Get my permissions",
+//! "Built-in permissions", "Scopes for Connect apps"): a user's [`Role`]
+//! grants a fixed set of Jira permissions on every project (the site has
+//! one permission scheme), and an app's own user holds the permissions its
+//! scopes imply. The permission resources, the entity property resources
+//! and issue editing all ask it.
+//!
+//! What it is not: Jira's permission schemes, issue security or groups.
+
+use crate::platform::auth::{Caller, has_scope};
+use crate::site::{Role, SiteData};
+
+/// A Jira permission the emulator knows: key, id, name, type, description
+/// (Atlassian: "Get my permissions", "Built-in permissions"; ids are
+/// Jira's long-standing numeric ids, EDIT_ISSUES = 12 as in Atlassian's
+/// example).
+const PERMISSIONS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "ADMINISTER",
+        "0",
+        "Administer Jira",
+        "GLOBAL",
+        "Create and administer projects, issue types, fields, workflows, and schemes for all projects.",
+    ),
+    (
+        "SYSTEM_ADMIN",
+        "44",
+        "Jira System Administrators",
+        "GLOBAL",
+        "Ability to perform all administration functions.",
+    ),
+    (
+        "USER_PICKER",
+        "27",
+        "Browse users and groups",
+        "GLOBAL",
+        "View and select users or groups from the user picker.",
+    ),
+    (
+        "ADMINISTER_PROJECTS",
+        "23",
+        "Administer Projects",
+        "PROJECT",
+        "Ability to administer a project in Jira.",
+    ),
+    (
+        "BROWSE_PROJECTS",
+        "10",
+        "Browse Projects",
+        "PROJECT",
+        "Ability to browse projects and the issues within them.",
+    ),
+    ("CREATE_ISSUES", "11", "Create Issues", "PROJECT", "Ability to create issues."),
+    ("EDIT_ISSUES", "12", "Edit Issues", "PROJECT", "Ability to edit issues."),
+    (
+        "ASSIGN_ISSUES",
+        "13",
+        "Assign Issues",
+        "PROJECT",
+        "Ability to assign issues to other people.",
+    ),
+    ("ADD_COMMENTS", "15", "Add Comments", "PROJECT", "Ability to comment on issues."),
+    ("DELETE_ISSUES", "16", "Delete Issues", "PROJECT", "Ability to delete issues."),
+    ("TRANSITION_ISSUES", "46", "Transition Issues", "PROJECT", "Ability to transition issues."),
+];
+
+pub(crate) fn permission_info(
+    key: &str,
+) -> Option<&'static (&'static str, &'static str, &'static str, &'static str, &'static str)> {
+    PERMISSIONS.iter().find(|p| p.0 == key)
+}
+
+pub(crate) fn is_global(key: &str) -> bool {
+    permission_info(key).is_some_and(|p| p.3 == "GLOBAL")
+}
+
+/// Whether a person with `role` (`None`: anonymous) holds `permission`.
+///
+/// The emulated site's single permission scheme: everyone logged in browses;
+/// everyone but viewers creates, edits, comments on and transitions issues;
+/// project admins also administer projects and delete issues; site admins
+/// hold everything. Anonymous visitors hold nothing.
+pub fn role_may(role: Option<Role>, permission: &str) -> bool {
+    let Some(role) = role else { return false };
+    match permission {
+        "ADMINISTER" | "SYSTEM_ADMIN" => role == Role::SiteAdmin,
+        "ADMINISTER_PROJECTS" | "DELETE_ISSUES" => {
+            matches!(role, Role::SiteAdmin | Role::ProjectAdmin)
+        }
+        "USER_PICKER" | "BROWSE_PROJECTS" => true,
+        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES" => role != Role::Viewer,
+        _ => false,
+    }
+}
+
+/// Whether an app's own user holds `permission`, given its scopes
+/// (Atlassian: "Scopes for Connect apps": READ < WRITE < DELETE <
+/// PROJECT_ADMIN < ADMIN). Which permission each scope brings is this
+/// emulator's reading; Atlassian documents scopes per operation instead.
+pub fn scopes_may(scopes: &[String], permission: &str) -> bool {
+    let needed = match permission {
+        "USER_PICKER" | "BROWSE_PROJECTS" => "READ",
+        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES" => "WRITE",
+        "DELETE_ISSUES" => "DELETE",
+        "ADMINISTER_PROJECTS" => "PROJECT_ADMIN",
+        "ADMINISTER" => "ADMIN",
+        _ => return false,
+    };
+    has_scope(scopes, needed)
+}
+
+/// Whether `caller` holds `permission` on the site.
+pub fn caller_may(data: &SiteData, caller: &Caller, permission: &str) -> bool {
+    match caller {
+        Caller::User { user, .. } => role_may(Some(user.role), permission),
+        Caller::App { app_key } => {
+            data.installs.get(app_key).is_some_and(|i| scopes_may(&i.scopes, permission))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_the_default_scheme() {
+        assert!(role_may(Some(Role::User), "EDIT_ISSUES"));
+        assert!(role_may(Some(Role::Viewer), "BROWSE_PROJECTS"));
+        assert!(!role_may(Some(Role::Viewer), "EDIT_ISSUES"));
+        assert!(!role_may(Some(Role::User), "ADMINISTER_PROJECTS"));
+        assert!(role_may(Some(Role::ProjectAdmin), "ADMINISTER_PROJECTS"));
+        assert!(!role_may(Some(Role::ProjectAdmin), "ADMINISTER"));
+        assert!(role_may(Some(Role::SiteAdmin), "ADMINISTER"));
+        assert!(!role_may(None, "BROWSE_PROJECTS"));
+    }
+
+    #[test]
+    fn app_permissions_follow_scopes() {
+        let scopes = vec!["READ".to_owned(), "WRITE".to_owned()];
+        assert!(scopes_may(&scopes, "EDIT_ISSUES"));
+        assert!(!scopes_may(&scopes, "DELETE_ISSUES"));
+        assert!(!scopes_may(&scopes, "ADMINISTER_PROJECTS"));
+        assert!(scopes_may(&["ADMIN".to_owned()], "ADMINISTER"));
+    }
+}

@@ -1,0 +1,144 @@
+//! The router of one emulated site: the one place that knows every
+//! resource, in the order they are tried, and how failures are answered
+//! (Jira's error shape, or Confluence's for refused calls under `/wiki`;
+//! Atlassian: "Jira REST API v3", "Confluence Cloud REST API", status codes).
+//!
+//! What it is not: a resource. Each resource lives in its product's folder
+//! and knows nothing of the others.
+
+use std::sync::Arc;
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use crate::DevHost;
+use crate::confluence::{content, macro_editor};
+use crate::jira::webhooks::registration as webhooks;
+use crate::jira::{
+    bulk_properties, entity_properties, issues, license, people, search, task_resource,
+};
+use crate::pages::{app_pages, confluence_page, issue, session};
+use crate::platform::auth::Refusal;
+use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
+use crate::platform::{app_properties, fault_injection, host, upm};
+use crate::site::Site;
+use lodger_connect::installation::Product;
+
+/// Every route of one emulated site; failures answered in Jira's error
+/// shape, or Confluence's for refused calls under `/wiki`.
+pub fn routes(
+    host: Arc<DevHost>,
+    site: Arc<Site>,
+) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
+    // Each part is boxed: the whole site as one nested filter type is deep
+    // enough to exceed the compiler's recursion limit in release builds.
+    let wiki = warp::path("wiki")
+        .and(
+            upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Confluence)
+                .boxed()
+                .or(confluence(Arc::clone(&site)).boxed())
+                .unify()
+                .or(confluence_page::routes(Arc::clone(&site)).boxed())
+                .unify()
+                .or(macro_editor::routes(Arc::clone(&site)).boxed())
+                .unify(),
+        )
+        .boxed();
+    // Without connect-js the pages that frame apps answer 503 first.
+    let framing = Arc::clone(&host);
+    let pages_unavailable =
+        warp::get().and(warp::path::full()).and_then(move |path: warp::path::FullPath| {
+            let unavailable = crate::frames_apps(path.as_str())
+                .then(|| framing.connect_js_unavailable())
+                .flatten();
+            async move { unavailable.ok_or_else(warp::reject::not_found) }
+        });
+    let rest =
+        fault_injection::in_front_of(Arc::clone(&site), jira(Arc::clone(&site)).boxed()).boxed();
+    pages_unavailable
+        .or(wiki)
+        .unify()
+        .or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
+        .unify()
+        .or(fault_injection::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(rest)
+        .unify()
+        .or(pages(host, site).boxed())
+        .unify()
+        .recover(|rejection: Rejection| async move {
+            if let Some(refusal) = rejection.find::<Refusal>() {
+                return Ok(refused(refusal));
+            }
+            if let Some(refused) = rejection.find::<Refused>() {
+                return Ok(confluence_refused(refused));
+            }
+            let (status, message) = if rejection.find::<TooLarge>().is_some() {
+                (StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+            } else if rejection.is_not_found() {
+                (StatusCode::NOT_FOUND, "not found on this emulated site")
+            } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+                (StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+            } else {
+                (StatusCode::BAD_REQUEST, "malformed request")
+            };
+            Ok::<_, std::convert::Infallible>(error(status, message))
+        })
+        .unify()
+}
+
+/// Confluence's REST resources, to mount under `wiki`.
+fn confluence(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    app_properties::routes(Arc::clone(&site), Product::Confluence)
+        .boxed()
+        .or(content::routes(site).boxed())
+        .unify()
+}
+
+/// Jira's REST resources (and the Connect framework's at the site root).
+fn jira(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    app_properties::routes(Arc::clone(&site), Product::Jira)
+        .boxed()
+        .or(people::myself_route(Arc::clone(&site)).boxed())
+        .unify()
+        // Before `read_route`, which answers GET whatever the method.
+        .or(issues::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(issues::read_route(Arc::clone(&site)).boxed())
+        .unify()
+        // Before the per-issue property routes: `/issue/properties/{key}` is the bulk one.
+        .or(bulk_properties::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(entity_properties::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(people::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(search::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(task_resource::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(license::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(webhooks::routes(site).boxed())
+        .unify()
+}
+
+/// The product pages and their helper endpoints.
+fn pages(
+    host: Arc<DevHost>,
+    site: Arc<Site>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    issue::routes(Arc::clone(&site))
+        .boxed()
+        .or(app_pages::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(issue::home_route(Arc::clone(&site)).boxed())
+        .unify()
+        .or(session::login_route().boxed())
+        .unify()
+        .or(session::context_token_route(site).boxed())
+        .unify()
+        .or(host::routes(host).boxed())
+        .unify()
+}
