@@ -4,9 +4,8 @@
 //! installed into one through the same UPM REST flow a real site uses.
 //!
 //! It behaves like Atlassian's hosts where apps depend on it, because apps
-//! and their tests run against it:
-//!
-//! It is grouped by product, each folder's `mod.rs` listing its files:
+//! and their tests run against it. It is grouped by product, each folder's
+//! `mod.rs` listing its files:
 //!
 //! | folder or file | what of a real site it emulates |
 //! |---|---|
@@ -17,8 +16,9 @@
 //! | [`site`] | one site's people, projects, issues and every product's stored state |
 //! | [`routes`](mod@routes) | the router: the one place that knows every resource |
 //!
-//! What it is not: a Jira or a Confluence. It implements the resources apps like lodger use, with
-//! Atlassian's paths, shapes and status codes, and leaves the rest out.
+//! What it is not: a Jira or a Confluence. It implements the resources apps
+//! like lodger use, with Atlassian's paths, shapes and status codes, and
+//! leaves the rest out.
 #![deny(missing_docs)]
 
 pub mod confluence;
