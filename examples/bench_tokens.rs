@@ -38,6 +38,7 @@ fn main() {
         shared_secret: secret.clone(),
         product_type: Product::Jira,
         oauth_client_id: None,
+        installed_at: 0,
     };
     let credential = keyring.seal(&installation).unwrap();
     let now = lodger::now();

@@ -47,6 +47,34 @@ pub struct Installation {
     /// The client id for acting as a user (OAuth 2.0 JWT bearer), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth_client_id: Option<String>,
+    /// When the host signed the `installed` callback that handed this
+    /// installation over (its signed-install token's `iat`, seconds since the
+    /// epoch). A reinstall gives a later one, so of two installations of one
+    /// tenant the later supersedes the earlier (Atlassian: "App descriptor:
+    /// lifecycle", a reinstall sends `installed` again with a new secret).
+    /// Credentials sealed before this field existed read as 0: the oldest.
+    #[serde(default)]
+    pub installed_at: i64,
+}
+
+impl Installation {
+    /// Whether `self` and `other` are the same installation of one tenant:
+    /// same app, same shared secret, installed at the same time.
+    pub fn is_same_as(&self, other: &Installation) -> bool {
+        self.installed_at == other.installed_at
+            && self.client_key == other.client_key
+            && self.key == other.key
+            && self.shared_secret == other.shared_secret
+    }
+
+    /// Whether `self` is known to supersede `older`: a later install of the
+    /// same tenant and app. Two installs in the same second with different
+    /// secrets cannot be ordered from the record alone (the host decides).
+    pub fn supersedes(&self, older: &Installation) -> bool {
+        self.client_key == older.client_key
+            && self.key == older.key
+            && self.installed_at > older.installed_at
+    }
 }
 
 /// Checks that a tenant base URL is one lodger may send signed requests to:
