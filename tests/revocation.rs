@@ -243,19 +243,38 @@ async fn a_host_that_cannot_confirm_gets_503_but_confirmed_installations_keep_wo
 
 #[tokio::test]
 async fn a_credential_stored_over_by_a_later_installation_is_superseded_even_if_its_secret_works() {
-    // An upgrade that hands over the same secret again, handled by another
-    // replica: the host still accepts the secret, but the credential it
-    // stores is a later installation, and that decides.
+    // A host that still accepted the old secret after a reinstall (Jira does
+    // not): the credential it stores, a later installation with another
+    // secret, still tells a replica that the old one is superseded.
     let world = world().await;
     let (first, second, elsewhere) = (replica(&world), replica(&world), replica(&world));
     let old = install(&world, &first).await;
+    set_secret(&world, SECOND);
     let later = install_token("/lifecycle/installed", lodger::now() + 2, 180);
     let body = world.host.payload("installed", "lodger");
     assert_eq!(lifecycle(&second, "installed", &later, &body).await, StatusCode::NO_CONTENT);
     let new = world.host.stored_credential("lodger").unwrap();
-    assert_ne!(old, new);
+    set_secret(&world, FIRST);
     assert_eq!(whoami(&elsewhere, FIRST, Some(&old)).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(whoami(&elsewhere, FIRST, Some(&new)).await, StatusCode::OK);
+    set_secret(&world, SECOND);
+    assert_eq!(whoami(&elsewhere, SECOND, Some(&new)).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upgrade_with_the_same_secret_keeps_older_credentials_working() {
+    let world = world().await;
+    let (here, elsewhere) = (replica(&world), replica(&world));
+    let old = install(&world, &here).await;
+    let later = install_token("/lifecycle/installed", lodger::now() + 2, 180);
+    let body = world.host.payload("installed", "lodger");
+    assert_eq!(lifecycle(&here, "installed", &later, &body).await, StatusCode::NO_CONTENT);
+    let new = world.host.stored_credential("lodger").unwrap();
+    for replica in [&here, &elsewhere] {
+        for credential in [&old, &new] {
+            assert_eq!(whoami(replica, FIRST, Some(credential)).await, StatusCode::OK);
+            assert_eq!(webhook(replica, FIRST, credential).await, StatusCode::NO_CONTENT);
+        }
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //!
 //! - **The process that handles the event** knows at once: `installed`
 //!   makes the new installation this process's current one for the tenant
-//!   (a credential with an earlier `installed_at` is superseded), and
+//!   (the one it held before, with another secret, is superseded), and
 //!   `uninstalled` leaves a tombstone (the tenant was uninstalled at T: a
 //!   credential installed at or before T is refused). Both purge the
 //!   opened-credential cache for the tenant.
@@ -18,13 +18,18 @@
 //!   since it last asked: a GET of the app property `lodger-installation`
 //!   signed with that installation's secret. The host answers 401 to a
 //!   secret it no longer accepts (revoked: remembered, refused); a 200 whose
-//!   stored credential is a later installation means superseded (refused); any
+//!   stored credential is a later installation with another secret means
+//!   superseded (refused); any
 //!   other 200 or a 404 (no property: the host accepted the secret) means
 //!   current, trusted for the bound with no further host call. A host that
 //!   cannot be reached or fails (5xx) leaves the installation unconfirmed:
 //!   the request is answered 503, never accepted unverified. Installations
 //!   confirmed within the bound are served without the host, so a host
 //!   outage does not stop them.
+//!
+//! An upgrade that hands over the same secret again supersedes nothing: the
+//! host still accepts the secret, so older credentials (a page loaded
+//! before, a webhook in flight) keep working.
 //!
 //! Not for: verifying tokens (see [`crate::web::auth`]) or replayed install
 //! tokens (see [`crate::web::install_replay`]).
@@ -111,8 +116,8 @@ pub fn installed(state: &AppState, installation: Arc<Installation>) {
     let held = state.tenants.get(client_key.as_str()).map(|known| known.installation);
     let newer_known = held.as_ref().is_some_and(|held| held.supersedes(&installation));
     if let Some(held) = held.filter(|held| !newer_known && !held.is_same_as(&installation)) {
-        // This process saw the reinstall: what it held before is superseded,
-        // even when both were installed within the same second.
+        // This process saw the reinstall: what it held before (another
+        // secret) is superseded, even when both came within the same second.
         state.refused.insert(fingerprint(&held), Refused::Superseded);
     }
     if !newer_known {
@@ -173,7 +178,7 @@ pub async fn confirm(
         .and_then(|sealed| state.keyring.open(sealed, client_key, &installation.key).ok());
     if let Some(stored) = stored_installation {
         let same_second_other_secret = stored.installed_at == installation.installed_at
-            && stored.shared_secret != installation.shared_secret;
+            && !stored.is_same_as(installation);
         if stored.supersedes(installation) || same_second_other_secret {
             remember_refused(state, installation, Refused::Superseded);
             return Err(refuse(installation, Refused::Superseded, "the site stores a later one"));
