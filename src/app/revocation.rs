@@ -177,8 +177,8 @@ pub async fn confirm(
         .and_then(|value| value["credential"].as_str())
         .and_then(|sealed| state.keyring.open(sealed, client_key, &installation.key).ok());
     if let Some(stored) = stored_installation {
-        let same_second_other_secret = stored.installed_at == installation.installed_at
-            && !stored.is_same_as(installation);
+        let same_second_other_secret =
+            stored.installed_at == installation.installed_at && !stored.is_same_as(installation);
         if stored.supersedes(installation) || same_second_other_secret {
             remember_refused(state, installation, Refused::Superseded);
             return Err(refuse(installation, Refused::Superseded, "the site stores a later one"));
