@@ -66,10 +66,19 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_server=(taskset -c 0); pin_client=(taskset -c 1)
 fi
 
-# Tokens live an hour: longer than any run.
-eval "$(target/$profile/examples/bench_tokens 3600)"
-
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# The bench tenant's site: lodger confirms the relayed credential with it
+# once (GET of the app property lodger-installation, issue 13), then serves
+# from memory. A file server answers that one GET; it is not under load.
+host_port=$(free_port)
+mkdir -p "$work/host"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/host" "$host_port" >"$work/host.log" 2>&1 &
+pids+=("$!")
+
+# Tokens live an hour: longer than any run.
+eval "$(BENCH_HOST_BASE_URL="http://127.0.0.1:$host_port" BENCH_HOST_DIR="$work/host" \
+  target/$profile/examples/bench_tokens 3600)"
 
 wait_up() { # url
   for _ in $(seq 1 600); do

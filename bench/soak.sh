@@ -17,7 +17,12 @@ connections="${2:-32}"
 warmup=30
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+host_pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 if ! command -v wrk >/dev/null; then
@@ -26,8 +31,16 @@ if ! command -v wrk >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends wrk
 fi
 cargo build --release --no-default-features --locked --quiet --bin lodger --example bench_tokens
-eval "$(target/release/examples/bench_tokens $((seconds + 600)))"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# The bench tenant's site, which answers lodger's confirmation of the
+# credential (issue 13) from a file.
+host_port=$(free_port)
+mkdir -p "$work/host"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/host" "$host_port" >"$work/host.log" 2>&1 &
+host_pid=$!
+eval "$(BENCH_HOST_BASE_URL="http://127.0.0.1:$host_port" BENCH_HOST_DIR="$work/host" \
+  target/release/examples/bench_tokens $((seconds + 600)))"
+port=$(free_port)
 LODGER_MASTER_KEYS="$BENCH_MASTER_KEYS" LODGER_LOG=warn target/release/lodger serve --port "$port" \
   >"$work/server.log" 2>&1 &
 pid=$!

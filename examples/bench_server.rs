@@ -27,6 +27,7 @@ fn main() {
         extra_hosts: Vec::new(),
         site_dir: None,
         auth_only: true,
+        revocation_check_seconds: lodger::app::revocation::DEFAULT_BOUND_SECONDS,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async move {

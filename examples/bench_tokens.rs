@@ -1,6 +1,7 @@
 //! Tokens and credentials for `bench/run.sh`, printed as shell `export`
 //! lines: a master key for `lodger serve`, a sealed credential for one
-//! tenant (no install needed: a relayed credential authenticates by itself),
+//! tenant (no install needed: a relayed credential authenticates by itself,
+//! once its site confirms it),
 //! a context token as `AP.context.getToken()` returns it, host-signed iframe
 //! tokens for lodger's and the ACE app's pages, and the tenant's
 //! `installed` payload for the ACE app's store.
@@ -11,6 +12,13 @@
 //!
 //! The argument is how long the tokens live, in seconds (default 900): it
 //! must outlast the benchmark run.
+//!
+//! lodger confirms a credential it did not receive at `installed` with the
+//! tenant's site once (a GET of the app property `lodger-installation`; see
+//! `lodger::app::revocation`). With `BENCH_HOST_BASE_URL` (the bench tenant's
+//! site, e.g. a loopback file server) and `BENCH_HOST_DIR` (that server's
+//! folder), the credential is sealed for that site and the property is
+//! written there as the site would answer it.
 
 use lodger::connect::installation::{Installation, Product};
 use lodger::connect::jwt::{self, Claims};
@@ -28,18 +36,28 @@ const PAGE_QUERY: &str =
 
 fn main() {
     let lifetime: i64 = std::env::args().nth(1).map_or(900, |arg| arg.parse().unwrap());
+    let host_base_url =
+        std::env::var("BENCH_HOST_BASE_URL").unwrap_or_else(|_| HOST_BASE_URL.to_owned());
     let master = MasterKey::generate();
     let keyring = Keyring::new(lodger::SEALING_PURPOSE, vec![master.clone()]).unwrap();
     let secret = Secret::new(format!("bench-shared-secret-{}", lodger::now()));
     let installation = Installation {
         key: "lodger".into(),
         client_key: CLIENT_KEY.into(),
-        base_url: HOST_BASE_URL.into(),
+        base_url: host_base_url.clone(),
         shared_secret: secret.clone(),
         product_type: Product::Jira,
         oauth_client_id: None,
+        installed_at: 0,
     };
     let credential = keyring.seal(&installation).unwrap();
+    if let Ok(dir) = std::env::var("BENCH_HOST_DIR") {
+        let folder =
+            std::path::Path::new(&dir).join("rest/atlassian-connect/1/addons/lodger/properties");
+        std::fs::create_dir_all(&folder).unwrap();
+        let property = json!({"key": "lodger-installation", "value": {"credential": credential}});
+        std::fs::write(folder.join("lodger-installation"), property.to_string()).unwrap();
+    }
     let now = lodger::now();
     let context_token = jwt::sign(
         &Claims {
@@ -67,8 +85,8 @@ fn main() {
         "key": "lodger-bench-ace",
         "clientKey": CLIENT_KEY,
         "sharedSecret": secret.expose(),
-        "baseUrl": HOST_BASE_URL,
-        "displayUrl": HOST_BASE_URL,
+        "baseUrl": host_base_url,
+        "displayUrl": host_base_url,
         "productType": "jira",
         "description": "benchmark tenant",
         "eventType": "installed",

@@ -67,6 +67,14 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
         removed
     }
 
+    /// Keeps only the entries for which `keep` is true.
+    pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
+        let mut inner = self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.map.retain(|key, value| keep(key, value));
+        let Inner { map, order } = &mut *inner;
+        order.retain(|key| map.contains_key(key));
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner()).map.len()
@@ -91,6 +99,19 @@ mod tests {
         cache.insert("c", 3);
         assert_eq!((cache.get("a"), cache.get("b"), cache.get("c")), (None, Some(2), Some(3)));
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn retains_only_what_is_kept_and_forgets_the_rest_in_order() {
+        let cache = BoundedCache::new(3);
+        for (key, value) in [("a", 1), ("b", 2), ("c", 3)] {
+            cache.insert(key, value);
+        }
+        cache.retain(|_, value| *value != 2);
+        assert_eq!((cache.get("a"), cache.get("b"), cache.get("c")), (Some(1), None, Some(3)));
+        cache.insert("d", 4);
+        cache.insert("e", 5);
+        assert_eq!((cache.get("a"), cache.get("c"), cache.len()), (None, Some(3), 3));
     }
 
     #[test]

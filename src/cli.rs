@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// the descriptors and pages are served from `lodger export` output.
     #[arg(long, env = "LODGER_AUTH_ONLY")]
     pub auth_only: bool,
+    /// How long, in seconds, a replica trusts an installation the site
+    /// confirmed before asking again: a superseded or uninstalled
+    /// installation is refused by every replica within this bound (1 to 600).
+    #[arg(long, env = "LODGER_REVOCATION_CHECK_SECONDS", default_value_t = crate::app::revocation::DEFAULT_BOUND_SECONDS)]
+    pub revocation_check_seconds: i64,
 }
 
 /// Flags of `lodger export`.

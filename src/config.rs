@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::{Context, bail};
 
+use crate::app::revocation::MAX_BOUND_SECONDS;
 use crate::cli::ServeArgs;
 use crate::connect::installation::is_acceptable_base_url;
 use crate::connect::sealed::MasterKey;
@@ -32,6 +33,9 @@ pub struct ServeConfig {
     /// Serve only lifecycle, the API, webhooks and the health check: the
     /// descriptors and pages come from an export on a CDN.
     pub auth_only: bool,
+    /// How long an installation confirmed with the host is trusted, in
+    /// seconds (see [`crate::app::revocation`]).
+    pub revocation_check_seconds: i64,
 }
 
 impl ServeConfig {
@@ -65,6 +69,13 @@ impl ServeConfig {
                 bail!("--extra-host {origin:?} must be an origin like http://localhost:2990");
             }
         }
+        let revocation_check_seconds = args.revocation_check_seconds;
+        if !(1..=MAX_BOUND_SECONDS).contains(&revocation_check_seconds) {
+            bail!(
+                "--revocation-check-seconds {revocation_check_seconds} must be 1 to {MAX_BOUND_SECONDS}: \
+                 it bounds how long a replica may accept a superseded or uninstalled installation"
+            );
+        }
         Ok(ServeConfig {
             base_url,
             bind,
@@ -74,6 +85,7 @@ impl ServeConfig {
             extra_hosts: args.extra_hosts.clone(),
             site_dir: None,
             auth_only: args.auth_only,
+            revocation_check_seconds,
         })
     }
 }

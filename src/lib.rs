@@ -28,6 +28,7 @@
 pub mod app;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod descriptor;

@@ -1,22 +1,28 @@
 //! What every request handler shares: configuration turned into ready-made
-//! values once at start, and the two in-memory caches (an optimisation only:
-//! the host holds the truth).
+//! values once at start, and the in-memory caches (an optimisation only:
+//! the host holds the truth), among them what [`crate::app::revocation`]
+//! knows of superseded and uninstalled installations.
 
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
+use crate::app::revocation::{self, Refused};
 use crate::app::settings::SettingsKeys;
 use crate::cache::BoundedCache;
+use crate::clock::Clock;
 use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::{Keyring, SealError};
 use crate::descriptor::{AppKeys, DescriptorError, Templates};
 use crate::host::client::HostClient;
 use crate::host::install_keys::InstallKeys;
+use crate::web::install_replay::InstallTokens;
 
 /// Installations known to this process, by `clientKey`: filled at `installed`
-/// and whenever a relayed credential opens.
+/// and whenever the host confirms a relayed credential.
 const KNOWN_TENANTS: usize = 10_000;
+/// Installations refused (revoked or superseded), by fingerprint.
+const REFUSED_INSTALLATIONS: usize = 10_000;
 /// Opened credentials, by sealed string, so that each request does not pay
 /// for an AEAD open.
 const OPENED_CREDENTIALS: usize = 10_000;
@@ -53,6 +59,16 @@ impl Descriptors {
     }
 }
 
+/// An installation this process holds as its tenant's current one.
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// The installation.
+    pub installation: Arc<Installation>,
+    /// Until when it is trusted without asking the host again (seconds since
+    /// the epoch, by [`AppState::clock`]).
+    pub current_until: i64,
+}
+
 /// Shared state of the app server.
 #[derive(Debug)]
 pub struct AppState {
@@ -69,14 +85,24 @@ pub struct AppState {
     /// The client that calls tenants as the app.
     pub host: HostClient,
     descriptors: RwLock<Descriptors>,
-    /// Installations by `clientKey`.
-    pub tenants: BoundedCache<String, Arc<Installation>>,
+    /// The current installation of each tenant, by `clientKey`.
+    pub tenants: BoundedCache<String, Known>,
     /// Opened credentials by their sealed string.
     pub opened: BoundedCache<String, Arc<Installation>>,
     /// When this process next checks each Jira tenant's webhooks, by
     /// `clientKey` (and next re-seals, by `reseal <clientKey>`), in seconds
     /// since the epoch; see [`crate::app::upkeep`].
     pub upkept: BoundedCache<String, i64>,
+    /// Tenants uninstalled while this process ran: `clientKey` → when.
+    pub tombstones: BoundedCache<String, i64>,
+    /// Installations refused, by [`revocation::fingerprint`].
+    pub refused: BoundedCache<[u8; 32], Refused>,
+    /// How long an installation confirmed with the host is trusted, in seconds.
+    pub revocation_bound: i64,
+    /// The clock the bound is measured with.
+    pub clock: Clock,
+    /// Signed-install tokens this process has used.
+    pub install_tokens: InstallTokens,
 }
 
 impl AppState {
@@ -88,6 +114,7 @@ impl AppState {
         install_keys: InstallKeys,
         host: HostClient,
         descriptors: Descriptors,
+        revocation_bound: i64,
     ) -> AppState {
         AppState {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -100,6 +127,11 @@ impl AppState {
             tenants: BoundedCache::new(KNOWN_TENANTS),
             opened: BoundedCache::new(OPENED_CREDENTIALS),
             upkept: BoundedCache::new(KNOWN_TENANTS),
+            tombstones: BoundedCache::new(KNOWN_TENANTS),
+            refused: BoundedCache::new(REFUSED_INSTALLATIONS),
+            revocation_bound,
+            clock: Clock::system(),
+            install_tokens: InstallTokens::default(),
         }
     }
 
@@ -114,13 +146,21 @@ impl AppState {
         *self.descriptors.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = descriptors;
     }
 
-    /// Remembers an installation this process has verified.
+    /// The installation this process holds for `client_key`, however long
+    /// ago it was confirmed.
+    pub fn tenant(&self, client_key: &str) -> Option<Arc<Installation>> {
+        self.tenants.get(client_key).map(|known| known.installation)
+    }
+
+    /// Remembers an installation this process received at `installed` as
+    /// its tenant's current one (see [`revocation::installed`]).
     pub fn remember(&self, installation: Arc<Installation>) {
-        self.tenants.insert(installation.client_key.clone(), installation);
+        revocation::installed(self, installation);
     }
 
     /// Opens a relayed credential for `client_key`, trying each app key, with
-    /// the opened-credential cache in front.
+    /// the opened-credential cache in front. Opening says nothing about
+    /// whether the installation is still current ([`revocation`] does).
     pub fn open_credential(
         &self,
         sealed: &str,
@@ -139,11 +179,6 @@ impl AppState {
                 Ok(installation) => {
                     let installation = Arc::new(installation);
                     self.opened.insert(sealed.to_owned(), Arc::clone(&installation));
-                    // Only fill a gap: a relayed credential may be older than an
-                    // install this process saw, and must not replace it.
-                    if self.tenants.get(client_key).is_none() {
-                        self.remember(Arc::clone(&installation));
-                    }
                     return Ok(installation);
                 }
                 Err(SealError::DoesNotOpen) => {}

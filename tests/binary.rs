@@ -81,6 +81,25 @@ fn serve_without_a_master_key_exits_non_zero_and_says_how_to_make_one() {
 }
 
 #[test]
+fn serve_refuses_a_revocation_bound_outside_one_second_to_ten_minutes() {
+    let key = lodger::connect::sealed::MasterKey::generate().to_config_string();
+    for bound in ["0", "601"] {
+        let output = Command::new(BIN)
+            .args(["serve", "--port", "0"])
+            .env("LODGER_MASTER_KEYS", &key)
+            .env("LODGER_REVOCATION_CHECK_SECONDS", bound)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{bound} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--revocation-check-seconds") && stderr.contains(bound),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn keygen_prints_a_key_that_serve_accepts() {
     let output = Command::new(BIN).arg("keygen").output().unwrap();
     assert!(output.status.success());

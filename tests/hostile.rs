@@ -103,6 +103,7 @@ impl World {
             shared_secret: Secret::new(SECRET_1),
             product_type: product,
             oauth_client_id: None,
+            installed_at: 0,
         };
         Keyring::new(lodger::SEALING_PURPOSE, vec![self.master.clone()])
             .unwrap()
@@ -1039,7 +1040,7 @@ async fn hostile_requests_get_their_exact_status_write_nothing_and_leak_nothing(
     }
     let tenants_before: Vec<_> = [TENANT_1, TENANT_2]
         .iter()
-        .map(|t| w.state.tenants.get(*t).map(|i| i.shared_secret.expose().to_owned()))
+        .map(|t| w.state.tenant(t).map(|i| i.shared_secret.expose().to_owned()))
         .collect();
     let hits_before = w.keys.hits.load(Ordering::SeqCst);
 
@@ -1084,7 +1085,7 @@ async fn hostile_requests_get_their_exact_status_write_nothing_and_leak_nothing(
     // What this process knows about each tenant is what the installs left.
     let tenants_after: Vec<_> = [TENANT_1, TENANT_2]
         .iter()
-        .map(|t| w.state.tenants.get(*t).map(|i| i.shared_secret.expose().to_owned()))
+        .map(|t| w.state.tenant(t).map(|i| i.shared_secret.expose().to_owned()))
         .collect();
     assert_eq!(tenants_after, tenants_before, "a hostile request changed a tenant");
     // Refused kids never reached the key server: only the uncached ones may have.

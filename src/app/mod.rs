@@ -9,11 +9,13 @@
 //! | [`template`] | the project property `lodger-template`: default items |
 //! | [`settings`] | the app property `lodger-settings`, MACed by the server |
 //! | [`apply_template`] | a new issue gets its project's template, once |
+//! | [`revocation`] | a superseded or uninstalled installation stops working, on every replica |
 //! | [`upkeep`] | each tenant's dynamic webhooks kept registered and fresh; re-sealing under a new master key |
 //! | [`webhook_url`] | the URL of those webhooks, which carries the sealed credential |
 
 pub mod apply_template;
 pub mod checklist;
+pub mod revocation;
 pub mod settings;
 pub mod template;
 pub mod upkeep;

@@ -86,6 +86,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
 
     let config = ServeConfig {
         auth_only: false,
+        revocation_check_seconds: crate::app::revocation::DEFAULT_BOUND_SECONDS,
         base_url: app_url.clone(),
         bind: app_listener.local_addr()?,
         keys: AppKeys::new("lodger")?,

@@ -13,6 +13,12 @@
 //! 2. **Known tenant**: a token whose issuer this process installed or has
 //!    seen (host-signed iframe `jwt` parameters, webhooks).
 //!
+//! Then the installation must be current ([`crate::app::revocation`]): the
+//! one this process holds for the tenant, confirmed with the host within the
+//! revocation bound (a hot-path lookup), or confirmed now with one host call.
+//! A revoked or superseded installation is refused (401) even though its
+//! credential opens and its secret verifies the token.
+//!
 //! Only then are the user (`sub`) and the context claims trusted. Whether a
 //! context token (`qsh` = `context-qsh`) is acceptable is the endpoint's
 //! choice ([`Tokens`]): lifecycle and webhook endpoints never accept one.
@@ -23,6 +29,7 @@ use warp::{Filter, Rejection};
 
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
+use crate::app::revocation;
 use crate::connect::installation::Installation;
 use crate::connect::jwt::{Expectation, JwtError, UnverifiedToken};
 use crate::connect::sealed::key_id_of;
@@ -66,24 +73,63 @@ pub fn authenticated(
             let state = Arc::clone(&state);
             async move {
                 authenticate(&state, &request, credential.as_deref(), tokens)
+                    .await
                     .map_err(Rejection::from)
             }
         },
     )
 }
 
-/// The verification itself, free of warp so benchmarks and tests can call it.
-pub fn authenticate(
+/// A request whose token verified, and whether its installation is known
+/// to be current.
+#[derive(Debug)]
+pub enum Checked {
+    /// The tenant's current installation, confirmed within the bound.
+    Current(RequestContext),
+    /// Verified with an installation that must still be confirmed
+    /// ([`revocation::confirm`]) before the request is served.
+    Unconfirmed(RequestContext),
+}
+
+/// The verification, then the confirmation of the installation when the
+/// hot path could not vouch for it.
+pub async fn authenticate(
     state: &AppState,
     request: &SignedRequest,
     credential: Option<&str>,
     tokens: Tokens,
 ) -> Result<RequestContext, Failure> {
+    match check(state, request, credential, tokens)? {
+        Checked::Current(context) => Ok(context),
+        Checked::Unconfirmed(context) => {
+            revocation::confirm(state, &context.installation).await?;
+            Ok(context)
+        }
+    }
+}
+
+/// The verification itself, free of warp and of the host so benchmarks and
+/// tests can call it: opens the credential (or finds the known tenant),
+/// verifies the token with its secret, and says whether the installation is
+/// current without asking the host.
+pub fn check(
+    state: &AppState,
+    request: &SignedRequest,
+    credential: Option<&str>,
+    tokens: Tokens,
+) -> Result<Checked, Failure> {
     let token = request.token.as_deref().ok_or(Failure::MissingToken)?;
     let unverified = UnverifiedToken::parse(token)?;
-    let installation = match credential {
-        Some(sealed) => state.open_credential(sealed, unverified.issuer())?,
-        None => state.tenants.get(unverified.issuer()).ok_or(JwtError::UnknownIssuer)?,
+    let (installation, current) = match credential {
+        Some(sealed) => {
+            let installation = state.open_credential(sealed, unverified.issuer())?;
+            let current = revocation::is_current(state, &installation);
+            (installation, current)
+        }
+        None => {
+            let known = state.tenants.get(unverified.issuer()).ok_or(JwtError::UnknownIssuer)?;
+            (known.installation, known.current_until > state.clock.now())
+        }
     };
     // A context token is bound to no request: hashing this one would be wasted.
     let qsh =
@@ -93,10 +139,11 @@ pub fn authenticate(
         Tokens::ContextOrRequestBound => Expectation::context_or_request(&qsh, now()),
     };
     let claims = unverified.verify(&installation.shared_secret, &expect)?;
-    Ok(RequestContext {
+    let context = RequestContext {
         installation,
         account_id: claims.sub,
         context: claims.context,
         sealed_with: credential.and_then(key_id_of).map(str::to_owned),
-    })
+    };
+    Ok(if current { Checked::Current(context) } else { Checked::Unconfirmed(context) })
 }

@@ -17,6 +17,12 @@
 //!
 //! `enabled` and `disabled` change nothing in a storage-free app: they are
 //! verified when the tenant is known here and answered 204.
+//!
+//! Each signed-install token is used once ([`super::install_replay`]).
+//! `installed` makes the new installation this process's current one and
+//! `uninstalled` leaves a tombstone, so the old credential is refused here
+//! at once ([`crate::app::revocation`]); an `installed` for a tenant takes
+//! the signed token's `iat` as the installation's `installed_at`.
 
 use std::sync::Arc;
 
@@ -26,11 +32,12 @@ use warp::{Filter, Rejection, Reply};
 
 use super::reject::Failure;
 use super::signed_request::{SignedRequest, signed_request};
+use crate::app::revocation;
 use crate::app::upkeep::{self, Replace};
 use crate::connect::installation::Product;
 use crate::connect::jwt::{Expectation, UnverifiedToken};
 use crate::connect::lifecycle::{Event, LifecycleError, Payload};
-use crate::connect::signed_install::{self, InstallExpectation};
+use crate::connect::signed_install::{self, InstallClaims, InstallExpectation};
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::now;
 use crate::state::AppState;
@@ -69,10 +76,16 @@ async fn handle(
     }
     let payload = Payload::parse(&body, event, &state.keys.all())?;
     match (event, token) {
-        (Event::Installed, Some(token)) => installed(token, &request, payload, &state).await,
+        (Event::Installed, Some(token)) => {
+            let claims = verify_signed_install(token, &request, &payload, &body, &state).await?;
+            let answer = installed(claims, payload, &state).await?;
+            state.install_tokens.succeeded(token);
+            Ok(answer)
+        }
         (Event::Uninstalled, Some(token)) => {
-            verify_signed_install(token, &request, &payload, &state).await?;
-            state.tenants.remove(payload.client_key.as_str());
+            let claims = verify_signed_install(token, &request, &payload, &body, &state).await?;
+            revocation::uninstalled(&state, &payload.client_key, claims.iat);
+            state.install_tokens.succeeded(token);
             tracing::info!(client_key = %payload.client_key, app_key = %payload.key, "uninstalled");
             Ok(no_content())
         }
@@ -85,13 +98,11 @@ async fn handle(
 }
 
 async fn installed(
-    token: &str,
-    request: &SignedRequest,
+    claims: InstallClaims,
     payload: Payload,
     state: &AppState,
 ) -> Result<warp::reply::Response, Failure> {
-    verify_signed_install(token, request, &payload, state).await?;
-    let installation = payload.into_installation()?;
+    let installation = payload.into_installation(claims.iat)?;
     let sealed = state.keyring.seal(&installation).map_err(Failure::Seal)?;
     let value = app_properties::installation_value(&sealed);
     app_properties::put(&state.host, &installation, INSTALLATION_PROPERTY, &value)
@@ -113,13 +124,15 @@ async fn installed(
     Ok(no_content())
 }
 
-/// RS256 check of `installed` / `uninstalled`, key fetched by `kid`.
+/// RS256 check of `installed` / `uninstalled`, key fetched by `kid`; then
+/// the token is claimed for this use (a replay is refused).
 async fn verify_signed_install(
     token: &str,
     request: &SignedRequest,
     payload: &Payload,
+    body: &[u8],
     state: &AppState,
-) -> Result<(), Failure> {
+) -> Result<InstallClaims, Failure> {
     let kid = signed_install::key_id(token)?;
     let key = state.install_keys.get(&kid).await?;
     let qsh = request.qsh(&state.base_url);
@@ -129,8 +142,12 @@ async fn verify_signed_install(
         qsh: &qsh,
         now: now(),
     };
-    signed_install::verify(token, &key, &expect)?;
-    Ok(())
+    let claims = signed_install::verify(token, &key, &expect)?;
+    if let Err(err) = state.install_tokens.claim(token, body, claims.exp, now()) {
+        tracing::warn!(client_key = %payload.client_key, error = %err, "refused a signed-install token");
+        return Err(err.into());
+    }
+    Ok(claims)
 }
 
 /// HS256 check of `enabled` / `disabled` where the tenant's secret is at hand.
@@ -149,7 +166,7 @@ fn verify_shared_secret(
     if unverified.issuer() != payload.client_key {
         return Err(Failure::IssuerMismatch);
     }
-    let Some(installation) = state.tenants.get(payload.client_key.as_str()) else {
+    let Some(installation) = state.tenant(payload.client_key.as_str()) else {
         return Ok(());
     };
     let qsh = request.qsh(&state.base_url);

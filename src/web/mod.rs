@@ -19,6 +19,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod body;
+pub mod install_replay;
 pub mod lifecycle;
 pub mod pages;
 pub mod reject;

@@ -8,12 +8,12 @@
 //! | failure | status | host reaction |
 //! |---|---|---|
 //! | malformed or wrong lifecycle payload | 400 | gives up |
-//! | missing or bad signature, unknown tenant | 401 + `WWW-Authenticate: JWT` | gives up |
+//! | missing or bad signature, unknown tenant, revoked or superseded installation, replayed install token | 401 + `WWW-Authenticate: JWT` | gives up |
 //! | body `clientKey` is not the signed issuer | 403 | gives up |
 //! | a user may not do this (not a site admin) | 403 | |
 //! | a request body that is not the JSON expected, a query that is not the one expected | 400 | |
 //! | the host refused a call lodger made for the request | 502 | |
-//! | key server or host unavailable, or a webhook for a tenant whose credential is not at hand | 503 | retries later |
+//! | key server or host unavailable (also when confirming an installation), or a webhook for a tenant whose credential is not at hand | 503 | retries later |
 
 use std::convert::Infallible;
 
@@ -22,7 +22,9 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
+use super::install_replay::ReplayError;
 use crate::app::apply_template::ApplyError;
+use crate::app::revocation::RevocationError;
 use crate::app::upkeep::UpkeepError;
 use crate::app::webhook_url::WebhookUrlError;
 use crate::connect::jwt::JwtError;
@@ -87,6 +89,12 @@ pub enum Failure {
     /// this process does not hold: answered 503 so the host delivers it again.
     #[error("this lodger process does not hold the site's installation yet; retry later")]
     TenantNotAtHand,
+    /// The installation was revoked or superseded, or could not be confirmed.
+    #[error(transparent)]
+    Revocation(#[from] RevocationError),
+    /// A signed-install token used before, or too many at once.
+    #[error(transparent)]
+    InstallReplay(#[from] ReplayError),
 }
 
 impl warp::reject::Reject for Failure {}
@@ -103,7 +111,11 @@ impl Failure {
             }
             Failure::SignedInstall(SignedInstallError::IssuerMismatch)
             | Failure::IssuerMismatch => StatusCode::FORBIDDEN,
-            Failure::SignedInstall(_) => StatusCode::UNAUTHORIZED,
+            Failure::SignedInstall(_)
+            | Failure::Revocation(RevocationError::Revoked | RevocationError::Superseded)
+            | Failure::InstallReplay(ReplayError::Replayed(_)) => StatusCode::UNAUTHORIZED,
+            Failure::Revocation(RevocationError::Unconfirmed(_))
+            | Failure::InstallReplay(ReplayError::Full) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Lifecycle(_) => StatusCode::BAD_REQUEST,
             Failure::HostStorage(_) | Failure::TenantNotAtHand => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -37,6 +37,7 @@ pub fn state(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         install_keys,
         host,
         descriptors,
+        config.revocation_check_seconds,
     )))
 }
 

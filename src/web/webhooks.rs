@@ -80,7 +80,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(Response,)> {
             // Not `warp::query`: its failure path logs the whole query, credential
             // included, at debug level (issue 7's hostile matrix found it).
             let credential = WebhookUrl::from_query(&request.query).map_err(Failure::from)?;
-            verify(&state, &request, credential.map(|url| url.credential)).map_err(Rejection::from)
+            verify(&state, &request, credential.map(|url| url.credential))
+                .await
+                .map_err(Rejection::from)
         })
         .and(super::body::json::<Delivery>(MAX_BODY_BYTES))
         .and(warp::header::optional::<String>("x-atlassian-webhook-identifier"))
@@ -130,8 +132,10 @@ async fn handle(
 }
 
 /// Verifies the delivery: with the credential from the URL when there is
-/// one, else only if this process holds the tenant (503 otherwise).
-fn verify(
+/// one, else only if this process holds the tenant (503 otherwise). Either
+/// way the installation must be current: an old webhook URL carrying a
+/// superseded or uninstalled credential is refused (401).
+async fn verify(
     state: &AppState,
     request: &SignedRequest,
     credential: Option<&str>,
@@ -143,5 +147,5 @@ fn verify(
             return Err(Failure::TenantNotAtHand);
         }
     }
-    authenticate(state, request, credential, Tokens::RequestBound)
+    authenticate(state, request, credential, Tokens::RequestBound).await
 }

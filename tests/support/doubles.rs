@@ -119,6 +119,42 @@ pub async fn test_host(client_key: &str, secret: &str) -> TestHost {
             l.lock().unwrap().push(format!("PUT {path} -> {}", status.as_u16()));
             warp::reply::with_status(warp::reply(), status)
         });
+    // Reading a property, as Jira answers it: 401 to a secret it does not
+    // accept (a superseded or uninstalled installation's), 404 when unset.
+    let (s, p, f, l) = (secret.clone(), properties.clone(), failures.clone(), log.clone());
+    let read = warp::get()
+        .and(warp::path!(
+            "rest" / "atlassian-connect" / "1" / "addons" / String / "properties" / String
+        ))
+        .and(warp::header::optional::<String>("authorization"))
+        .map(move |app_key: String, property: String, auth: Option<String>| {
+            let path = format!("/rest/atlassian-connect/1/addons/{app_key}/properties/{property}");
+            let signed = (|| {
+                let token = auth.as_deref().and_then(|a| a.strip_prefix("JWT "))?;
+                let qsh = query_string_hash("GET", &path, "");
+                let unverified = UnverifiedToken::parse(token).ok()?;
+                if unverified.issuer() != app_key {
+                    return None;
+                }
+                let secret = s.lock().unwrap().clone();
+                unverified.verify(&secret, &Expectation::request(&qsh, lodger::now())).ok()
+            })();
+            let value = p.lock().unwrap().get(&(app_key.clone(), property.clone())).cloned();
+            let (status, body) = match (signed, value) {
+                (None, _) => (StatusCode::UNAUTHORIZED, json!({})),
+                (Some(_), _) if f.load(Ordering::SeqCst) > 0 => {
+                    f.fetch_sub(1, Ordering::SeqCst);
+                    (StatusCode::SERVICE_UNAVAILABLE, json!({}))
+                }
+                (Some(_), None) => (StatusCode::NOT_FOUND, json!({})),
+                (Some(_), Some(value)) => {
+                    (StatusCode::OK, json!({ "key": property, "value": value }))
+                }
+            };
+            l.lock().unwrap().push(format!("GET {path} -> {}", status.as_u16()));
+            warp::reply::with_status(warp::reply::json(&body), status)
+        });
+    let route = route.or(read);
     let webhooks: Arc<Mutex<Vec<(u64, String, i64)>>> = Default::default();
     let thirty_days = || (lodger::now() + 30 * 86_400) * 1000;
     let (s, w, l) = (secret.clone(), webhooks.clone(), log.clone());
@@ -230,6 +266,22 @@ impl TestHost {
         })
     }
 
+    /// What Jira does on uninstall: the installation's secret stops
+    /// working and the app's properties and webhooks go.
+    pub fn uninstall(&self) {
+        *self.secret.lock().unwrap() = Secret::new(format!("ATCO-gone-{}", rand::random::<u64>()));
+        self.properties.lock().unwrap().clear();
+        self.webhooks.lock().unwrap().clear();
+    }
+
+    /// How many times the app read the property `lodger-installation`.
+    pub fn installation_reads(&self) -> usize {
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter(|line| line.starts_with("GET ") && line.contains("/lodger-installation"))
+            .count()
+    }
+
     /// The credential lodger stored, if any.
     pub fn stored_credential(&self, app_key: &str) -> Option<String> {
         let properties = self.properties.lock().unwrap();
@@ -259,6 +311,9 @@ pub fn signed_install_token(client_key: &str, path: &str, aud: &str, kid: &str) 
         "iat": lodger::now(),
         "exp": lodger::now() + 180,
         "qsh": query_string_hash("POST", path, ""),
+        // Each callback is signed afresh; two in one second must not be the
+        // same token (lodger accepts each token once). lodger does not read it.
+        "jti": format!("{:016x}", rand::random::<u64>()),
     });
     let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(kid.to_owned());
@@ -293,6 +348,7 @@ pub fn context_token(client_key: &str, secret: &str) -> String {
 pub fn config(key_server: &str, master_keys: Vec<MasterKey>) -> ServeConfig {
     ServeConfig {
         auth_only: false,
+        revocation_check_seconds: lodger::app::revocation::DEFAULT_BOUND_SECONDS,
         base_url: APP_BASE_URL.into(),
         bind: "127.0.0.1:0".parse().unwrap(),
         keys: AppKeys::new("lodger").unwrap(),

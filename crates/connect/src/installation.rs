@@ -48,6 +48,36 @@ pub struct Installation {
     /// The client id for acting as a user (OAuth 2.0 JWT bearer), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth_client_id: Option<String>,
+    /// When the host signed the `installed` callback that handed this
+    /// installation over (its signed-install token's `iat`, seconds since the
+    /// epoch). A reinstall gives a later one, so of two installations of one
+    /// tenant the later supersedes the earlier (Atlassian: "App descriptor:
+    /// lifecycle", a reinstall sends `installed` again with a new secret).
+    /// Credentials sealed before this field existed read as 0: the oldest.
+    #[serde(default)]
+    pub installed_at: i64,
+}
+
+impl Installation {
+    /// Whether `self` and `other` hold the same trust: same tenant, same app,
+    /// same shared secret. An upgrade that hands over the same secret again
+    /// changes nothing the host accepts, so its older record still counts.
+    pub fn is_same_as(&self, other: &Installation) -> bool {
+        self.client_key == other.client_key
+            && self.key == other.key
+            && self.shared_secret == other.shared_secret
+    }
+
+    /// Whether `self` is known to supersede `older`: a later install of the
+    /// same tenant and app with another secret (a reinstall rotates it). Two
+    /// installs in the same second cannot be ordered from the records alone
+    /// (the host decides).
+    pub fn supersedes(&self, older: &Installation) -> bool {
+        !self.is_same_as(older)
+            && self.client_key == older.client_key
+            && self.key == older.key
+            && self.installed_at > older.installed_at
+    }
 }
 
 /// Checks that a tenant base URL is one an app may send signed requests to:
@@ -96,4 +126,36 @@ pub fn is_acceptable_base_url(url: &str) -> bool {
     let loopback =
         host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     https || loopback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"key":"lodger","clientKey":"ck-1","baseUrl":"https://acme.atlassian.net",
+        "sharedSecret":"s1","productType":"jira"}"#;
+
+    #[test]
+    fn a_record_sealed_before_installed_at_existed_reads_as_the_oldest() {
+        let old: Installation = serde_json::from_str(RECORD).unwrap();
+        assert_eq!(old.installed_at, 0);
+        let later = Installation {
+            installed_at: 1_700_000_000,
+            shared_secret: Secret::new("s2"),
+            ..old.clone()
+        };
+        assert!(later.supersedes(&old));
+        assert!(!old.supersedes(&later));
+    }
+
+    #[test]
+    fn only_a_later_install_with_another_secret_supersedes() {
+        let one: Installation = serde_json::from_str(RECORD).unwrap();
+        let upgraded = Installation { installed_at: 10, ..one.clone() };
+        assert!(upgraded.is_same_as(&one));
+        assert!(!upgraded.supersedes(&one), "same secret: the host still accepts it");
+        let rotated = Installation { shared_secret: Secret::new("s2"), ..one.clone() };
+        assert!(!one.is_same_as(&rotated));
+        assert!(!rotated.supersedes(&one), "same second: the records alone cannot order them");
+    }
 }

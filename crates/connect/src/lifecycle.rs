@@ -145,8 +145,9 @@ impl Payload {
         Ok(payload)
     }
 
-    /// The installation an `installed` payload describes.
-    pub fn into_installation(self) -> Result<Installation, LifecycleError> {
+    /// The installation an `installed` payload describes, handed over at
+    /// `installed_at` (the signed-install token's `iat`).
+    pub fn into_installation(self, installed_at: i64) -> Result<Installation, LifecycleError> {
         let product_type = match self.product_type.as_deref() {
             Some("jira") => Product::Jira,
             Some("confluence") => Product::Confluence,
@@ -164,6 +165,7 @@ impl Payload {
             shared_secret,
             product_type,
             oauth_client_id: self.oauth_client_id,
+            installed_at,
         })
     }
 }
@@ -183,7 +185,8 @@ mod tests {
     fn reads_an_installed_payload_with_unknown_fields() {
         let payload =
             Payload::parse(body("installed").as_bytes(), Event::Installed, &["lodger"]).unwrap();
-        let installation = payload.into_installation().unwrap();
+        let installation = payload.into_installation(1_700_000_000).unwrap();
+        assert_eq!(installation.installed_at, 1_700_000_000);
         assert_eq!(installation.client_key, "ck-1");
         assert_eq!(installation.base_url, "https://acme.atlassian.net");
         assert_eq!(installation.product_type, Product::Jira);
@@ -231,7 +234,7 @@ mod tests {
         let no_secret = body("installed").replace(r#""sharedSecret":"s3cr3t","#, "");
         let payload = Payload::parse(no_secret.as_bytes(), Event::Installed, &["lodger"]).unwrap();
         assert_eq!(
-            payload.into_installation().unwrap_err(),
+            payload.into_installation(0).unwrap_err(),
             LifecycleError::MissingField("sharedSecret")
         );
     }

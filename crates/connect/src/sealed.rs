@@ -31,6 +31,7 @@
 //!     shared_secret: Secret::new("s3cr3t"),
 //!     product_type: Product::Jira,
 //!     oauth_client_id: None,
+//!     installed_at: 1_700_000_000,
 //! };
 //! let sealed = keyring.seal(&installation)?;
 //! assert!(sealed.starts_with("v1."));
@@ -296,6 +297,7 @@ mod tests {
             base_url: "https://acme.atlassian.net".into(),
             shared_secret: Secret::new("ATCO-s3cr3t"),
             product_type: Product::Jira,
+            installed_at: 1_700_000_000,
             oauth_client_id: Some("oauth-1".into()),
         }
     }

@@ -13,15 +13,30 @@
 //! 3. `iss` is the payload's `clientKey`, `aud` is the app's base URL (one
 //!    trailing slash either way), `qsh` matches the request, `exp` with leeway.
 //!
+//! 4. the token lives no longer than Atlassian's do (`exp - iat` at most
+//!    [`MAX_LIFETIME_SECONDS`]): the token binds the method and path but not
+//!    the body, so a captured one could be replayed with another body until
+//!    it expires, and a short life keeps that window small.
+//!
 //! This module does the checks; fetching the key is the web layer's job
-//! (see `web::install_keys`), so the core stays free of HTTP.
+//! (see `web::install_keys`), so the core stays free of HTTP. So is
+//! remembering which tokens were used ([`replay_key`] names them): a process
+//! accepts each token once.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sha2::{Digest, Sha256};
 
 use super::jwt::{JwtError, RawClaims, check_time};
 
 /// Atlassian's production key server for signed installs.
 pub const ATLASSIAN_INSTALL_KEYS: &str = "https://connect-install-keys.atlassian.com";
+
+/// The longest lifetime (`exp - iat`, seconds) accepted for a signed-install
+/// token. Atlassian's hosts sign Connect tokens for about 3 minutes (180 s);
+/// 300 s leaves room for a host that rounds or adds a little, and refuses
+/// the long-lived token a replay would want. (Unverified: Atlassian documents
+/// no exact lifetime for signed installs.)
+pub const MAX_LIFETIME_SECONDS: i64 = 300;
 
 /// The longest `kid` accepted (Atlassian's are UUID-length).
 const MAX_KID_LEN: usize = 128;
@@ -52,6 +67,12 @@ pub enum SignedInstallError {
     /// worth retrying later.
     #[error("install key could not be fetched: {0}")]
     KeyUnavailable(String),
+    /// `exp - iat` is longer than Atlassian's tokens live.
+    #[error("signed install token lives longer than {MAX_LIFETIME_SECONDS} seconds")]
+    LifetimeTooLong,
+    /// This token was already used for another request (a replay).
+    #[error("signed install token was already used")]
+    Replayed,
 }
 
 /// What a signed-install token must match.
@@ -74,6 +95,10 @@ pub struct InstallClaims {
     pub iss: String,
     /// The user who installed, when given.
     pub sub: Option<String>,
+    /// When the host signed the token (seconds since the epoch).
+    pub iat: i64,
+    /// When the token expires (seconds since the epoch).
+    pub exp: i64,
 }
 
 /// Reads the header of a signed-install token: checks size, that `alg` is
@@ -152,6 +177,7 @@ pub fn verify(
     let qsh = raw.qsh.ok_or(JwtError::MissingClaim("qsh"))?;
     let aud = raw.aud.ok_or(JwtError::MissingClaim("aud"))?;
     check_time(iat, exp, raw.nbf.map(|nbf| nbf as i64), expect.now)?;
+    check_lifetime(iat, exp)?;
     if qsh != expect.qsh {
         return Err(JwtError::QshMismatch.into());
     }
@@ -161,7 +187,28 @@ pub fn verify(
     if iss != expect.client_key {
         return Err(SignedInstallError::IssuerMismatch);
     }
-    Ok(InstallClaims { iss, sub: raw.sub })
+    Ok(InstallClaims { iss, sub: raw.sub, iat, exp })
+}
+
+/// Checks that a token lives no longer than [`MAX_LIFETIME_SECONDS`].
+///
+/// ```
+/// use lodger_connect::signed_install::check_lifetime;
+///
+/// assert!(check_lifetime(1000, 1180).is_ok());
+/// assert!(check_lifetime(1000, 1000 + 3600).is_err());
+/// ```
+pub fn check_lifetime(iat: i64, exp: i64) -> Result<(), SignedInstallError> {
+    if exp.saturating_sub(iat) > MAX_LIFETIME_SECONDS {
+        return Err(SignedInstallError::LifetimeTooLong);
+    }
+    Ok(())
+}
+
+/// What a process remembers of a used token: its SHA-256, so that the
+/// token itself is never kept.
+pub fn replay_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// `aud` is a string or an array of strings; one must be the base URL,
@@ -206,6 +253,23 @@ mod tests {
         assert!(audience_matches(&json!(["x", "https://app.example"]), "https://app.example/"));
         assert!(!audience_matches(&json!("https://app.example.evil"), "https://app.example"));
         assert!(!audience_matches(&json!(42), "https://app.example"));
+    }
+
+    #[test]
+    fn refuses_tokens_that_live_longer_than_atlassians() {
+        assert_eq!(check_lifetime(0, 180), Ok(()));
+        assert_eq!(check_lifetime(0, MAX_LIFETIME_SECONDS), Ok(()));
+        assert_eq!(
+            check_lifetime(0, MAX_LIFETIME_SECONDS + 1),
+            Err(SignedInstallError::LifetimeTooLong)
+        );
+        assert_eq!(check_lifetime(0, i64::MAX), Err(SignedInstallError::LifetimeTooLong));
+    }
+
+    #[test]
+    fn replay_keys_differ_per_token_and_hide_it() {
+        assert_eq!(replay_key("a.b.c"), replay_key("a.b.c"));
+        assert_ne!(replay_key("a.b.c"), replay_key("a.b.d"));
     }
 
     #[test]

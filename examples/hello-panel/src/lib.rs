@@ -126,9 +126,9 @@ async fn lifecycle(
     let (qsh, now) = (query_string_hash("POST", path.as_str(), &query), lodger_connect::now());
     let client_key = payload.client_key.as_str();
     let expect = InstallExpectation { app_base_url: &app.base_url, client_key, qsh: &qsh, now };
-    signed::verify(token, &key, &expect)?;
+    let signed = signed::verify(token, &key, &expect)?;
     if event == Event::Installed {
-        let installation = payload.into_installation()?;
+        let installation = payload.into_installation(signed.iat)?;
         app.tenants.lock().await.insert(installation.client_key.clone(), installation);
     } else {
         app.tenants.lock().await.remove(&payload.client_key);

@@ -147,6 +147,13 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
 /// The installation of `app_key` in `product`, including one whose
 /// `installed` callback is still in flight (the app may call back with the
 /// new secret).
+///
+/// Only the current installation's shared secret verifies an app's token:
+/// a reinstall replaces the secret and an uninstall removes the
+/// installation, so a token signed with a superseded or uninstalled secret
+/// gets 401, as on Jira (Atlassian: "Security for Connect apps": the
+/// installation secret is exchanged at install time, per installation).
+/// lodger's revocation check relies on that 401 (`tests/dev_revocation.rs`).
 fn install_of(site: &Site, product: Product, app_key: &str) -> Option<AppInstall> {
     site.data().installs_in(product).get(app_key).cloned()
 }

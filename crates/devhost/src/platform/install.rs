@@ -220,7 +220,9 @@ fn payload(
 }
 
 /// POSTs a lifecycle callback: RS256 (signed install) for installed and
-/// uninstalled, HS256 with `secret` for enabled and disabled.
+/// uninstalled, HS256 with `secret` for enabled and disabled. Each is signed
+/// afresh, with a random `jti`, so that two callbacks in one second are two
+/// tokens (an app may accept each signed-install token once).
 async fn send_callback(
     host: &DevHost,
     site: &Site,
@@ -241,7 +243,7 @@ async fn send_callback(
     let token = match (event.is_signed_install(), secret) {
         (true, _) => host
             .signer
-            .sign(&json!({"iss": site.client_key_of(product), "aud": [app_base], "iat": now, "exp": now + 180, "qsh": qsh}))
+            .sign(&json!({"iss": site.client_key_of(product), "aud": [app_base], "iat": now, "exp": now + 180, "qsh": qsh, "jti": crate::platform::keys::random_id(16)}))
             .map_err(|e| InstallError::Refused { url: url.clone(), status: "unsigned".into(), detail: format!(": {e}") })?,
         (false, Some(secret)) => {
             jwt::sign(&Claims::new(site.client_key_of(product), now, 180, &qsh), secret)
