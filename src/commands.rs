@@ -79,7 +79,10 @@ pub fn export(args: &crate::cli::ExportArgs) -> anyhow::Result<Report> {
 
 /// `lodger export --forge DIR --app-id ARI --remote-url URL`: the Forge app
 /// folder (see [`crate::export::forge`]).
-pub fn export_forge(dir: &std::path::Path, args: &crate::cli::ExportArgs) -> anyhow::Result<Report> {
+pub fn export_forge(
+    dir: &std::path::Path,
+    args: &crate::cli::ExportArgs,
+) -> anyhow::Result<Report> {
     // clap requires both with --forge.
     let (Some(app_id), Some(remote_url)) = (&args.app_id, &args.remote_url) else {
         anyhow::bail!("lodger export --forge needs --app-id and --remote-url");

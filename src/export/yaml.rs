@@ -23,8 +23,7 @@
 use serde_json::{Map, Value};
 
 /// Words YAML 1.1 readers turn into booleans or null when plain.
-const RESERVED_WORDS: &[&str] =
-    &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+const RESERVED_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
 
 /// The YAML document for `map`, ending in a newline.
 ///
@@ -32,8 +31,9 @@ const RESERVED_WORDS: &[&str] =
 /// use lodger::export::yaml::to_yaml;
 ///
 /// let value = serde_json::json!({"modules": {"jira:issuePanel": [{"key": "panel", "title": "on"}]}});
-/// let yaml = to_yaml(value.as_object().unwrap());
-/// assert_eq!(yaml, "modules:\n  jira:issuePanel:\n    - key: \"panel\"\n      title: \"on\"\n");
+/// let map = value.as_object().ok_or("not a map")?;
+/// assert_eq!(to_yaml(map), "modules:\n  jira:issuePanel:\n    - key: \"panel\"\n      title: \"on\"\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn to_yaml(map: &Map<String, Value>) -> String {
     let mut out = String::new();

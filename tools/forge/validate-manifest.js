@@ -17,7 +17,8 @@
 //    fields), so a misspelt or missing module field would otherwise pass.
 //
 // The report: {"manifest", "processor": {"success", "errors": [...]},
-// "modules": {"<module>": {"entries", "errors": [...]}}, "errors", "warnings"}.
+// "modules": {"<module>": {"entries", "errors": [...]}}, "errors", "warnings",
+// "parsed": the manifest as the `yaml` package read it}.
 // `errors` counts every error-level finding of both steps; the exit code is 0
 // only when it is 0. Warnings (level "warning") are listed, not counted.
 'use strict';
@@ -95,6 +96,8 @@ async function main() {
     modules,
     errors: processorErrors + moduleErrors + (allSucceeded(result, triggers) || processorErrors ? 0 : 1),
     warnings: findings.filter((f) => f.level === 'warning').length,
+    // What Atlassian's YAML reader made of the file, for the tests to assert on.
+    parsed: content,
   };
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.errors === 0 ? 0 : 1);

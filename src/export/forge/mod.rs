@@ -109,9 +109,10 @@ fn is_app_id(id: &str) -> bool {
     let Some(uuid) = id.strip_prefix(APP_ID_PREFIX) else { return false };
     let groups: Vec<&str> = uuid.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| {
-            group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Builds the whole Forge app folder in memory.

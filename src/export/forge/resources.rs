@@ -154,7 +154,11 @@ mod tests {
             for part in html.split("=\"./").skip(1) {
                 let target = &part[..part.find('"').unwrap()];
                 let path = format!("{}/{target}", resource.path());
-                assert!(tree.contains_key(&path), "{} loads {target}, not in the folder", resource.key);
+                assert!(
+                    tree.contains_key(&path),
+                    "{} loads {target}, not in the folder",
+                    resource.key
+                );
                 references += 1;
             }
             assert!(references >= 2, "{}: expected its scripts and styles", resource.key);
