@@ -88,14 +88,28 @@ pub struct ServeArgs {
     pub revocation_check_seconds: i64,
 }
 
-/// Flags of `lodger export`.
+/// Flags of `lodger export`: the Connect export (`DIR --base-url URL`) or,
+/// with `--forge DIR`, the Forge app folder.
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
     /// The folder to write (new or empty, unless --force).
-    pub dir: std::path::PathBuf,
+    #[arg(required_unless_present = "forge", conflicts_with = "forge")]
+    pub dir: Option<std::path::PathBuf>,
     /// The public base URL the export will be served at (what hosts call).
-    #[arg(long, env = "LODGER_BASE_URL")]
-    pub base_url: String,
+    #[arg(long, env = "LODGER_BASE_URL", required_unless_present = "forge")]
+    pub base_url: Option<String>,
+    /// Write a Forge app folder into DIR instead (manifest.yml and one Custom UI
+    /// resource per page), for `forge deploy`; needs --app-id and --remote-url.
+    #[arg(long, value_name = "DIR", requires_all = ["app_id", "remote_url"])]
+    pub forge: Option<std::path::PathBuf>,
+    /// With --forge: the Forge app id, `ari:cloud:ecosystem::app/<uuid>`, as
+    /// `forge register` prints it.
+    #[arg(long, value_name = "ARI", env = "LODGER_FORGE_APP_ID", requires = "forge")]
+    pub app_id: Option<String>,
+    /// With --forge: the https base URL where `lodger serve` answers Forge
+    /// (the remote's `baseUrl`; http only on localhost).
+    #[arg(long, value_name = "URL", env = "LODGER_FORGE_REMOTE_URL", requires = "forge")]
+    pub remote_url: Option<String>,
     /// Where the web server sends /lifecycle, /api, /webhooks and /healthz:
     /// the URL of `lodger serve --auth-only`.
     #[arg(long, env = "LODGER_AUTH_URL", default_value = "http://127.0.0.1:8081")]

@@ -39,10 +39,18 @@ pub async fn register(args: &crate::cli::RegisterArgs) -> anyhow::Result<String>
     crate::host::upm::register(&http, &registration).await
 }
 
-/// `lodger export DIR`: the static site, descriptors and hosting files.
+/// `lodger export DIR`: the static site, descriptors and hosting files; or,
+/// with `--forge DIR`, the Forge app folder ([`export_forge`]).
 pub fn export(args: &crate::cli::ExportArgs) -> anyhow::Result<Report> {
     use anyhow::Context as _;
-    let base_url = args.base_url.trim_end_matches('/').to_owned();
+    if let Some(dir) = &args.forge {
+        return export_forge(dir, args);
+    }
+    // clap requires both unless --forge is given.
+    let (Some(dir), Some(base_url)) = (&args.dir, &args.base_url) else {
+        anyhow::bail!("lodger export needs DIR and --base-url (or --forge DIR)");
+    };
+    let base_url = base_url.trim_end_matches('/').to_owned();
     if !crate::connect::installation::is_acceptable_base_url(&base_url) {
         anyhow::bail!(
             "--base-url {base_url:?} must be https://host[:port][/path] (http only on localhost)"
@@ -55,16 +63,42 @@ pub fn export(args: &crate::cli::ExportArgs) -> anyhow::Result<Report> {
         extra_hosts: args.extra_hosts.clone(),
         force: args.force,
     };
-    let report = crate::export::export(&args.dir, &options)?;
+    let report = crate::export::export(dir, &options)?;
     let text = format!(
         "wrote {} files ({} KiB) to {}\n\
          serve it with nginx (hosting/nginx/*.conf; see the README, \"Deploying\") or any CDN,\n\
          and run the auth endpoint at {}: lodger serve --auth-only --base-url {}\n",
         report.files,
         report.bytes.div_ceil(1024),
-        args.dir.display(),
+        dir.display(),
         options.auth_url,
         options.base_url,
+    );
+    Ok(Report { text, ok: true })
+}
+
+/// `lodger export --forge DIR --app-id ARI --remote-url URL`: the Forge app
+/// folder (see [`crate::export::forge`]).
+pub fn export_forge(
+    dir: &std::path::Path,
+    args: &crate::cli::ExportArgs,
+) -> anyhow::Result<Report> {
+    // clap requires both with --forge.
+    let (Some(app_id), Some(remote_url)) = (&args.app_id, &args.remote_url) else {
+        anyhow::bail!("lodger export --forge needs --app-id and --remote-url");
+    };
+    let options = crate::export::forge::ForgeOptions::new(app_id, remote_url, args.force)?;
+    let report = crate::export::forge::export(dir, &options)?;
+    let text = format!(
+        "wrote {} files ({} KiB) to {}\n\
+         deploy it with the Forge CLI from that folder (see the README, \"Forge\"):\n  \
+         forge deploy -e development && forge install -e development -s <site> -p Jira\n\
+         and run the remote at {}: lodger serve\n\
+         (the pages still speak Connect JS: under Forge they need issue 15's bridge)\n",
+        report.files,
+        report.bytes.div_ceil(1024),
+        dir.display(),
+        options.remote_url(),
     );
     Ok(Report { text, ok: true })
 }

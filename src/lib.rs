@@ -35,6 +35,7 @@ pub mod descriptor;
 #[cfg(feature = "dev-host")]
 pub mod dev;
 pub mod export;
+pub mod forge;
 pub mod host;
 pub mod state;
 pub mod web;

@@ -21,8 +21,13 @@
 //!
 //! Nothing is half-written: the export goes to a temporary folder beside
 //! `DIR`, which replaces `DIR` only when complete.
+//!
+//! `lodger export --forge DIR` writes a different thing, the same product as
+//! a native Forge app folder: see [`forge`].
 
+pub mod forge;
 pub mod hosting;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -103,15 +108,26 @@ pub fn build(options: &ExportOptions) -> anyhow::Result<Tree> {
 
 /// Writes the export to `dir` (see the module documentation).
 pub fn export(dir: &Path, options: &ExportOptions) -> anyhow::Result<ExportReport> {
-    if dir.exists() && !options.force && !is_empty_dir(dir)? {
+    refuse_non_empty(dir, options.force)?;
+    write_atomically(dir, &build(options)?)
+}
+
+/// Refuses to export into a folder that has files, unless `force`.
+fn refuse_non_empty(dir: &Path, force: bool) -> anyhow::Result<()> {
+    if dir.exists() && !force && !is_empty_dir(dir)? {
         bail!(
             "{} is not empty: export into a new or empty folder, or pass --force to replace it",
             dir.display()
         );
     }
-    let tree = build(options)?;
+    Ok(())
+}
+
+/// Writes `tree` to a temporary folder beside `dir`, then puts it in
+/// `dir`'s place: nothing is half-written.
+fn write_atomically(dir: &Path, tree: &Tree) -> anyhow::Result<ExportReport> {
     let staging = staging_dir(dir)?;
-    let written = write_tree(&staging, &tree);
+    let written = write_tree(&staging, tree);
     if let Err(err) = written {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(err);

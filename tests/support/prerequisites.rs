@@ -8,9 +8,9 @@
 //! skipped, appends a line to `target/test-skips.txt` (which `tools/test`
 //! counts and prints at the end), and answers `false` so the test returns.
 //!
-//! `LODGER_REQUIRE_DEVHOST`, `_BROWSER`, `_NGINX`, `_ORACLE` and `_SHARED`
-//! (set by CI) still mean "never skip this one", even with
-//! `LODGER_SKIP_MISSING=1`.
+//! `LODGER_REQUIRE_DEVHOST`, `_BROWSER`, `_NGINX`, `_ORACLE` (also for
+//! Atlassian's Forge manifest validator) and `_SHARED` (set by CI) still mean
+//! "never skip this one", even with `LODGER_SKIP_MISSING=1`.
 //!
 //! Not for choosing what a test does: only whether it can run at all.
 
@@ -34,6 +34,9 @@ pub enum Prerequisite {
     Oracle,
     /// Atlassian's reference data beside the checkout (`../shared/connect-data`).
     Shared,
+    /// The npm packages of `tools/forge` (`@forge/manifest` and what its
+    /// validator script needs) and Node.js.
+    ForgeManifest,
 }
 
 impl Prerequisite {
@@ -46,6 +49,7 @@ impl Prerequisite {
             Prerequisite::Nginx => "nginx",
             Prerequisite::Oracle => "npm packages of tools/oracle",
             Prerequisite::Shared => "../shared/connect-data",
+            Prerequisite::ForgeManifest => "npm packages of tools/forge",
         }
     }
 
@@ -59,6 +63,7 @@ impl Prerequisite {
                 "sudo apt-get install nginx-light libnginx-mod-http-brotli-static"
             }
             Prerequisite::Oracle => "npm ci --prefix tools/oracle",
+            Prerequisite::ForgeManifest => "npm ci --prefix tools/forge",
             Prerequisite::Shared => {
                 "check out the shared reference data beside the repository, as ../shared"
             }
@@ -71,7 +76,7 @@ impl Prerequisite {
             Prerequisite::Node | Prerequisite::Chromium => "LODGER_REQUIRE_BROWSER",
             Prerequisite::DevhostPackages => "LODGER_REQUIRE_DEVHOST",
             Prerequisite::Nginx => "LODGER_REQUIRE_NGINX",
-            Prerequisite::Oracle => "LODGER_REQUIRE_ORACLE",
+            Prerequisite::Oracle | Prerequisite::ForgeManifest => "LODGER_REQUIRE_ORACLE",
             Prerequisite::Shared => "LODGER_REQUIRE_SHARED",
         }
     }
@@ -108,6 +113,13 @@ impl Prerequisite {
                 ["atlassian-jwt", "jose"]
                     .iter()
                     .map(|library| root.join("tools/oracle/node_modules").join(library))
+                    .find(|library| !library.is_dir())
+                    .map(|library| format!("{} is missing", library.display()))
+            }),
+            Prerequisite::ForgeManifest => Prerequisite::Node.missing().or_else(|| {
+                ["@forge/manifest", "tslib", "ajv", "ajv-formats", "yaml"]
+                    .iter()
+                    .map(|library| root.join("tools/forge/node_modules").join(library))
                     .find(|library| !library.is_dir())
                     .map(|library| format!("{} is missing", library.display()))
             }),

@@ -1,0 +1,167 @@
+//! The Forge app folder's `resources`: one Custom UI resource per page, a
+//! folder with `index.html` ("Manifest reference", `resources`; "Custom
+//! UI"). `forge deploy` uploads each folder as it is, so each holds its page
+//! and the scripts, styles and images the page loads.
+//!
+//! The pages are the embedded `site/` pages ([`Assets::embedded`], what the
+//! Connect export writes), rendered with the remote's URL as their base URL.
+//! Forge serves a resource from its own path, not from a site root, so the
+//! page's root-relative references (`/js/panel.0123456789.js`) become
+//! relative ones (`./js/panel.0123456789.js`); nothing else in a page is
+//! changed. They still load Connect JS and call `AP`: under Forge they show
+//! "Could not load the Connect bridge" until issue 15 gives them a bridge
+//! seam. No fake bridge is written here.
+//!
+//! Not for choosing which module shows which resource: that is
+//! [`super::manifest`].
+
+use anyhow::Context as _;
+
+use super::ForgeOptions;
+use crate::descriptor::AppKeys;
+use crate::export::Tree;
+use crate::web::assets::Assets;
+use crate::web::pages::PageValues;
+
+/// The folder every resource is written under.
+pub const RESOURCES_DIR: &str = "resources";
+
+/// One Custom UI resource: its manifest key (`resources[].key`, at most 23
+/// of `[A-Za-z0-9_-]`) and the `site/` page it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// `resources[].key`, which modules name in `resource:`.
+    pub key: &'static str,
+    /// The page's logical path in the embedded site.
+    pub page: &'static str,
+}
+
+impl Resource {
+    /// `resources[].path`: the folder, relative to `manifest.yml`.
+    pub fn path(&self) -> String {
+        format!("{RESOURCES_DIR}/{}", self.key)
+    }
+}
+
+/// The issue panel (also opened by the glance, as in Connect).
+pub const ISSUE_PANEL: Resource = Resource { key: "issue-panel", page: "/jira/issue-panel.html" };
+/// The Jira admin page: the app's settings.
+pub const ADMIN: Resource = Resource { key: "admin", page: "/jira/admin.html" };
+/// The project settings page: the project's checklist template.
+pub const PROJECT_TEMPLATE: Resource =
+    Resource { key: "project-template", page: "/jira/project-template.html" };
+/// The Confluence macro.
+pub const MACRO: Resource = Resource { key: "macro", page: "/confluence/macro.html" };
+/// The Confluence macro's configuration (Connect's macro editor).
+pub const MACRO_EDITOR: Resource =
+    Resource { key: "macro-editor", page: "/confluence/macro-editor.html" };
+
+/// Every resource, sorted by key (the order `manifest.yml` lists them in).
+pub const ALL: [Resource; 5] = [ADMIN, ISSUE_PANEL, MACRO, MACRO_EDITOR, PROJECT_TEMPLATE];
+
+/// The icon the panel and the glance show, as a path inside the
+/// [`ISSUE_PANEL`] resource (the content-hashed name the folder holds).
+pub const ICON: &str = "/img/lodger.svg";
+
+/// The icon in the manifest's form, `resource:<key>;<path in the resource>`
+/// ("jira:issuePanel", `icon`).
+pub fn icon_path() -> anyhow::Result<String> {
+    let assets = embedded_assets(&PageValues::new("https://lodger.invalid", &default_keys()?))?;
+    let served = assets.hashed_path(ICON).context("the embedded site has no /img/lodger.svg")?;
+    Ok(format!("resource:{};{}", ISSUE_PANEL.key, served.trim_start_matches('/')))
+}
+
+/// Every resource folder's files, keyed by their path in the app folder.
+pub fn files(options: &ForgeOptions) -> anyhow::Result<Tree> {
+    let assets = embedded_assets(&PageValues::new(options.remote_url(), &default_keys()?))?;
+    let files = assets.files();
+    let mut tree = Tree::new();
+    for resource in ALL {
+        let folder = resource.path();
+        let page = files
+            .iter()
+            .find(|file| file.logical == resource.page)
+            .with_context(|| format!("the embedded site has no page {}", resource.page))?;
+        let html = std::str::from_utf8(page.body)
+            .with_context(|| format!("{} is not UTF-8", resource.page))?;
+        tree.insert(format!("{folder}/index.html"), relative_references(html).into_bytes());
+        for file in files.iter().filter(|file| !file.is_html) {
+            tree.insert(format!("{folder}{}", file.served), file.body.to_vec());
+        }
+    }
+    Ok(tree)
+}
+
+/// The app key the pages are rendered with: the Connect default. (Under
+/// Forge the pages will not read Connect app properties by it.)
+fn default_keys() -> anyhow::Result<AppKeys> {
+    AppKeys::new("lodger").context("the default app key")
+}
+
+fn embedded_assets(values: &PageValues) -> anyhow::Result<Assets> {
+    Assets::embedded(values).context("the embedded site")
+}
+
+/// `href="/x"` and `src="/x"` made `./x`; protocol-relative `//host` and
+/// everything else left alone.
+fn relative_references(html: &str) -> String {
+    let mut out = html.to_owned();
+    for attribute in ["href=\"/", "src=\"/"] {
+        let mut rewritten = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(attribute) {
+            let end = at + attribute.len();
+            rewritten.push_str(&rest[..end - 1]);
+            if !rest[end..].starts_with('/') {
+                rewritten.push('.');
+            }
+            rewritten.push('/');
+            rest = &rest[end..];
+        }
+        rewritten.push_str(rest);
+        out = rewritten;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_relative_references_become_relative() {
+        let html = r#"<link href="/css/a.1.css"><script src="/js/b.2.js"></script><script src="//cdn.example/x.js"></script><a href="https://x.example/">"#;
+        assert_eq!(
+            relative_references(html),
+            r#"<link href="./css/a.1.css"><script src="./js/b.2.js"></script><script src="//cdn.example/x.js"></script><a href="https://x.example/">"#
+        );
+    }
+
+    #[test]
+    fn every_page_loads_only_files_its_folder_holds() {
+        let options = ForgeOptions::new(
+            "ari:cloud:ecosystem::app/8ab4c5e1-9d3f-4e2a-b1c0-123456789abc",
+            "https://lodger.example.com",
+            false,
+        )
+        .unwrap();
+        let tree = files(&options).unwrap();
+        for resource in ALL {
+            let html = String::from_utf8(tree[&format!("{}/index.html", resource.path())].clone())
+                .unwrap();
+            assert!(!html.contains("=\"/"), "{}: a root-relative reference is left", resource.key);
+            let mut references = 0;
+            for part in html.split("=\"./").skip(1) {
+                let target = &part[..part.find('"').unwrap()];
+                let path = format!("{}/{target}", resource.path());
+                assert!(
+                    tree.contains_key(&path),
+                    "{} loads {target}, not in the folder",
+                    resource.key
+                );
+                references += 1;
+            }
+            assert!(references >= 2, "{}: expected its scripts and styles", resource.key);
+        }
+    }
+}
