@@ -6,13 +6,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
 
 use lodger::descriptor::AppKeys;
 use lodger::export::{ExportOptions, build, export};
 use lodger::web::security_headers::SecurityHeaders;
 use support::nginx::tempdir;
+use support::read_tree;
 
 fn options() -> ExportOptions {
     ExportOptions {
@@ -22,24 +22,6 @@ fn options() -> ExportOptions {
         extra_hosts: vec!["http://127.0.0.1:2990".into()],
         force: false,
     }
-}
-
-/// Every file under `dir`, relative path to bytes.
-fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut tree = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                tree.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    tree
 }
 
 #[test]

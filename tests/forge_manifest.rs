@@ -15,6 +15,7 @@ use lodger::forge::paths;
 use serde_json::Value;
 use support::nginx::tempdir;
 use support::prerequisites::{Prerequisite, require, root};
+use support::read_tree;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lodger");
 const APP_ID: &str = "ari:cloud:ecosystem::app/8ab4c5e1-9d3f-4e2a-b1c0-123456789abc";
@@ -55,24 +56,6 @@ fn validate(dir: &Path) -> Value {
     });
     assert_eq!(output.status.success(), report["errors"] == 0, "exit code and report disagree");
     report
-}
-
-/// Every file under `dir`, relative path to bytes.
-fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut tree = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                tree.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    tree
 }
 
 fn strings(value: &Value) -> Vec<&str> {

@@ -11,9 +11,8 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -987,37 +986,11 @@ fn host_state(w: &World) -> Vec<HostState> {
 }
 
 /// A tracing subscriber writing to a shared buffer, for the leak check.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 // A current-thread runtime: the app, the hosts and the key server all run on
 // the test's thread, so the captured subscriber sees every log line.
 #[tokio::test(flavor = "current_thread")]
 async fn hostile_requests_get_their_exact_status_write_nothing_and_leak_nothing() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = support::logs::capture(tracing::Level::TRACE);
 
     let w = world().await;
     let groups = [lifecycle_cases(&w), api_cases(&w), webhook_cases(&w)];
@@ -1098,7 +1071,7 @@ async fn hostile_requests_get_their_exact_status_write_nothing_and_leak_nothing(
         assert_eq!(response.status(), StatusCode::OK, "{tenant} after the matrix");
     }
 
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(logged.contains("installed; credential stored"), "the capture sees lodger's logs");
     for secret in &never_shown {
         let line = logged.lines().find(|line| line.contains(secret.as_str()));

@@ -325,37 +325,10 @@ async fn an_install_token_that_lives_longer_than_atlassians_is_refused() {
     assert!(world.host.stored_credential("lodger").is_none());
 }
 
-/// A tracing subscriber writing to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 // A current-thread runtime, so the captured subscriber sees every log line.
 #[tokio::test(flavor = "current_thread")]
 async fn every_refusal_is_logged_at_warn_with_the_client_key_and_never_the_secret() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = support::logs::capture(tracing::Level::WARN);
 
     let world = world().await;
     let (here, elsewhere) = (replica(&world), replica(&world));
@@ -365,7 +338,7 @@ async fn every_refusal_is_logged_at_warn_with_the_client_key_and_never_the_secre
     assert_eq!(whoami(&here, FIRST, Some(&old)).await, StatusCode::UNAUTHORIZED);
     assert_eq!(whoami(&elsewhere, FIRST, Some(&old)).await, StatusCode::UNAUTHORIZED);
 
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     let refusals: Vec<&str> = logged
         .lines()
         .filter(|line| line.contains("refused a revoked or superseded installation"))

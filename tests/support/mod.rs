@@ -8,6 +8,7 @@
 //! | [`site_client`] | calling an emulated site as a user, anonymously or as an app; `http()`, `json_of` |
 //! | [`browser`] | running the `tools/devhost/*.mjs` browser scripts |
 //! | [`forge`] | Forge's side of an invocation: a signing key, its JWKS, invocation tokens |
+//! | [`logs`] | what lodger logs during a test, captured |
 //! | [`nginx`] | real nginx in front of real `lodger` processes |
 //! | [`process`] | child processes, free ports, waiting until a server answers |
 //! | [`prerequisites`] | tools beyond Rust: a missing one fails the test, or is counted as a skip |
@@ -19,6 +20,7 @@ pub mod browser;
 pub mod dev_world;
 pub mod doubles;
 pub mod forge;
+pub mod logs;
 pub mod nginx;
 pub mod prerequisites;
 pub mod process;
@@ -47,4 +49,22 @@ pub async fn eventually_within(
         assert!(Instant::now() < deadline, "timed out after {patience:?} waiting until {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Every file under `dir`, relative path to bytes.
+pub fn read_tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut tree = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                tree.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    tree
 }
