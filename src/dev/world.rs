@@ -233,6 +233,10 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
             site.base_url, site.name
         );
     }
+    println!(
+        "  site admin: admin@<site>.test / admin, or admin / admin  (Basic auth, UPM at /rest/plugins/1.0/)"
+    );
+    println!("  keys:       {}  (signed installs)", world.install_keys_url());
     println!();
     println!("  open        {}  (Jira issue)", world.issue_url);
     println!("              {}  (Confluence page)", world.page_url);

@@ -180,6 +180,12 @@ pub struct Site {
     data: Mutex<SiteData>,
 }
 
+/// The development instance's site admin login, accepted beside the
+/// per-site accounts (see [`Site::basic_auth`]).
+pub const DEV_ADMIN_USER: &str = "admin";
+/// Its password.
+pub const DEV_ADMIN_PASSWORD: &str = "admin";
+
 impl Site {
     /// A site seeded with one project (`LOD`), three issues and four people:
     /// a site admin (`admin@<name>.test`, token `admin`), a project admin, a
@@ -267,13 +273,45 @@ impl Site {
         self.projects.iter().find(|p| p.key == key_or_id || p.id == key_or_id)
     }
 
-    /// Checks Basic-auth credentials (`email:token`) of a user.
+    /// Checks Basic-auth credentials of a user: `email:token` as on a cloud
+    /// site (Atlassian: "Basic auth for REST APIs"), or `admin:admin`, the
+    /// site admin of a development instance (Atlassian: "Atlassian Plugin
+    /// SDK", the local product's default login), which tools such as
+    /// atlassian-connect-express's auto-registration are set up with.
     pub fn basic_auth(&self, header: Option<&str>) -> Option<&User> {
         use base64::Engine;
         let encoded = header?.strip_prefix("Basic ")?;
         let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (email, token) = decoded.split_once(':')?;
+        if (email, token) == (DEV_ADMIN_USER, DEV_ADMIN_PASSWORD) {
+            return self.users.iter().find(|u| u.role == Role::SiteAdmin);
+        }
         self.users.iter().find(|u| u.email == email && u.api_token == token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    fn basic(credentials: &str) -> String {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+    }
+
+    #[test]
+    fn accepts_site_accounts_and_the_development_admin_login_only() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let as_admin = site.basic_auth(Some(&basic("admin:admin"))).map(|u| u.role);
+        assert_eq!(as_admin, Some(Role::SiteAdmin));
+        let dev = site.basic_auth(Some(&basic("dev@acme.test:dev"))).map(|u| u.role);
+        assert_eq!(dev, Some(Role::User));
+        for wrong in ["admin:wrong", "dev:dev", "admin@acme.test:nope", "nocolon", ""] {
+            assert!(site.basic_auth(Some(&basic(wrong))).is_none(), "{wrong}");
+        }
+        assert!(site.basic_auth(Some("Bearer admin:admin")).is_none());
+        assert!(site.basic_auth(None).is_none());
     }
 }
