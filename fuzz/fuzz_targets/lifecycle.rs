@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(!payload.client_key.is_empty());
     assert_eq!(payload.event_type, event.as_str());
     assert!(is_acceptable_base_url(&payload.base_url));
-    if let Ok(installation) = payload.into_installation() {
+    if let Ok(installation) = payload.into_installation(1_700_000_000) {
         assert!(KEYS.contains(&installation.key.as_str()));
+        assert_eq!(installation.installed_at, 1_700_000_000);
     }
 });

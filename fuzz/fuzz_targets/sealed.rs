@@ -24,6 +24,7 @@ fn keyring() -> &'static (Keyring, Installation, String) {
             shared_secret: Secret::new("ATCO-fuzz-secret"),
             product_type: Product::Jira,
             oauth_client_id: None,
+            installed_at: 1_700_000_000,
         };
         let sealed = keyring.seal(&installation).unwrap();
         (keyring, installation, sealed)
