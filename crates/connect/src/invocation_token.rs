@@ -35,11 +35,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::jwks::Jwks;
+use super::jwt::{Rs256Failure, decode_rs256};
 
 /// The issuer of every invocation token.
 pub const ISSUER: &str = "forge/invocation-token";
@@ -272,18 +272,11 @@ pub fn verify(
 ) -> Result<InvocationClaims, InvocationTokenError> {
     let kid = key_id(token)?;
     let key = jwks.key(&kid).ok_or(InvocationTokenError::UnknownKey)?;
-    let mut validation = Validation::new(Algorithm::RS256);
     // Claims are checked below with one error each and this module's leeway.
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    let data =
-        jsonwebtoken::decode::<Value>(token, key, &validation).map_err(|err| match err.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => InvocationTokenError::BadSignature,
-            _ => InvocationTokenError::Malformed("claims are not a JSON object"),
-        })?;
-    let claims = data.claims;
+    let claims: Value = decode_rs256(token, key).map_err(|failure| match failure {
+        Rs256Failure::BadSignature => InvocationTokenError::BadSignature,
+        Rs256Failure::Malformed => InvocationTokenError::Malformed("claims are not a JSON object"),
+    })?;
     if claims.get("iss").and_then(Value::as_str) != Some(ISSUER) {
         return Err(InvocationTokenError::WrongIssuer);
     }
@@ -339,7 +332,7 @@ fn audience_matches(aud: Option<&Value>, app_id: &str) -> bool {
 mod tests {
     use std::sync::OnceLock;
 
-    use jsonwebtoken::{EncodingKey, Header as JwtHeader};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header as JwtHeader};
     use rsa::pkcs8::{EncodePrivateKey, LineEnding};
     use rsa::traits::PublicKeyParts;
     use serde_json::json;

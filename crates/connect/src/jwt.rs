@@ -263,6 +263,35 @@ impl<'a> UnverifiedToken<'a> {
     }
 }
 
+/// Why an RS256 token's signature check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rs256Failure {
+    /// The signature does not verify with the key.
+    BadSignature,
+    /// The token or its claims are not of the shape asked for.
+    Malformed,
+}
+
+/// Verifies only the RS256 signature of `token` with `key` and reads its
+/// claims as `T`: the callers (signed installs, Forge invocation tokens)
+/// check time, audience and issuer themselves, each with its own errors.
+pub(crate) fn decode_rs256<T: serde::de::DeserializeOwned>(
+    token: &str,
+    key: &jsonwebtoken::DecodingKey,
+) -> Result<T, Rs256Failure> {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<T>(token, key, &validation).map(|data| data.claims).map_err(|err| {
+        match err.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => Rs256Failure::BadSignature,
+            _ => Rs256Failure::Malformed,
+        }
+    })
+}
+
 /// Checks `exp`, `iat` and `nbf` against `now` with [`LEEWAY_SECONDS`].
 pub(crate) fn check_time(iat: i64, exp: i64, nbf: Option<i64>, now: i64) -> Result<(), JwtError> {
     if exp.saturating_add(LEEWAY_SECONDS) < now {

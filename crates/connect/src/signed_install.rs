@@ -23,10 +23,10 @@
 //! remembering which tokens were used ([`replay_key`] names them): a process
 //! accepts each token once.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use sha2::{Digest, Sha256};
 
-use super::jwt::{JwtError, RawClaims, check_time};
+use super::jwt::{JwtError, RawClaims, Rs256Failure, check_time, decode_rs256};
 
 /// Atlassian's production key server for signed installs.
 pub const ATLASSIAN_INSTALL_KEYS: &str = "https://connect-install-keys.atlassian.com";
@@ -156,21 +156,14 @@ pub fn verify(
     expect: &InstallExpectation<'_>,
 ) -> Result<InstallClaims, SignedInstallError> {
     key_id(token)?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    // Time, audience and required claims are checked below, with lodger's own
-    // errors and leeway, so that both token kinds fail the same way.
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    let data =
-        jsonwebtoken::decode::<RawClaims>(token, key, &validation).map_err(|err| {
-            match err.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => JwtError::BadSignature,
-                _ => JwtError::Malformed("claims are not a JSON object of the expected types"),
-            }
-        })?;
-    let raw = data.claims;
+    // Time, audience and required claims are checked below, with this
+    // crate's own errors and leeway, so that both token kinds fail the same way.
+    let raw: RawClaims = decode_rs256(token, key).map_err(|failure| match failure {
+        Rs256Failure::BadSignature => JwtError::BadSignature,
+        Rs256Failure::Malformed => {
+            JwtError::Malformed("claims are not a JSON object of the expected types")
+        }
+    })?;
     let iss = raw.iss.ok_or(JwtError::MissingClaim("iss"))?;
     let iat = raw.iat.ok_or(JwtError::MissingClaim("iat"))? as i64;
     let exp = raw.exp.ok_or(JwtError::MissingClaim("exp"))? as i64;
