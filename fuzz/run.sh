@@ -25,7 +25,7 @@ profile=-O
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(qsh jwt sealed lifecycle descriptor jql)
+[ ${#targets[@]} -eq 0 ] && targets=(qsh jwt sealed lifecycle descriptor jql invocation_token)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz"
@@ -53,8 +53,9 @@ PY
     grep -o '"signedUrl": *"[^"]*"' "$shared" | sed 's/.*: *"//; s/"$//; s/\\u0026/\&/g; s/\\u003d/=/g' |
       while read -r url; do
         i=$((i + 1))
-        [ -d corpus/qsh ] && printf 'GET\n%s\n\nhttps://example.com' "$url" >"corpus/qsh/shared-$i"
-        [ -d corpus/jwt ] && printf '%s' "${url##*jwt=}" >"corpus/jwt/shared-$i"
+        # `if`, not `&&`: a target left out must not end the loop (set -e).
+        if [ -d corpus/qsh ]; then printf 'GET\n%s\n\nhttps://example.com' "$url" >"corpus/qsh/shared-$i"; fi
+        if [ -d corpus/jwt ]; then printf '%s' "${url##*jwt=}" >"corpus/jwt/shared-$i"; fi
       done
   fi
 }

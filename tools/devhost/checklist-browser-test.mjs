@@ -154,6 +154,9 @@ async function main() {
   }
   check((await ada.frame.locator('.add-input').inputValue()) === '', 'the add field is cleared after adding');
   await idle(ada);
+  // The iframe grew with each item: a click aimed while it still grows can
+  // miss (a loaded CI run clicked the checkbox and saw no change).
+  await fitted(ada);
 
   step = 'ticking an item';
   await row(ada, 'Write tests').locator('.item-check').check();
@@ -178,6 +181,10 @@ async function main() {
   await ada.frame.waitForFunction(() => /Moved “Ship it” to position 2 of 3/.test(document.querySelector('[aria-live]').textContent));
 
   step = 'reordering by drag and drop';
+  // The keyboard move's save may still be in flight: when it lands it
+  // re-renders the rows, and a drag across that re-render drops one row low
+  // (seen on a loaded machine). Start the drag on a settled list.
+  await idle(ada);
   await fitted(ada);
   const top = row(ada, 'Write tests');
   await row(ada, 'Update the docs').dragTo(top, { targetPosition: { x: 40, y: 3 } });
