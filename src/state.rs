@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use crate::app::revocation::{self, Refused};
 use crate::app::settings::SettingsKeys;
+use crate::app::tenancy::Tenancy;
 use crate::cache::BoundedCache;
 use crate::clock::Clock;
 use crate::connect::installation::{Installation, Product};
@@ -144,6 +145,11 @@ impl AppState {
     /// Replaces the descriptors (the dev world, after a template edit).
     pub fn replace_descriptors(&self, descriptors: Descriptors) {
         *self.descriptors.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = descriptors;
+    }
+
+    /// A Connect tenant, with the keys that MAC its settings.
+    pub fn tenancy<'a>(&'a self, installation: &'a Installation) -> Tenancy<'a> {
+        Tenancy::Connect { installation, settings_keys: &self.settings_keys }
     }
 
     /// The installation this process holds for `client_key`, however long

@@ -1,34 +1,32 @@
 //! A new issue gets its project's template: the one piece of automation
-//! the server runs (Jira's `jira:issue_created` webhook, or a page asking).
+//! the server runs (Jira's `jira:issue_created` webhook, Forge's
+//! `avi:jira:created:issue` trigger, or a page asking).
 //!
 //! Each step reads the host, as the app, and decides:
 //!
-//! 1. the tenant's settings (app property `lodger-settings`, MAC checked)
-//!    must have `applyTemplates` on;
-//! 2. the tenant's license must be active (Atlassian: "License API for
-//!    cloud apps"); an unlicensed tenant is skipped, with a log line;
+//! 1. the tenant's settings (app property `lodger-settings`, see
+//!    [`Tenancy::settings`]) must have `applyTemplates` on;
+//! 2. the tenant's license must be active ([`Tenancy::is_licensed`]); an
+//!    unlicensed tenant is skipped, with a log line;
 //! 3. the issue's project must have a non-empty template;
 //! 4. the checklist is written with Jira's conditional bulk write, eligible
 //!    only if the issue has **no** checklist yet, so a webhook delivered
 //!    twice, to two replicas, or racing a person's first edit never adds the
 //!    items twice or overwrites what someone wrote;
 //! 5. reading the property back says whether this write was the one that
-//!    landed; if so, the glance status follows. A checklist that is exactly
-//!    this template's gets the glance status again: the delivery that wrote
-//!    it may have failed before that step, and Jira delivers it again.
+//!    landed; if so, the glance status follows (Connect). A checklist that
+//!    is exactly this template's gets the glance status again: the delivery
+//!    that wrote it may have failed before that step, and Jira delivers it
+//!    again.
 //!
-//! Any failure to reach the host is an error, so the webhook answers 503
-//! and Jira delivers it again: the steps are safe to repeat.
-
-use serde_json::Value;
+//! Any failure to reach the host is an error, so the webhook or trigger
+//! answers 503 and the host delivers it again: the steps are safe to repeat.
 
 use super::checklist::{self, CHECKLIST_PROPERTY};
-use super::settings::{SETTINGS_PROPERTY, Settings, SettingsKeys};
 use super::template::{TEMPLATE_PROPERTY, Template};
-use crate::connect::installation::Installation;
+use super::tenancy::Tenancy;
 use crate::host::client::{HostClient, HostError};
 use crate::host::entity_properties::{self, Eligible, TaskError};
-use crate::host::{app_properties, license};
 
 /// What happened to the issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,47 +75,42 @@ pub struct NewIssue<'a> {
     pub issue_id: &'a str,
     /// Its project's id.
     pub project_id: &'a str,
-    /// When it was created (the webhook's `timestamp`), in milliseconds:
-    /// the items' change time, identical across retries.
+    /// When it was created (the webhook's `timestamp`, the trigger's
+    /// `issue.fields.created`), in milliseconds: the items' change time,
+    /// identical across retries.
     pub created_ms: i64,
 }
 
 /// Applies the project's template to `issue` if everything allows it.
 pub async fn apply(
     host: &HostClient,
-    keys: &SettingsKeys,
-    installation: &Installation,
+    tenancy: Tenancy<'_>,
     issue: NewIssue<'_>,
 ) -> Result<Outcome, ApplyError> {
-    if !settings(host, keys, installation).await?.apply_templates {
+    let tenant = tenancy.host();
+    if !tenancy.settings(host).await?.apply_templates {
         return Ok(Outcome::TurnedOff);
     }
-    if !license::is_active(host, installation).await? {
-        tracing::info!(client_key = %installation.client_key, issue = issue.issue_id, "license not active; template not applied");
+    if !tenancy.is_licensed(host).await? {
+        tracing::info!(
+            tenant = tenant.label(),
+            issue = issue.issue_id,
+            "license not active; template not applied"
+        );
         return Ok(Outcome::Unlicensed);
     }
-    let template = entity_properties::get_project_property(
-        host,
-        installation,
-        issue.project_id,
-        TEMPLATE_PROPERTY,
-    )
-    .await?
-    .map(|value| Template::from_value(&value))
-    .unwrap_or_default();
+    let template =
+        entity_properties::get_project_property(host, tenant, issue.project_id, TEMPLATE_PROPERTY)
+            .await?
+            .map(|value| Template::from_value(&value))
+            .unwrap_or_default();
     if template.is_empty() {
         return Ok(Outcome::NoTemplate);
     }
-    let read = |host, installation| {
-        entity_properties::get_issue_property(
-            host,
-            installation,
-            issue.issue_id,
-            CHECKLIST_PROPERTY,
-        )
-    };
+    let read =
+        || entity_properties::get_issue_property(host, tenant, issue.issue_id, CHECKLIST_PROPERTY);
     let value = checklist::from_template(&template, issue.issue_id, issue.created_ms);
-    let outcome = match read(host, installation).await? {
+    let outcome = match read().await? {
         // Written by an earlier delivery that failed (or whose process died)
         // before the glance status: finish its work below.
         Some(stored) if stored == value => Outcome::AlreadyHasChecklist,
@@ -125,37 +118,31 @@ pub async fn apply(
         None => {
             entity_properties::bulk_set_issue_property(
                 host,
-                installation,
+                tenant,
                 issue.issue_id,
                 CHECKLIST_PROPERTY,
                 &value,
                 Eligible::WithoutProperty,
             )
             .await?;
-            if read(host, installation).await?.as_ref() != Some(&value) {
+            if read().await?.as_ref() != Some(&value) {
                 return Ok(Outcome::AlreadyHasChecklist);
             }
             Outcome::Applied
         }
     };
-    let status = checklist::glance_status(&value);
-    let glance = checklist::glance_status_property(&installation.key);
-    entity_properties::put_issue_property(host, installation, issue.issue_id, &glance, &status)
-        .await?;
+    if let Some(glance) = tenancy.glance_status_property() {
+        let status = checklist::glance_status(&value);
+        entity_properties::put_issue_property(host, tenant, issue.issue_id, &glance, &status)
+            .await?;
+    }
     if outcome == Outcome::Applied {
-        tracing::info!(client_key = %installation.client_key, issue = issue.issue_id, items = template.items.len(), "template applied");
+        tracing::info!(
+            tenant = tenant.label(),
+            issue = issue.issue_id,
+            items = template.items.len(),
+            "template applied"
+        );
     }
     Ok(outcome)
-}
-
-/// The tenant's settings: the stored ones if their MAC verifies, else the defaults.
-pub async fn settings(
-    host: &HostClient,
-    keys: &SettingsKeys,
-    installation: &Installation,
-) -> Result<Settings, HostError> {
-    let stored: Option<Value> = app_properties::get(host, installation, SETTINGS_PROPERTY).await?;
-    Ok(stored
-        .and_then(|value| keys.verify(&value, &installation.client_key, &installation.key))
-        .unwrap_or_default())
 }

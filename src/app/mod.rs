@@ -7,7 +7,8 @@
 //! |---|---|
 //! | [`checklist`] | the issue property `lodger-checklist`: items, tombstones, counts |
 //! | [`template`] | the project property `lodger-template`: default items |
-//! | [`settings`] | the app property `lodger-settings`, MACed by the server |
+//! | [`settings`] | the app property `lodger-settings`, MACed by the server (Connect) |
+//! | [`tenancy`] | what differs between a Connect and a Forge tenant: settings store, license, glance status |
 //! | [`apply_template`] | a new issue gets its project's template, once |
 //! | [`revocation`] | a superseded or uninstalled installation stops working, on every replica |
 //! | [`upkeep`] | each tenant's dynamic webhooks kept registered and fresh; re-sealing under a new master key |
@@ -18,5 +19,6 @@ pub mod checklist;
 pub mod revocation;
 pub mod settings;
 pub mod template;
+pub mod tenancy;
 pub mod upkeep;
 pub mod webhook_url;

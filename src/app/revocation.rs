@@ -41,6 +41,7 @@ use sha2::{Digest, Sha256};
 use crate::connect::installation::Installation;
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::host::client::HostError;
+use crate::host::tenant::Tenant;
 use crate::state::{AppState, Known};
 
 /// The default revocation bound: how long a process trusts an installation
@@ -161,7 +162,13 @@ pub async fn confirm(
     if let Some(refused) = refused_here(state, installation) {
         return Err(refuse(installation, refused, "known here"));
     }
-    let stored = match app_properties::get(&state.host, installation, INSTALLATION_PROPERTY).await {
+    let stored = match app_properties::get(
+        &state.host,
+        Tenant::Connect(installation),
+        INSTALLATION_PROPERTY,
+    )
+    .await
+    {
         Ok(stored) => stored,
         Err(err) if err.status().is_some_and(|s| s.as_u16() == 401) => {
             remember_refused(state, installation, Refused::Revoked);

@@ -27,6 +27,9 @@ use crate::connect::sealed::Keyring;
 /// The app property that holds the settings.
 pub const SETTINGS_PROPERTY: &str = "lodger-settings";
 
+/// Why a user who is not a site admin may not change the settings.
+pub const ONLY_SITE_ADMINS: &str = "only site administrators may change lodger's settings";
+
 /// The HKDF salt of the MAC keys (see [`Keyring::derive_keys`]).
 const MAC_PURPOSE: &[u8] = b"lodger settings mac";
 /// Domain separation inside the MAC input.

@@ -34,6 +34,7 @@ use crate::connect::installation::{Installation, Product};
 use crate::connect::sealed::SealError;
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
 use crate::host::client::HostError;
+use crate::host::tenant::Tenant;
 use crate::host::webhooks::{self, RegisterError, Registration};
 use crate::state::AppState;
 
@@ -121,7 +122,13 @@ fn reseal(state: &Arc<AppState>, installation: &Arc<Installation>) {
         let stored = async {
             let sealed = state.keyring.seal(&installation).map_err(UpkeepError::Seal)?;
             let value = app_properties::installation_value(&sealed);
-            app_properties::put(&state.host, &installation, INSTALLATION_PROPERTY, &value).await?;
+            app_properties::put(
+                &state.host,
+                Tenant::Connect(&installation),
+                INSTALLATION_PROPERTY,
+                &value,
+            )
+            .await?;
             if installation.product_type == Product::Jira {
                 ensure(&state, &installation, Replace::Always).await?;
             }

@@ -1,13 +1,14 @@
 //! The host REST client: calls a tenant's API *as the app*.
 //!
-//! Atlassian: "Understanding JWT for Connect apps", section "Making a service
-//! call". Each request carries `Authorization: JWT <token>` where the token is
-//! HS256 with the installation's shared secret, `iss` = the app key, a short
-//! expiry and the `qsh` of that exact request (path relative to the tenant's
-//! base URL, so `/wiki` is not part of a Confluence qsh).
+//! How each request is authorised depends on the flavour ([`Tenant`]): a
+//! Connect request carries `Authorization: JWT <token>`, HS256 with the
+//! installation's shared secret and the `qsh` of that exact request
+//! (Atlassian: "Understanding JWT for Connect apps", "Making a service
+//! call"); a Forge request carries the product token Forge handed the
+//! remote (Forge: "Calling Atlassian app APIs from a remote").
 //!
-//! Requests go only to the installation's own base URL (it comes from the
-//! sealed record, never from the incoming request). The client times out,
+//! Requests go only to the tenant's own base URL (the sealed record's, or a
+//! verified invocation token's), never to one from the incoming request. The client times out,
 //! retries 429 and 5xx with exponential backoff that honours `Retry-After`,
 //! and logs method, path and status only: never the token or a body.
 
@@ -15,13 +16,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-use crate::connect::installation::Installation;
-use crate::connect::jwt::{self, Claims};
-use crate::connect::qsh::{query_string_hash, relative_path};
-use crate::now;
-
-/// How long a token signed for one request stays valid.
-const TOKEN_LIFETIME_SECONDS: i64 = 180;
+use super::tenant::Tenant;
 
 /// Why a call to the host did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -134,12 +129,12 @@ impl HostClient {
     }
 
     /// `GET path` as JSON; `None` when the host answers 404 (no such thing).
-    pub async fn get_json(
+    pub async fn get_json<'t>(
         &self,
-        installation: &Installation,
+        tenant: impl Into<Tenant<'t>>,
         path: &str,
     ) -> Result<Option<serde_json::Value>, HostError> {
-        match self.send(installation, Method::GET, path, None).await {
+        match self.send(tenant, Method::GET, path, None).await {
             Ok(response) => response.json(path).map(Some),
             Err(err) if err.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
             Err(err) => Err(err),
@@ -147,31 +142,24 @@ impl HostClient {
     }
 
     /// Sends `method path_and_query` (relative to the tenant's base URL, e.g.
-    /// `/rest/api/3/myself`) with an optional JSON body, signed as the app.
-    pub async fn send(
+    /// `/rest/api/3/myself`) with an optional JSON body, as the app.
+    pub async fn send<'t>(
         &self,
-        installation: &Installation,
+        tenant: impl Into<Tenant<'t>>,
         method: Method,
         path_and_query: &str,
         json: Option<&serde_json::Value>,
     ) -> Result<HostResponse, HostError> {
-        let url = format!("{}{path_and_query}", installation.base_url);
-        let (path, query) = relative_path(path_and_query, "");
-        let qsh = query_string_hash(method.as_str(), path, query);
+        let tenant = tenant.into();
+        let url = format!("{}{path_and_query}", tenant.base_url());
+        let path = path_and_query.split_once('?').map_or(path_and_query, |(path, _)| path);
         let body = json.map(|value| value.to_string());
         let mut attempt = 1;
         loop {
-            let token = jwt::sign(
-                &Claims {
-                    aud: Some(installation.client_key.clone().into()),
-                    ..Claims::new(&installation.key, now(), TOKEN_LIFETIME_SECONDS, &qsh)
-                },
-                &installation.shared_secret,
-            );
             let mut request = self
                 .http
                 .request(method.clone(), &url)
-                .header("Authorization", format!("JWT {token}"))
+                .header("Authorization", tenant.authorization(method.as_str(), path_and_query))
                 .header("Accept", "application/json");
             if let Some(body) = &body {
                 request = request.header("Content-Type", "application/json").body(body.clone());

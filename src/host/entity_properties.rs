@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{HostClient, HostError};
-use crate::connect::installation::Installation;
+use super::tenant::Tenant;
 
 /// How often, and how many times, a task is polled before giving up.
 const TASK_POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -50,35 +50,35 @@ pub enum TaskError {
 /// An issue's property, or `None` when it has none.
 pub async fn get_issue_property(
     client: &HostClient,
-    installation: &Installation,
+    tenant: Tenant<'_>,
     issue_id: &str,
     key: &str,
 ) -> Result<Option<Value>, HostError> {
     let path = format!("/rest/api/3/issue/{}/properties/{key}", segment(issue_id));
-    Ok(client.get_json(installation, &path).await?.map(|body| body["value"].clone()))
+    Ok(client.get_json(tenant, &path).await?.map(|body| body["value"].clone()))
 }
 
 /// A project's property, or `None` when it has none.
 pub async fn get_project_property(
     client: &HostClient,
-    installation: &Installation,
+    tenant: Tenant<'_>,
     project_id: &str,
     key: &str,
 ) -> Result<Option<Value>, HostError> {
     let path = format!("/rest/api/3/project/{}/properties/{key}", segment(project_id));
-    Ok(client.get_json(installation, &path).await?.map(|body| body["value"].clone()))
+    Ok(client.get_json(tenant, &path).await?.map(|body| body["value"].clone()))
 }
 
 /// Sets an issue's property unconditionally (last writer wins).
 pub async fn put_issue_property(
     client: &HostClient,
-    installation: &Installation,
+    tenant: Tenant<'_>,
     issue_id: &str,
     key: &str,
     value: &Value,
 ) -> Result<(), HostError> {
     let path = format!("/rest/api/3/issue/{}/properties/{key}", segment(issue_id));
-    client.send(installation, Method::PUT, &path, Some(value)).await.map(|_| ())
+    client.send(tenant, Method::PUT, &path, Some(value)).await.map(|_| ())
 }
 
 /// Sets `key` to `value` on issue `issue_id` if it is [`Eligible`], and
@@ -86,7 +86,7 @@ pub async fn put_issue_property(
 /// Jira's answer: read the property afterwards to see what it holds.
 pub async fn bulk_set_issue_property(
     client: &HostClient,
-    installation: &Installation,
+    tenant: Tenant<'_>,
     issue_id: &str,
     key: &str,
     value: &Value,
@@ -100,13 +100,12 @@ pub async fn bulk_set_issue_property(
     }
     let body = json!({ "value": value, "filter": filter });
     let path = format!("/rest/api/3/issue/properties/{key}");
-    let started = client.send(installation, Method::PUT, &path, Some(&body)).await?;
+    let started = client.send(tenant, Method::PUT, &path, Some(&body)).await?;
     let location = started.location.as_deref().ok_or(TaskError::NoTask)?;
-    // Follow the task only on the tenant's own site: the sealed base URL.
-    let task = location.strip_prefix(&installation.base_url).ok_or(TaskError::NoTask)?;
+    let task = task_path(location).ok_or(TaskError::NoTask)?;
     for _ in 0..TASK_POLLS {
         let status = client
-            .get_json(installation, task)
+            .get_json(tenant, &task)
             .await?
             .and_then(|body| body["status"].as_str().map(str::to_owned))
             .ok_or(TaskError::NoTask)?;
@@ -121,6 +120,24 @@ pub async fn bulk_set_issue_property(
     Err(TaskError::TimedOut)
 }
 
+/// The task a `Location` names, as a path to call at the tenant's own base
+/// URL: only `/rest/api/{version}/task/{id}` is taken from it, never its
+/// host. (Jira answers with the site's URL, e.g.
+/// `https://acme.atlassian.net/rest/api/3/task/10010`, even to a Forge call
+/// made through `api.atlassian.com`, where the product token is valid.)
+fn task_path(location: &str) -> Option<String> {
+    let start = location.find("/rest/api/")?;
+    let path = &location[start..];
+    let mut parts = path.trim_start_matches('/').split('/');
+    let (Some("rest"), Some("api"), Some(version), Some("task"), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let plain = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric());
+    (plain(version) && plain(id)).then(|| format!("/rest/api/{version}/task/{id}"))
+}
+
 /// An id or key as one URL path segment: ids and keys are `[A-Za-z0-9_-]`;
 /// anything else is percent-encoded so it cannot change the path.
 fn segment(text: &str) -> String {
@@ -133,4 +150,20 @@ fn segment(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::task_path;
+
+    #[test]
+    fn a_task_location_is_followed_only_as_a_task_path() {
+        assert_eq!(
+            task_path("https://acme.atlassian.net/rest/api/3/task/10010").as_deref(),
+            Some("/rest/api/3/task/10010")
+        );
+        assert_eq!(task_path("https://evil.example/rest/api/3/task/1?x=y"), None);
+        assert_eq!(task_path("https://evil.example/rest/api/3/task/1/../../x"), None);
+        assert_eq!(task_path("https://evil.example/steal"), None);
+    }
 }

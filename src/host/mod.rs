@@ -2,8 +2,9 @@
 //!
 //! | file | what it calls |
 //! |---|---|
-//! | [`client`] | the tenant's REST API, each request signed as the app (JWT with its `qsh`) |
-//! | [`app_properties`] | app properties, where lodger keeps its sealed credential |
+//! | [`client`] | the tenant's REST API as the app, with retries and bounded waits |
+//! | [`tenant`] | whom a call is for, and its credential: a Connect JWT with the request's `qsh`, or a Forge product token |
+//! | [`app_properties`] | app properties: Connect's (the sealed credential, MACed settings) and Forge's (settings only the app can write) |
 //! | [`entity_properties`] | issue and project properties; the conditional bulk write |
 //! | [`webhooks`] | dynamic webhooks: register, list, refresh, delete |
 //! | [`license`] | whether the tenant's license is active |
@@ -19,5 +20,6 @@ pub mod forge_keys;
 pub mod install_keys;
 pub mod license;
 pub mod permissions;
+pub mod tenant;
 pub mod upm;
 pub mod webhooks;

@@ -10,18 +10,18 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::client::{HostClient, HostError};
-use crate::connect::installation::Installation;
+use super::tenant::Tenant;
 
 /// Whether `account_id` holds the global permission `ADMINISTER`
 /// ("Administer Jira": a site or Jira admin).
 pub async fn is_site_admin(
     client: &HostClient,
-    installation: &Installation,
+    tenant: Tenant<'_>,
     account_id: &str,
 ) -> Result<bool, HostError> {
     let path = "/rest/api/3/permissions/check";
     let body = json!({ "accountId": account_id, "globalPermissions": ["ADMINISTER"] });
-    let answer = client.send(installation, Method::POST, path, Some(&body)).await?.json(path)?;
+    let answer = client.send(tenant, Method::POST, path, Some(&body)).await?.json(path)?;
     Ok(answer["globalPermissions"]
         .as_array()
         .is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER")))

@@ -23,10 +23,10 @@ use warp::{Filter, Rejection, Reply};
 use super::auth::{RequestContext, Tokens, authenticated};
 use super::reject::Failure;
 use crate::app::apply_template::{self, NewIssue};
-use crate::app::settings::{SETTINGS_PROPERTY, Settings};
+use crate::app::settings::{ONLY_SITE_ADMINS, Settings};
 use crate::app::upkeep;
 use crate::connect::installation::Product;
-use crate::host::{app_properties, permissions};
+use crate::host::permissions;
 use crate::state::AppState;
 
 /// The largest body an API call takes (settings are a few dozen bytes).
@@ -102,9 +102,7 @@ fn whoami(caller: RequestContext) -> Response {
 async fn get_settings(caller: RequestContext, state: Arc<AppState>) -> Result<Response, Failure> {
     jira_only(&caller)?;
     let settings =
-        apply_template::settings(&state.host, &state.settings_keys, &caller.installation)
-            .await
-            .map_err(Failure::Host)?;
+        state.tenancy(&caller.installation).settings(&state.host).await.map_err(Failure::Host)?;
     Ok(warp::reply::json(&json!({ "settings": settings })).into_response())
 }
 
@@ -120,14 +118,15 @@ async fn put_settings(
     let account_id =
         caller.account_id.as_deref().ok_or(Failure::Forbidden("changing settings needs a user"))?;
     let installation = &caller.installation;
-    if !permissions::is_site_admin(&state.host, installation, account_id)
+    if !permissions::is_site_admin(&state.host, installation.as_ref().into(), account_id)
         .await
         .map_err(Failure::Host)?
     {
-        return Err(Failure::Forbidden("only site administrators may change lodger's settings"));
+        return Err(Failure::Forbidden(ONLY_SITE_ADMINS));
     }
-    let value = state.settings_keys.sign(&settings, &installation.client_key, &installation.key);
-    app_properties::put(&state.host, installation, SETTINGS_PROPERTY, &value)
+    state
+        .tenancy(installation)
+        .write_settings(&state.host, &settings)
         .await
         .map_err(Failure::Host)?;
     tracing::info!(client_key = %installation.client_key, ?settings, "settings changed by a site admin");
@@ -148,15 +147,14 @@ async fn apply_now(
     }
     let installation = &caller.installation;
     let path = format!("/rest/api/3/issue/{issue_id}?fields=project");
-    let issue = state.host.get_json(installation, &path).await.map_err(Failure::Host)?;
+    let issue = state.host.get_json(installation.as_ref(), &path).await.map_err(Failure::Host)?;
     let Some(project_id) = issue.as_ref().and_then(|i| i["fields"]["project"]["id"].as_str())
     else {
         return Err(Failure::Forbidden("no such issue, or the app may not see it"));
     };
     let outcome = apply_template::apply(
         &state.host,
-        &state.settings_keys,
-        installation,
+        state.tenancy(installation),
         NewIssue { issue_id: &issue_id, project_id, created_ms: crate::now() * 1000 },
     )
     .await

@@ -39,6 +39,7 @@ use crate::connect::jwt::{Expectation, UnverifiedToken};
 use crate::connect::lifecycle::{Event, LifecycleError, Payload};
 use crate::connect::signed_install::{self, InstallClaims, InstallExpectation};
 use crate::host::app_properties::{self, INSTALLATION_PROPERTY};
+use crate::host::tenant::Tenant;
 use crate::now;
 use crate::state::AppState;
 
@@ -105,7 +106,7 @@ async fn installed(
     let installation = payload.into_installation(claims.iat)?;
     let sealed = state.keyring.seal(&installation).map_err(Failure::Seal)?;
     let value = app_properties::installation_value(&sealed);
-    app_properties::put(&state.host, &installation, INSTALLATION_PROPERTY, &value)
+    app_properties::put(&state.host, Tenant::Connect(&installation), INSTALLATION_PROPERTY, &value)
         .await
         .map_err(Failure::HostStorage)?;
     if installation.product_type == Product::Jira {

@@ -112,8 +112,7 @@ async fn handle(
         .ok_or_else(|| Failure::BadBody("an issue event needs its issue".to_owned()))?;
     let outcome = apply_template::apply(
         &state.host,
-        &state.settings_keys,
-        installation,
+        state.tenancy(installation),
         NewIssue {
             issue_id: &issue.id,
             project_id: &issue.fields.project.id,
