@@ -77,6 +77,7 @@ fn benches(c: &mut Criterion) {
         install_keys_url: "https://keys.invalid".into(),
         extra_hosts: vec![],
         site_dir: None,
+        forge: None,
     };
     let state = lodger::web::server::state(&config).expect("state");
     let context_token = jwt::sign(

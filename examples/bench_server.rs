@@ -26,6 +26,7 @@ fn main() {
         install_keys_url: "http://127.0.0.1:9/keys".into(),
         extra_hosts: Vec::new(),
         site_dir: None,
+        forge: None,
         auth_only: true,
         revocation_check_seconds: lodger::app::revocation::DEFAULT_BOUND_SECONDS,
     };

@@ -86,6 +86,20 @@ pub struct ServeArgs {
     /// installation is refused by every replica within this bound (1 to 600).
     #[arg(long, env = "LODGER_REVOCATION_CHECK_SECONDS", default_value_t = crate::app::revocation::DEFAULT_BOUND_SECONDS)]
     pub revocation_check_seconds: i64,
+    /// Also serve as the Forge remote of this Forge app (`ari:cloud:ecosystem::app/<uuid>`,
+    /// as `forge register` printed it; the same value as `export --forge --app-id`).
+    /// With it and no master key, only the Forge remote is served.
+    #[arg(long = "forge-app-id", value_name = "ARI", env = "LODGER_FORGE_APP_ID")]
+    pub forge_app_id: Option<String>,
+    /// Fetch the keys of Forge invocation tokens here instead of Atlassian's
+    /// production and staging key sets (the dev world serves its own).
+    #[arg(
+        long = "forge-jwks-url",
+        value_name = "URL",
+        env = "LODGER_FORGE_JWKS_URL",
+        requires = "forge_app_id"
+    )]
+    pub forge_jwks_url: Option<String>,
 }
 
 /// Flags of `lodger export`: the Connect export (`DIR --base-url URL`) or,

@@ -36,9 +36,26 @@ pub struct ServeConfig {
     /// How long an installation confirmed with the host is trusted, in
     /// seconds (see [`crate::app::revocation`]).
     pub revocation_check_seconds: i64,
+    /// The Forge remote, when this process serves one.
+    pub forge: Option<ForgeConfig>,
+}
+
+/// The Forge remote's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgeConfig {
+    /// The Forge app's id: `ari:cloud:ecosystem::app/<uuid>`.
+    pub app_id: String,
+    /// Where its invocation tokens' keys are fetched: `None` for Atlassian's
+    /// (production, or staging for staging sites).
+    pub jwks_url: Option<String>,
 }
 
 impl ServeConfig {
+    /// Whether this process serves the Connect app (it has master keys).
+    pub fn serves_connect(&self) -> bool {
+        !self.master_keys.is_empty()
+    }
+
     /// Checks raw flags.
     pub fn from_args(args: &ServeArgs) -> anyhow::Result<ServeConfig> {
         let bind_ip: IpAddr = args
@@ -57,7 +74,8 @@ impl ServeConfig {
             );
         }
         let keys = AppKeys::new(&args.app_key).context("--app-key")?;
-        let master_keys = master_keys(&args.master_keys)?;
+        let forge = forge(args)?;
+        let master_keys = master_keys(&args.master_keys, forge.is_some())?;
         let install_keys_url = args.install_keys_url.trim_end_matches('/').to_owned();
         if !(install_keys_url.starts_with("https://") || install_keys_url.starts_with("http://")) {
             bail!("--install-keys-url must be an http(s) URL");
@@ -86,23 +104,53 @@ impl ServeConfig {
             site_dir: None,
             auth_only: args.auth_only,
             revocation_check_seconds,
+            forge,
         })
     }
 }
 
+/// Checks the Forge flags: an app id as `forge register` prints it, an
+/// http(s) key set URL.
+fn forge(args: &ServeArgs) -> anyhow::Result<Option<ForgeConfig>> {
+    let Some(app_id) = args.forge_app_id.as_deref().map(str::trim) else { return Ok(None) };
+    let uuid = app_id.strip_prefix(FORGE_APP_PREFIX).unwrap_or_default();
+    let uuid_like = uuid.len() == 36 && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if !uuid_like {
+        bail!(
+            "--forge-app-id {app_id:?} must be {FORGE_APP_PREFIX}<uuid>, as `forge register` prints it"
+        );
+    }
+    let jwks_url = args.forge_jwks_url.as_deref().map(str::trim).map(str::to_owned);
+    if let Some(url) = &jwks_url
+        && !is_acceptable_base_url(url)
+    {
+        bail!("--forge-jwks-url {url:?} must be an https URL (http only on localhost)");
+    }
+    Ok(Some(ForgeConfig { app_id: app_id.to_owned(), jwks_url }))
+}
+
+/// How a Forge app id begins.
+const FORGE_APP_PREFIX: &str = "ari:cloud:ecosystem::app/";
+
 /// Parses master keys given as repeated flags or one comma-separated list.
-fn master_keys(raw: &[String]) -> anyhow::Result<Vec<MasterKey>> {
+/// None at all is an error unless the process serves a Forge remote
+/// (`forge_remote`): then it serves only that, which seals nothing.
+fn master_keys(raw: &[String], forge_remote: bool) -> anyhow::Result<Vec<MasterKey>> {
     let keys: Vec<&str> = raw
         .iter()
         .flat_map(|entry| entry.split(','))
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .collect();
+    if keys.is_empty() && forge_remote {
+        return Ok(Vec::new());
+    }
     if keys.is_empty() {
         bail!(
             "no master key: lodger seals each tenant's credential with it.\n\
              Make one with `lodger keygen` and pass it as LODGER_MASTER_KEYS=<key> (or --master-key).\n\
-             Keep it secret, and give every replica the same keys."
+             Keep it secret, and give every replica the same keys.\n\
+             (A Forge remote alone, --forge-app-id without master keys, needs none.)"
         );
     }
     keys.iter()

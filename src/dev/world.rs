@@ -95,6 +95,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         install_keys_url: sites.install_keys_url(),
         extra_hosts: sites.origins(),
         site_dir: options.source_dir.as_ref().map(|root| root.join("site")),
+        forge: None,
     };
     let (app_state, app) = crate::web::server::app(&config)?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());

@@ -118,6 +118,6 @@ fn json_document(body: bytes::Bytes) -> Response {
 }
 
 /// `GET /healthz`: 200 when the process serves (for load balancers).
-fn health() -> BoxedFilter<(Response,)> {
+pub(crate) fn health() -> BoxedFilter<(Response,)> {
     warp::path!("healthz").and(warp::get()).map(|| "ok\n".into_response()).boxed()
 }

@@ -13,6 +13,8 @@
 //! | a user may not do this (not a site admin) | 403 | |
 //! | a request body that is not the JSON expected, a query that is not the one expected | 400 | |
 //! | the host refused a call lodger made for the request | 502 | |
+//! | Forge: no invocation token, one that fails a check, no system token, an `apiBaseUrl` lodger will not send a token to | 401 + `WWW-Authenticate: Bearer` | |
+//! | Forge's key set cannot be fetched | 503 | Forge retries events |
 //! | key server or host unavailable (also when confirming an installation), or a webhook for a tenant whose credential is not at hand | 503 | retries later |
 
 use std::convert::Infallible;
@@ -32,6 +34,7 @@ use crate::connect::lifecycle::LifecycleError;
 use crate::connect::sealed::SealError;
 use crate::connect::signed_install::SignedInstallError;
 use crate::host::client::HostError;
+use crate::host::forge_keys::ForgeKeyError;
 
 /// Every way a lodger request can fail.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,19 @@ pub enum Failure {
     /// A signed-install token used before, or too many at once.
     #[error(transparent)]
     InstallReplay(#[from] ReplayError),
+    /// A call to the Forge remote without `Authorization: Bearer <token>`.
+    #[error("expected a Forge invocation token: `Authorization: Bearer <token>`")]
+    MissingInvocationToken,
+    /// The invocation token failed a check, or Forge's keys are unavailable.
+    #[error(transparent)]
+    ForgeToken(#[from] ForgeKeyError),
+    /// A verified invocation without the product token the endpoint needs.
+    #[error("the invocation carries no {0} token")]
+    MissingProductToken(&'static str),
+    /// A verified invocation whose `app.apiBaseUrl` is not https (or
+    /// loopback http): lodger sends no token there.
+    #[error("the invocation's apiBaseUrl is not an https URL")]
+    UnusableApiBaseUrl,
 }
 
 impl warp::reject::Reject for Failure {}
@@ -132,6 +148,11 @@ impl Failure {
             Failure::Host(_) | Failure::Apply(_) | Failure::Webhooks(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Failure::ForgeToken(ForgeKeyError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::MissingInvocationToken
+            | Failure::ForgeToken(ForgeKeyError::Token(_))
+            | Failure::MissingProductToken(_)
+            | Failure::UnusableApiBaseUrl => StatusCode::UNAUTHORIZED,
         }
     }
 }

@@ -8,19 +8,22 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
+use warp::{Filter, Reply};
 
 use super::SiteFiles;
 use super::assets::Assets;
 use super::pages::PageValues;
 use super::security_headers::SecurityHeaders;
-use crate::config::ServeConfig;
+use crate::config::{ForgeConfig, ServeConfig};
 use crate::connect::sealed::Keyring;
 use crate::descriptor::Templates;
+use crate::forge::invocation::ForgeRemote;
 use crate::host::client::{HostClient, RetryPolicy};
+use crate::host::forge_keys::ForgeKeys;
 use crate::host::install_keys::InstallKeys;
 use crate::state::{AppState, Descriptors};
 
-/// How long the key server may take to answer.
+/// How long the key server (or Forge's key set) may take to answer.
 const KEY_SERVER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds the shared state: renders descriptors, derives sealing keys, makes
@@ -55,6 +58,41 @@ pub fn app(config: &ServeConfig) -> anyhow::Result<(Arc<AppState>, BoxedFilter<(
     Ok((Arc::clone(&state), super::app(state, files, security)))
 }
 
+/// The Forge remote for a configuration's Forge app.
+pub fn forge_remote(forge: &ForgeConfig) -> anyhow::Result<Arc<ForgeRemote>> {
+    let keys = match &forge.jwks_url {
+        Some(url) => ForgeKeys::new(url, url, KEY_SERVER_TIMEOUT)?,
+        None => ForgeKeys::atlassian(KEY_SERVER_TIMEOUT)?,
+    };
+    let host = HostClient::new(RetryPolicy::default())?;
+    Ok(Arc::new(ForgeRemote { app_id: forge.app_id.clone(), keys, host }))
+}
+
+/// Every route a configuration serves: the Connect app (with master keys),
+/// the Forge remote (with a Forge app id), or both.
+pub fn routes(config: &ServeConfig) -> anyhow::Result<BoxedFilter<(Response,)>> {
+    let forge = config.forge.as_ref().map(forge_remote).transpose()?;
+    Ok(match (config.serves_connect(), forge) {
+        (true, None) => app(config)?.1,
+        (true, Some(remote)) => {
+            crate::forge::remote::routes(remote).or(app(config)?.1).unify().boxed()
+        }
+        (false, Some(remote)) => {
+            let not_found = warp::any().map(|| {
+                let body = warp::reply::json(&serde_json::json!({ "error": "no such resource" }));
+                warp::reply::with_status(body, warp::http::StatusCode::NOT_FOUND).into_response()
+            });
+            super::health()
+                .or(crate::forge::remote::routes(remote))
+                .unify()
+                .or(not_found)
+                .unify()
+                .boxed()
+        }
+        (false, None) => anyhow::bail!("nothing to serve: no master key and no Forge app id"),
+    })
+}
+
 /// Serves the app on `listener` until `shutdown` completes, then finishes the
 /// requests in flight.
 pub async fn serve(
@@ -62,8 +100,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (_, routes) = app(config)?;
-    warp::serve(routes).incoming(listener).graceful(shutdown).run().await;
+    warp::serve(routes(config)?).incoming(listener).graceful(shutdown).run().await;
     Ok(())
 }
 
@@ -73,8 +110,13 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (is the port in use?)", config.bind))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, base_url = %config.base_url, app_key = %config.keys.jira, auth_only = config.auth_only, "lodger serving");
-    if !config.auth_only {
+    if config.serves_connect() {
+        tracing::info!(%address, base_url = %config.base_url, app_key = %config.keys.jira, auth_only = config.auth_only, "lodger serving the Connect app");
+    }
+    if let Some(forge) = &config.forge {
+        tracing::info!(%address, app_id = %forge.app_id, paths = "/forge/*", "lodger serving as the Forge remote");
+    }
+    if config.serves_connect() && !config.auth_only {
         tracing::info!(
             "descriptors: {0}/atlassian-connect.json and {0}/confluence/atlassian-connect.json",
             config.base_url

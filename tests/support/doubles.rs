@@ -356,5 +356,6 @@ pub fn config(key_server: &str, master_keys: Vec<MasterKey>) -> ServeConfig {
         install_keys_url: key_server.into(),
         extra_hosts: vec!["http://localhost:2990".into()],
         site_dir: None,
+        forge: None,
     }
 }
