@@ -124,16 +124,22 @@ results="$work/results.tsv"
 : >"$results"
 
 # Drives url with wrk; appends "case  server  req/s  p50  p99  errors  peakKiB".
+# With $post_body set, the requests are POSTs of that JSON body.
 load() { # case, server name, pid, url, curl-style headers...
   local case=$1 name=$2 pid=$3 url=$4; shift 4
   local headers=() h
   for h in "$@"; do headers+=(-H "$h"); done
   # Check once that the request succeeds, so a broken case cannot pass as fast.
-  local check=()
+  local check=() script=()
   for h in "$@"; do check+=(-H "$h"); done
+  if [ -n "${post_body:-}" ]; then
+    check+=(-H "Content-Type: application/json" --data "$post_body")
+    printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$post_body" >"$work/post.lua"
+    script=(-s "$work/post.lua")
+  fi
   curl -fs -o /dev/null "${check[@]}" "$url" || { echo "$case / $name: $url does not answer 2xx" >&2; exit 1; }
   say "$case: $name (${duration}s, $connections connections)"
-  "${pin_client[@]}" wrk -t1 -c"$connections" -d"${duration}s" --timeout 5s --latency "${headers[@]}" "$url" >"$work/wrk.out"
+  "${pin_client[@]}" wrk -t1 -c"$connections" -d"${duration}s" --timeout 5s --latency "${script[@]}" "${headers[@]}" "$url" >"$work/wrk.out"
   python3 - "$case" "$name" "$(peak_rss "$pid")" "$work/wrk.out" >>"$results" <<'PY'
 import re, sys
 case, name, peak, path = sys.argv[1:5]
@@ -233,6 +239,20 @@ wait_up "http://127.0.0.1:$port/healthz"
 load "3. auth overhead (same binary)" "bare warp hello" "$bench_pid" "http://127.0.0.1:$port/bench/hello"
 load "3. auth overhead (same binary)" "lodger /api/whoami" "$bench_pid" "http://127.0.0.1:$port/api/whoami" "${auth[@]}"
 stop "$bench_pid"
+
+# --- 8. Forge remote invocation vs Connect API call: one process, both flavours
+# The same whoami, asked through Forge's invokeRemote (invocation token,
+# RS256, key set cached after the first call) and through a Connect page's
+# context token with the relayed credential.
+port=$(free_port)
+start "$work/lodger-both.log" env LODGER_MASTER_KEYS="$master" LODGER_LOG=warn "$bin" serve --auth-only --port "$port" \
+  --forge-app-id "$BENCH_FORGE_APP_ID" --forge-jwks-url "http://127.0.0.1:$host_port/forge/jwks.json"
+both_pid=$server_pid
+wait_up "http://127.0.0.1:$port/healthz"
+load "8. Forge remote vs Connect (same process)" "Connect context token, /api/whoami" "$both_pid" "http://127.0.0.1:$port/api/whoami" "${auth[@]}"
+post_body='{"action":"whoami"}' load "8. Forge remote vs Connect (same process)" "lodger Forge invocation token, /forge/invoke whoami" "$both_pid" "http://127.0.0.1:$port/forge/invoke" \
+  "Authorization: Bearer $BENCH_FORGE_TOKEN" "x-forge-oauth-system: bench-system-token"
+stop "$both_pid"
 
 # --- 5. cold start: spawn to first 200 (median) ------------------------------
 cold() { # runs, port, url path, command...

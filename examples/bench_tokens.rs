@@ -19,6 +19,10 @@
 //! site, e.g. a loopback file server) and `BENCH_HOST_DIR` (that server's
 //! folder), the credential is sealed for that site and the property is
 //! written there as the site would answer it.
+//!
+//! For the Forge remote it also makes a Forge app id and an invocation
+//! token as Forge signs them (RS256, a fresh key), and with `BENCH_HOST_DIR`
+//! publishes that key's JWKS at `forge/jwks.json` for `--forge-jwks-url`.
 
 use lodger::connect::installation::{Installation, Product};
 use lodger::connect::jwt::{self, Claims};
@@ -100,4 +104,42 @@ fn main() {
     println!("export BENCH_LODGER_PAGE_TOKEN='{}'", page_token("/jira/issue-panel.html"));
     println!("export BENCH_ACE_PAGE_TOKEN='{}'", page_token("/issue-panel"));
     println!("export BENCH_CLIENT_INFO='{client_info}'");
+    let (forge_token, forge_jwks) = forge_token(now, lifetime);
+    if let Ok(dir) = std::env::var("BENCH_HOST_DIR") {
+        let folder = std::path::Path::new(&dir).join("forge");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("jwks.json"), forge_jwks.to_string()).unwrap();
+    }
+    println!("export BENCH_FORGE_APP_ID='{FORGE_APP_ID}'");
+    println!("export BENCH_FORGE_TOKEN='{forge_token}'");
+}
+
+/// The bench's Forge app.
+const FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/b3e1c0de-0000-4000-8000-00000000be4c";
+
+/// A UI invocation token for [`FORGE_APP_ID`] and the JWKS that verifies it.
+fn forge_token(now: i64, lifetime: i64) -> (String, serde_json::Value) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    use rsa::traits::PublicKeyParts;
+
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let public = private.to_public_key();
+    let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+    let jwks = json!({"keys": [{"kty": "RSA", "kid": "bench", "alg": "RS256", "use": "sig",
+        "n": b64(public.n().to_bytes_be()), "e": b64(public.e().to_bytes_be())}]});
+    let claims = json!({
+        "iss": lodger::connect::invocation_token::ISSUER, "aud": FORGE_APP_ID,
+        "iat": now, "nbf": now, "exp": now + lifetime, "jti": "bench",
+        "app": {"id": FORGE_APP_ID, "installationId": "ari:cloud:ecosystem::installation/bench",
+                "apiBaseUrl": "https://api.atlassian.com/ex/jira/bench", "environment": {"type": "PRODUCTION"}},
+        "context": {"cloudId": "bench", "extension": {"issue": {"id": "10001", "key": "LOD-1"}}},
+        "principal": ACCOUNT_ID,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("bench".into());
+    let pem = private.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    (jsonwebtoken::encode(&header, &claims, &key).unwrap(), jwks)
 }
