@@ -113,11 +113,9 @@ impl ServeConfig {
 /// http(s) key set URL.
 fn forge(args: &ServeArgs) -> anyhow::Result<Option<ForgeConfig>> {
     let Some(app_id) = args.forge_app_id.as_deref().map(str::trim) else { return Ok(None) };
-    let uuid = app_id.strip_prefix(FORGE_APP_PREFIX).unwrap_or_default();
-    let uuid_like = uuid.len() == 36 && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if !uuid_like {
+    if !crate::export::forge::is_app_id(app_id) {
         bail!(
-            "--forge-app-id {app_id:?} must be {FORGE_APP_PREFIX}<uuid>, as `forge register` prints it"
+            "--forge-app-id {app_id:?} must be ari:cloud:ecosystem::app/<uuid>, as `forge register` prints it"
         );
     }
     let jwks_url = args.forge_jwks_url.as_deref().map(str::trim).map(str::to_owned);
@@ -128,9 +126,6 @@ fn forge(args: &ServeArgs) -> anyhow::Result<Option<ForgeConfig>> {
     }
     Ok(Some(ForgeConfig { app_id: app_id.to_owned(), jwks_url }))
 }
-
-/// How a Forge app id begins.
-const FORGE_APP_PREFIX: &str = "ari:cloud:ecosystem::app/";
 
 /// Parses master keys given as repeated flags or one comma-separated list.
 /// None at all is an error unless the process serves a Forge remote

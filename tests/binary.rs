@@ -80,6 +80,42 @@ fn serve_without_a_master_key_exits_non_zero_and_says_how_to_make_one() {
     assert!(stderr.contains("lodger keygen"), "{stderr}");
 }
 
+#[tokio::test]
+async fn serve_as_a_forge_remote_alone_needs_no_master_key() {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string()])
+        .args(["--forge-app-id", support::forge::APP])
+        .env_remove("LODGER_MASTER_KEYS")
+        .env_remove("LODGER_FORGE_JWKS_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Process(Some(child));
+    wait_healthy(&format!("http://127.0.0.1:{port}/healthz"), "lodger serve --forge-app-id").await;
+    let http = support::site_client::http();
+    let invoke = format!("http://127.0.0.1:{port}{}", lodger::forge::paths::INVOKE);
+    let (status, body) =
+        support::site_client::json_of(http.post(&invoke).send().await.unwrap()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("Bearer"), "{body}");
+    let descriptor = http.get(format!("http://127.0.0.1:{port}/atlassian-connect.json"));
+    assert_eq!(descriptor.send().await.unwrap().status(), 404);
+}
+
+#[test]
+fn serve_refuses_a_forge_app_id_that_is_not_an_ari() {
+    let output = Command::new(BIN)
+        .args(["serve", "--port", "0", "--forge-app-id", "8a1f0c7e"])
+        .env_remove("LODGER_MASTER_KEYS")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ari:cloud:ecosystem::app/<uuid>"), "{stderr}");
+}
+
 #[test]
 fn serve_refuses_a_revocation_bound_outside_one_second_to_ten_minutes() {
     let key = lodger::connect::sealed::MasterKey::generate().to_config_string();

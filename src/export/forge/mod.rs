@@ -104,8 +104,9 @@ impl ForgeOptions {
     }
 }
 
+/// Whether `id` is a Forge app id as `forge register` prints it:
 /// `ari:cloud:ecosystem::app/` then a UUID in its 8-4-4-4-12 hex form.
-fn is_app_id(id: &str) -> bool {
+pub fn is_app_id(id: &str) -> bool {
     let Some(uuid) = id.strip_prefix(APP_ID_PREFIX) else { return false };
     let groups: Vec<&str> = uuid.split('-').collect();
     groups.len() == 5
