@@ -24,7 +24,7 @@ use std::sync::Arc;
 use super::events;
 use super::manifest::{ForgeManifest, ManifestError};
 use super::product_tokens;
-use super::state::ForgeInstallation;
+pub use super::state::ForgeInstallation;
 use super::triggers::{self, EventTarget};
 use crate::DevHost;
 use crate::platform::keys::random_uuid;

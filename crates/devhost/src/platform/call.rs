@@ -16,7 +16,9 @@ use warp::path::FullPath;
 use warp::{Filter, Rejection};
 
 use crate::forge::rest_auth::{self, ForgeCall};
-use crate::platform::auth::{APP_HEADER, Caller, RestRequest, SESSION_COOKIE, authenticate};
+use crate::platform::auth::{
+    APP_HEADER, Caller, Refusal, RestRequest, SESSION_COOKIE, authenticate,
+};
 use crate::platform::errors::{Refused, TooLarge};
 use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
 use lodger_connect::installation::Product;
@@ -79,9 +81,16 @@ pub(crate) fn call_in(
                 let Some((cloud_id, full)) = api_base(path.as_str(), product) else {
                     return futures_ready(Err(warp::reject::not_found()));
                 };
+                let reject = move |refusal: Refusal| match product {
+                    Product::Jira => warp::reject::custom(refusal),
+                    Product::Confluence => warp::reject::custom(Refused(refusal)),
+                };
+                // A cloudId of no site here: 401, as for a token of another
+                // site (a 404 would lose to warp's 405 of sibling routes).
                 if let Some(cloud_id) = cloud_id {
                     if site.data().forge.cloud_id.as_deref() != Some(cloud_id) {
-                        return futures_ready(Err(warp::reject::not_found()));
+                        let why = "apiBaseUrl names a cloudId that is not this site's";
+                        return futures_ready(Err(reject(Refusal::Unauthorized(why.into()))));
                     }
                 }
                 let relative = match product {
@@ -115,10 +124,7 @@ pub(crate) fn call_in(
                             forge: None,
                         }),
                     }
-                    .map_err(|refusal| match product {
-                        Product::Jira => warp::reject::custom(refusal),
-                        Product::Confluence => warp::reject::custom(Refused(refusal)),
-                    });
+                    .map_err(reject);
                 futures_ready(outcome)
             },
         )
