@@ -6,7 +6,7 @@
 //! error}`).
 //!
 //! What it is not: the REST resources a Forge app calls (those are the
-//! products', mounted under `apiBaseUrl` by [`crate::routes`]).
+//! products', mounted under `apiBaseUrl` by [`crate::routes`](mod@crate::routes)).
 
 use std::sync::Arc;
 
