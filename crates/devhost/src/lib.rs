@@ -12,6 +12,7 @@
 //! | [`platform`] | what every product shares: UPM, installing, install keys, who is calling, iframe URLs, conditions, permissions, app properties, error replies, fault injection |
 //! | [`jira`] | Jira's REST API: issues, entity properties, JQL search, tasks, the license, webhooks |
 //! | [`confluence`] | Confluence under `/wiki`: content, content properties, the page view's macros, the macro editor |
+//! | [`forge`] | the Forge platform beside the Connect host: installing a Forge app folder, invocation tokens and their JWKS, product tokens under `apiBaseUrl`, scopes, Forge app properties, triggers, UI invocations |
 //! | [`pages`] | the product pages that frame apps with connect-js: issue view, app pages, Confluence page, from templates |
 //! | [`site`] | one site's people, projects, issues and every product's stored state |
 //! | [`routes`](mod@routes) | the router: the one place that knows every resource |
@@ -22,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod confluence;
+pub mod forge;
 pub mod jira;
 pub mod pages;
 pub mod platform;
@@ -32,22 +34,27 @@ pub use routes::routes;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 use warp::http::{HeaderValue, header};
 use warp::reply::Response;
 
+use forge::invocation_tokens::ForgeSigner;
 use platform::keys::InstallSigner;
 
 /// The product page's own scripts and styles.
 static PAGE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/page");
 
-/// What every emulated site shares: the install signer, an HTTP client for
-/// callbacks, and the static files of the product pages.
+/// What every emulated site shares: the install signer, the Forge signer,
+/// an HTTP client for callbacks, and the static files of the product pages.
 pub struct DevHost {
     /// Signs `installed` / `uninstalled` RS256.
     pub signer: InstallSigner,
+    /// Signs Forge invocation tokens; its JWKS is served by every site at
+    /// [`forge::invocation_tokens::JWKS_PATH`].
+    pub forge: Arc<ForgeSigner>,
     /// Calls the app (descriptor, lifecycle).
     pub http: reqwest::Client,
     statics: HashMap<String, (&'static str, Vec<u8>)>,
@@ -56,7 +63,10 @@ pub struct DevHost {
 
 impl std::fmt::Debug for DevHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevHost").field("signer", &self.signer).finish_non_exhaustive()
+        f.debug_struct("DevHost")
+            .field("signer", &self.signer)
+            .field("forge", &self.forge)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +104,13 @@ impl DevHost {
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(DevHost { signer: InstallSigner::generate()?, http, statics, connect_js_missing })
+        Ok(DevHost {
+            signer: InstallSigner::generate()?,
+            forge: Arc::new(ForgeSigner::generate()?),
+            http,
+            statics,
+            connect_js_missing,
+        })
     }
 
     /// Why the product pages cannot frame apps (a connect-js or jQuery file

@@ -3,6 +3,12 @@
 //! (Jira's error shape, or Confluence's for refused calls under `/wiki`;
 //! Atlassian: "Jira REST API v3", "Confluence Cloud REST API", status codes).
 //!
+//! Forge apps reach the same REST resources under an `apiBaseUrl`-style
+//! prefix, `/ex/jira/{cloudId}/…` and `/ex/confluence/{cloudId}/wiki/…`
+//! (Forge: "Calling Atlassian app APIs from a remote"), where only Forge
+//! product tokens are accepted ([`crate::forge::rest_auth`]); the
+//! emulated Forge platform's own routes are [`crate::forge::routes`].
+//!
 //! What it is not: a resource. Each resource lives in its product's folder
 //! and knows nothing of the others.
 
@@ -14,6 +20,7 @@ use warp::{Filter, Rejection};
 
 use crate::DevHost;
 use crate::confluence::{content, macro_editor};
+use crate::forge;
 use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
@@ -56,12 +63,31 @@ pub fn routes(
         });
     let rest =
         fault_injection::in_front_of(Arc::clone(&site), jira(Arc::clone(&site)).boxed()).boxed();
+    // A Forge app's apiBaseUrl: the products' REST under /ex/<product>/{cloudId}.
+    // warp's path filters are relative, so the resources mount unchanged;
+    // `platform::call` strips the prefix and checks the cloudId.
+    let forge_jira = warp::path!("ex" / "jira" / String / ..)
+        .map(|_cloud_id: String| ())
+        .untuple_one()
+        .and(fault_injection::in_front_of(Arc::clone(&site), jira(Arc::clone(&site)).boxed()))
+        .boxed();
+    let forge_confluence = warp::path!("ex" / "confluence" / String / "wiki" / ..)
+        .map(|_cloud_id: String| ())
+        .untuple_one()
+        .and(confluence(Arc::clone(&site)))
+        .boxed();
     pages_unavailable
         .or(wiki)
         .unify()
         .or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
         .unify()
         .or(fault_injection::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(forge_jira)
+        .unify()
+        .or(forge_confluence)
+        .unify()
+        .or(forge::routes::routes(Arc::clone(&host), Arc::clone(&site)).boxed())
         .unify()
         .or(rest)
         .unify()
@@ -100,6 +126,8 @@ fn confluence(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
 fn jira(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     app_properties::routes(Arc::clone(&site), Product::Jira)
         .boxed()
+        .or(forge::app_properties::routes(Arc::clone(&site)).boxed())
+        .unify()
         .or(people::myself_route(Arc::clone(&site)).boxed())
         .unify()
         // Before `read_route`, which answers GET whatever the method.

@@ -20,6 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::Value;
 
 use crate::confluence::data::ConfluenceData;
+use crate::forge::state::ForgeState;
 use crate::jira::issue_types::IssueExtras;
 use crate::jira::tasks::Task;
 use crate::jira::webhooks::state::WebhookState;
@@ -122,6 +123,9 @@ pub struct SiteData {
     /// The site's Confluence: its installations, app properties, pages and
     /// content properties ([`crate::confluence`]). Everything above is Jira's.
     pub confluence: ConfluenceData,
+    /// The site's Forge side: its `cloudId`, Forge apps, product tokens,
+    /// Forge app properties and event deliveries ([`crate::forge`]).
+    pub forge: ForgeState,
 }
 
 impl SiteData {

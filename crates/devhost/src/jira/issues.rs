@@ -246,6 +246,7 @@ fn create(site: &Arc<Site>, version: &str, call: &Call) -> Response {
             changes: &[],
         },
     );
+    crate::forge::triggers::issue_created(site, &issue, issue_type, user.as_ref());
     let version = if version == "2" { "2" } else { "3" };
     let self_url = format!("{}/rest/api/{version}/issue/{}", site.base_url, issue.id);
     warp::reply::with_status(

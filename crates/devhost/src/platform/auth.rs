@@ -97,6 +97,14 @@ pub struct RestRequest<'a> {
 
 /// Authenticates a REST call and checks the app's scopes for its method.
 pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<Caller, Refusal> {
+    // Forge product tokens count only under the site's apiBaseUrl
+    // ([`crate::forge::rest_auth`]), as they do only at api.atlassian.com.
+    if request.authorization.is_some_and(|h| h.starts_with("Bearer ")) {
+        return Err(Refusal::Unauthorized(
+            "a Bearer product token is accepted only under apiBaseUrl (/ex/jira/{cloudId}/…)"
+                .into(),
+        ));
+    }
     let caller = if let Some(token) = request.authorization.and_then(|h| h.strip_prefix("JWT ")) {
         let unverified = UnverifiedToken::parse(token.trim())
             .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;

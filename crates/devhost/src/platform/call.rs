@@ -15,7 +15,10 @@ use warp::http::Method;
 use warp::path::FullPath;
 use warp::{Filter, Rejection};
 
-use crate::platform::auth::{APP_HEADER, Caller, RestRequest, SESSION_COOKIE, authenticate};
+use crate::forge::rest_auth::{self, ForgeCall};
+use crate::platform::auth::{
+    APP_HEADER, Caller, Refusal, RestRequest, SESSION_COOKIE, authenticate,
+};
 use crate::platform::errors::{Refused, TooLarge};
 use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
 use lodger_connect::installation::Product;
@@ -31,6 +34,9 @@ pub struct Call {
     pub method: Method,
     /// The request body.
     pub body: Bytes,
+    /// The Forge app and token kind, when the call came under `apiBaseUrl`
+    /// with a product token ([`crate::forge::rest_auth`]).
+    pub forge: Option<ForgeCall>,
 }
 
 /// Extracts and authenticates a call to Jira's REST API, or rejects with a
@@ -72,7 +78,21 @@ pub(crate) fn call_in(
                   session: Option<String>,
                   via_app: Option<String>,
                   body: Bytes| {
-                let full = path.as_str();
+                let Some((cloud_id, full)) = api_base(path.as_str(), product) else {
+                    return futures_ready(Err(warp::reject::not_found()));
+                };
+                let reject = move |refusal: Refusal| match product {
+                    Product::Jira => warp::reject::custom(refusal),
+                    Product::Confluence => warp::reject::custom(Refused(refusal)),
+                };
+                // A cloudId of no site here: 401, as for a token of another
+                // site (a 404 would lose to warp's 405 of sibling routes).
+                if let Some(cloud_id) = cloud_id {
+                    if site.data().forge.cloud_id.as_deref() != Some(cloud_id) {
+                        let why = "apiBaseUrl names a cloudId that is not this site's";
+                        return futures_ready(Err(reject(Refusal::Unauthorized(why.into()))));
+                    }
+                }
                 let relative = match product {
                     Product::Jira => full,
                     Product::Confluence => full
@@ -89,15 +109,47 @@ pub(crate) fn call_in(
                     session: session.as_deref(),
                     via_app: via_app.as_deref(),
                 };
-                let outcome = authenticate(&site, &request, lodger_connect::now())
-                    .map(|caller| Call { caller, method: method.clone(), body })
-                    .map_err(|refusal| match product {
-                        Product::Jira => warp::reject::custom(refusal),
-                        Product::Confluence => warp::reject::custom(Refused(refusal)),
-                    });
-                async move { outcome }
+                let now = lodger_connect::now();
+                let outcome =
+                    match cloud_id {
+                        Some(_) => {
+                            rest_auth::authenticate(&site, &request, now).map(|(caller, forge)| {
+                                Call { caller, method: method.clone(), body, forge: Some(forge) }
+                            })
+                        }
+                        None => authenticate(&site, &request, now).map(|caller| Call {
+                            caller,
+                            method: method.clone(),
+                            body,
+                            forge: None,
+                        }),
+                    }
+                    .map_err(reject);
+                futures_ready(outcome)
             },
         )
+}
+
+/// A ready future: the filter's closure answers without awaiting.
+fn futures_ready(outcome: Result<Call, Rejection>) -> std::future::Ready<Result<Call, Rejection>> {
+    std::future::ready(outcome)
+}
+
+/// Splits a Forge `apiBaseUrl` prefix off `full` (Forge: "Calling
+/// Atlassian app APIs from a remote": `<apiBaseUrl>/rest/…`): `/ex/jira/{cloudId}`
+/// for Jira, `/ex/confluence/{cloudId}` for Confluence, whose REST then
+/// goes on under `/wiki`. Returns the cloudId (`None` for the site's own
+/// paths) and the path as the site would see it; `None` for a prefix of the
+/// other product.
+fn api_base(full: &str, product: Product) -> Option<(Option<&str>, &str)> {
+    let Some(rest) = full.strip_prefix("/ex/") else { return Some((None, full)) };
+    let name = match product {
+        Product::Jira => "jira/",
+        Product::Confluence => "confluence/",
+    };
+    let rest = rest.strip_prefix(name)?;
+    let (cloud_id, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    Some((Some(cloud_id), tail))
 }
 
 /// The site, for handlers.

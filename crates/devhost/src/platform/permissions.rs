@@ -111,13 +111,35 @@ pub fn scopes_may(scopes: &[String], permission: &str) -> bool {
     has_scope(scopes, needed)
 }
 
+/// Whether a Forge app acting as itself holds `permission`, given its
+/// manifest's scopes. The emulator's reading: on Jira the app's user gets
+/// its permissions from project roles, which no scope documents; here
+/// `read:jira-work` browses, `write:jira-work` edits, `manage:jira-project`
+/// administers projects and `manage:jira-configuration` administers Jira.
+pub fn forge_scopes_may(scopes: &[String], permission: &str) -> bool {
+    let needed = match permission {
+        "USER_PICKER" | "BROWSE_PROJECTS" => "read:jira-work",
+        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES" | "DELETE_ISSUES" => "write:jira-work",
+        "ADMINISTER_PROJECTS" => "manage:jira-project",
+        "ADMINISTER" => "manage:jira-configuration",
+        _ => return false,
+    };
+    scopes.iter().any(|s| s == needed)
+}
+
 /// Whether `caller` holds `permission` on the site.
 pub fn caller_may(data: &SiteData, caller: &Caller, permission: &str) -> bool {
     match caller {
         Caller::User { user, .. } => role_may(Some(user.role), permission),
-        Caller::App { app_key } => {
-            data.installs.get(app_key).is_some_and(|i| scopes_may(&i.scopes, permission))
-        }
+        Caller::App { app_key } => match data.installs.get(app_key) {
+            Some(install) => scopes_may(&install.scopes, permission),
+            None => data
+                .forge
+                .installs
+                .get(app_key)
+                .is_some_and(|i| forge_scopes_may(&i.manifest.scopes, permission)),
+        },
     }
 }
 

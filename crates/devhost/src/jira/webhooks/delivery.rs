@@ -434,7 +434,7 @@ async fn deliver(delivery: Delivery, policy: DeliveryPolicy, client: reqwest::Cl
 }
 
 /// The wait after failed attempt `attempt` (0-based): base, 2×base, 4×base…
-fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
+pub(crate) fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
     policy.base_backoff.saturating_mul(1u32 << attempt.min(16))
 }
 
