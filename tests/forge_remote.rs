@@ -276,3 +276,25 @@ async fn a_forge_remote_alone_serves_no_connect_route() {
         support::site_client::http().get(format!("{remote}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn one_process_serves_both_flavours_each_answering_its_own_failures() {
+    let key = ForgeKey::generate("k1");
+    let master = lodger::connect::sealed::MasterKey::generate();
+    let mut config = support::config("http://127.0.0.1:9", vec![master]);
+    let jwks_url = key_server(&key).await;
+    config.forge = Some(ForgeConfig { app_id: APP.to_owned(), jwks_url: Some(jwks_url) });
+    let app =
+        format!("http://{}", support::spawn(lodger::web::server::routes(&config).unwrap()).await);
+    let http = support::site_client::http();
+    let status = |path: &str| http.get(format!("{app}{path}")).send();
+    assert_eq!(status("/healthz").await.unwrap().status(), 200);
+    assert_eq!(status("/atlassian-connect.json").await.unwrap().status(), 200);
+    let connect = status("/api/whoami").await.unwrap();
+    assert_eq!(connect.status(), 401);
+    assert!(connect.headers()["www-authenticate"].to_str().unwrap().starts_with("JWT"));
+    let forge = http.post(format!("{app}{INVOKE}")).send().await.unwrap();
+    assert_eq!(forge.status(), 401);
+    assert_eq!(forge.headers()["www-authenticate"], "Bearer");
+    assert_eq!(status("/forge/nothing-here").await.unwrap().status(), 404);
+}

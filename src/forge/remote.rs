@@ -65,7 +65,8 @@ enum Endpoint {
     Admin,
 }
 
-/// Every Forge route, its failures answered as JSON.
+/// Every Forge route, its failures answered as JSON. Requests outside
+/// `/forge/` are left to the routes after it (the Connect app's).
 pub fn routes(remote: Arc<ForgeRemote>) -> BoxedFilter<(Response,)> {
     let ui = route(INVOKE).map(|| Endpoint::Ui).or(route(INVOKE_ADMIN).map(|| Endpoint::Admin));
     let calls = ui
@@ -86,14 +87,16 @@ pub fn routes(remote: Arc<ForgeRemote>) -> BoxedFilter<(Response,)> {
             issue_created(invocation, event, remote).await.map_err(Rejection::from)
         });
     let installed = exact(EVENT_INSTALLED).and(warp::post()).and(invocation(remote)).map(installed);
-    calls
+    let forge = calls
         .or(issue_created)
         .unify()
         .or(installed)
         .unify()
         .recover(|rejection| reject::recover(rejection, HeaderValue::from_static("Bearer")))
-        .unify()
-        .boxed()
+        .unify();
+    // Claim `/forge/` before anything else, so that only its own failures
+    // are answered here.
+    route("/forge").and(forge).boxed()
 }
 
 /// `path` itself or any path below it.
