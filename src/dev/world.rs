@@ -17,6 +17,11 @@
 //!
 //! The two run on different origins, as in the cloud, so the bridge works
 //! across origins exactly as it does for a real site.
+//!
+//! The Forge flavour runs beside it: the same process is the Forge remote
+//! of [`DEV_FORGE_APP_ID`], whose app folder (`lodger export --forge`) is
+//! installed into both sites' emulated Forge platform, as `forge install`
+//! would; its invocation tokens are verified with the platform's key set.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,13 +30,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::config::ServeConfig;
+use crate::config::{ForgeConfig, ServeConfig};
 use crate::connect::installation::Product;
 use crate::connect::sealed::MasterKey;
 use crate::descriptor::{AppKeys, descriptor_path};
 use crate::host::upm::{Registration, register};
 use lodger_devhost::DevHost;
 use lodger_devhost::site::Site;
+
+/// The dev world's Forge app id (`forge register` would make one).
+pub const DEV_FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/d0d9e1d0-f0e9-4a11-8000-00000000d0e1";
 
 /// Where the dev world listens and finds connect-js.
 #[derive(Debug, Clone)]
@@ -67,6 +75,8 @@ pub struct World {
     pub watcher: Option<notify::RecommendedWatcher>,
     /// What the watcher has handled (stays at generation 0 without one).
     pub reloads: Arc<super::watch::Reloads>,
+    /// The emulator shared by the sites.
+    pub host: Arc<DevHost>,
 }
 
 impl World {
@@ -95,10 +105,15 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         install_keys_url: sites.install_keys_url(),
         extra_hosts: sites.origins(),
         site_dir: options.source_dir.as_ref().map(|root| root.join("site")),
-        forge: None,
+        forge: Some(ForgeConfig {
+            app_id: DEV_FORGE_APP_ID.to_owned(),
+            jwks_url: Some(sites.forge_jwks_url()),
+        }),
     };
-    let (app_state, app) = crate::web::server::app(&config)?;
+    let (app_state, connect) = crate::web::server::app(&config)?;
+    let app = crate::web::server::with_forge(&config, Some(connect))?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());
+    sites.install_forge(&app_url, DEV_FORGE_APP_ID).await?;
     let watch = options.source_dir.as_ref().map(|root| super::watch::Watch {
         root: root.clone(),
         app: app_state,
@@ -147,6 +162,34 @@ impl Sites {
         self.sites.first().map(|site| install_keys_url(site)).unwrap_or_default()
     }
 
+    /// Where a Forge remote fetches the keys of this world's invocation
+    /// tokens (`--forge-jwks-url`): every site serves the platform's one key.
+    pub fn forge_jwks_url(&self) -> String {
+        let base = self.sites.first().map(|site| site.base_url.as_str()).unwrap_or_default();
+        format!("{base}{}", lodger_devhost::forge::invocation_tokens::JWKS_PATH)
+    }
+
+    /// Exports lodger's Forge app folder for app `app_id` with its remote at
+    /// `remote_url` (`lodger export --forge`, into a temporary folder) and
+    /// installs it into every site's emulated Forge platform, as `forge
+    /// install` would. Returns the folder.
+    pub async fn install_forge(&self, remote_url: &str, app_id: &str) -> anyhow::Result<PathBuf> {
+        static FOLDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let folder =
+            std::env::temp_dir().join(format!("lodger-dev-forge-{}-{n}", std::process::id()));
+        let options = crate::export::forge::ForgeOptions::new(app_id, remote_url, true)?;
+        crate::export::forge::export(&folder, &options)
+            .with_context(|| format!("writing the Forge app folder to {}", folder.display()))?;
+        for site in &self.sites {
+            lodger_devhost::forge::install::install(&self.host, site, &folder)
+                .await
+                .with_context(|| format!("installing the Forge app into {}", site.name))?;
+            tracing::info!(app = app_id, site = %site.name, "lodger's Forge flavour installed");
+        }
+        Ok(folder)
+    }
+
     /// The sites' origins: the app must let them frame its pages.
     pub fn origins(&self) -> Vec<String> {
         self.sites.iter().map(|s| s.base_url.clone()).collect()
@@ -185,6 +228,7 @@ impl Sites {
             })?;
             tracing::info!(app = %key, site = %site.name, "lodger installed into Confluence through UPM");
         }
+        let host = Arc::clone(&self.host);
         let mut sites = self.sites;
         let second_site = sites.pop().context("two sites")?;
         let site = sites.pop().context("two sites")?;
@@ -215,6 +259,7 @@ impl Sites {
             page_url,
             watcher,
             reloads,
+            host,
         })
     }
 }
@@ -238,6 +283,10 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
         "  site admin: admin@<site>.test / admin, or admin / admin  (Basic auth, UPM at /rest/plugins/1.0/)"
     );
     println!("  keys:       {}  (signed installs)", world.install_keys_url());
+    println!(
+        "  forge:      app {DEV_FORGE_APP_ID} installed too; remote {}/forge/*; key set {}/dev/forge/jwks.json",
+        world.app_url, world.site.base_url
+    );
     println!();
     println!("  open        {}  (Jira issue)", world.issue_url);
     println!("              {}  (Confluence page)", world.page_url);

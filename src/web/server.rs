@@ -71,25 +71,33 @@ pub fn forge_remote(forge: &ForgeConfig) -> anyhow::Result<Arc<ForgeRemote>> {
 /// Every route a configuration serves: the Connect app (with master keys),
 /// the Forge remote (with a Forge app id), or both.
 pub fn routes(config: &ServeConfig) -> anyhow::Result<BoxedFilter<(Response,)>> {
+    let connect = if config.serves_connect() { Some(app(config)?.1) } else { None };
+    with_forge(config, connect)
+}
+
+/// `connect` (the Connect app's routes, if served) with the Forge remote in
+/// front when the configuration names a Forge app. The remote claims only
+/// `/forge/`; a process serving the remote alone answers `/healthz` and
+/// 404 for the rest.
+pub fn with_forge(
+    config: &ServeConfig,
+    connect: Option<BoxedFilter<(Response,)>>,
+) -> anyhow::Result<BoxedFilter<(Response,)>> {
     let forge = config.forge.as_ref().map(forge_remote).transpose()?;
-    Ok(match (config.serves_connect(), forge) {
-        (true, None) => app(config)?.1,
-        (true, Some(remote)) => {
-            crate::forge::remote::routes(remote).or(app(config)?.1).unify().boxed()
+    Ok(match (connect, forge) {
+        (Some(connect), None) => connect,
+        (Some(connect), Some(remote)) => {
+            crate::forge::remote::routes(remote).or(connect).unify().boxed()
         }
-        (false, Some(remote)) => {
+        (None, Some(remote)) => {
             let not_found = warp::any().map(|| {
                 let body = warp::reply::json(&serde_json::json!({ "error": "no such resource" }));
                 warp::reply::with_status(body, warp::http::StatusCode::NOT_FOUND).into_response()
             });
-            super::health()
-                .or(crate::forge::remote::routes(remote))
-                .unify()
-                .or(not_found)
-                .unify()
-                .boxed()
+            let forge = crate::forge::remote::routes(remote);
+            super::health().or(forge).unify().or(not_found).unify().boxed()
         }
-        (false, None) => anyhow::bail!("nothing to serve: no master key and no Forge app id"),
+        (None, None) => anyhow::bail!("nothing to serve: no master key and no Forge app id"),
     })
 }
 
