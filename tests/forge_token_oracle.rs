@@ -102,7 +102,7 @@ fn agrees_with_atlassian_connect_express_on_every_token() {
     no_base["app"].as_object_mut().unwrap().remove("apiBaseUrl");
     let mut oversized = claims(NOW);
     oversized["context"] = json!({"padding": "x".repeat(MAX_TOKEN_BYTES)});
-    let stricter = vec![
+    let stricter = [
         ("no app.apiBaseUrl", keys.sign(&no_base)),
         ("app.id of another app", with(&keys, "/app/id", json!("ari:cloud:ecosystem::app/x"))),
         ("larger than MAX_TOKEN_BYTES", keys.sign(&oversized)),
