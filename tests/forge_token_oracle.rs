@@ -5,7 +5,8 @@
 //! unchanged from `tools/ace/node_modules`, with this test's key set in place
 //! of Forge's published one (which cannot be fetched offline) and the clock
 //! fixed at [`NOW`]. Every token below gets the same verdict from both,
-//! except where lodger is deliberately stricter, which is asserted as such;
+//! except where lodger is deliberately stricter, or looser within its clock
+//! leeway (ACE has none), which is asserted as such;
 //! both pick the same JWKS URL and read the same installation, base URL and
 //! product token. Needs `node` and `npm ci --prefix tools/ace`
 //! (`support::prerequisites`).
@@ -111,6 +112,24 @@ fn agrees_with_atlassian_connect_express_on_every_token() {
     for ((what, token), ace) in stricter.iter().zip(ask_ace(&key_set, &tokens)) {
         assert!(ace.ok, "{what}: ACE checks only the signature, issuer, audience and time");
         assert!(invocation_token::verify(token, &jwks, &expect).is_err(), "{what}: lodger refuses");
+    }
+
+    // Looser on purpose, within LEEWAY_SECONDS only: ACE passes jose no
+    // `clockTolerance`, so a token expired a second ago, or valid a second
+    // from now, is refused by ACE and accepted by lodger (clock skew between
+    // Forge and the remote).
+    let skewed = [
+        ("expired within the leeway", with(&keys, "/exp", json!(NOW - LEEWAY_SECONDS / 2))),
+        (
+            "not valid for less than the leeway",
+            with(&keys, "/nbf", json!(NOW + LEEWAY_SECONDS / 2)),
+        ),
+    ];
+    let tokens: Vec<String> = skewed.iter().map(|(_, token)| token.clone()).collect();
+    for ((what, token), ace) in skewed.iter().zip(ask_ace(&key_set, &tokens)) {
+        assert!(!ace.ok, "{what}: ACE has no leeway");
+        let ours = invocation_token::verify(token, &jwks, &expect);
+        assert!(ours.is_ok(), "{what}: lodger allows {LEEWAY_SECONDS} s: {ours:?}");
     }
 }
 
