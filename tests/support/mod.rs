@@ -8,6 +8,7 @@
 //! | [`site_client`] | calling an emulated site as a user, anonymously or as an app; `http()`, `json_of` |
 //! | [`browser`] | running the `tools/devhost/*.mjs` browser scripts |
 //! | [`forge`] | Forge's side of an invocation: a signing key, its JWKS, invocation tokens |
+//! | [`ace`] | atlassian-connect-express's own Forge invocation-token check, run on any key set and tokens |
 //! | [`logs`] | what lodger logs during a test, captured |
 //! | [`nginx`] | real nginx in front of real `lodger` processes |
 //! | [`process`] | child processes, free ports, waiting until a server answers |
@@ -16,6 +17,7 @@
 //! Not for assertions about behaviour: those stay in the tests.
 #![allow(dead_code, unused_imports)]
 
+pub mod ace;
 pub mod browser;
 pub mod dev_world;
 pub mod doubles;

@@ -9,7 +9,8 @@
 //! counts and prints at the end), and answers `false` so the test returns.
 //!
 //! `LODGER_REQUIRE_DEVHOST`, `_BROWSER`, `_NGINX`, `_ORACLE` (also for
-//! Atlassian's Forge manifest validator) and `_SHARED` (set by CI) still mean
+//! Atlassian's Forge manifest validator and atlassian-connect-express) and
+//! `_SHARED` (set by CI) still mean
 //! "never skip this one", even with `LODGER_SKIP_MISSING=1`.
 //!
 //! Not for choosing what a test does: only whether it can run at all.
@@ -37,6 +38,10 @@ pub enum Prerequisite {
     /// The npm packages of `tools/forge` (`@forge/manifest` and what its
     /// validator script needs) and Node.js.
     ForgeManifest,
+    /// The npm packages of `tools/ace`: atlassian-connect-express 11.5.3,
+    /// whose own Forge invocation-token middleware `support::ace` runs, and
+    /// Node.js.
+    Ace,
 }
 
 impl Prerequisite {
@@ -50,6 +55,7 @@ impl Prerequisite {
             Prerequisite::Oracle => "npm packages of tools/oracle",
             Prerequisite::Shared => "../shared/connect-data",
             Prerequisite::ForgeManifest => "npm packages of tools/forge",
+            Prerequisite::Ace => "npm packages of tools/ace",
         }
     }
 
@@ -64,6 +70,7 @@ impl Prerequisite {
             }
             Prerequisite::Oracle => "npm ci --prefix tools/oracle",
             Prerequisite::ForgeManifest => "npm ci --prefix tools/forge",
+            Prerequisite::Ace => "npm ci --prefix tools/ace",
             Prerequisite::Shared => {
                 "check out the shared reference data beside the repository, as ../shared"
             }
@@ -76,7 +83,9 @@ impl Prerequisite {
             Prerequisite::Node | Prerequisite::Chromium => "LODGER_REQUIRE_BROWSER",
             Prerequisite::DevhostPackages => "LODGER_REQUIRE_DEVHOST",
             Prerequisite::Nginx => "LODGER_REQUIRE_NGINX",
-            Prerequisite::Oracle | Prerequisite::ForgeManifest => "LODGER_REQUIRE_ORACLE",
+            Prerequisite::Oracle | Prerequisite::ForgeManifest | Prerequisite::Ace => {
+                "LODGER_REQUIRE_ORACLE"
+            }
             Prerequisite::Shared => "LODGER_REQUIRE_SHARED",
         }
     }
@@ -110,7 +119,7 @@ impl Prerequisite {
                 installed_nginx().is_none().then(|| "nginx is not installed".to_owned())
             }
             Prerequisite::Oracle => Prerequisite::Node.missing().or_else(|| {
-                ["atlassian-jwt", "jose"]
+                ["atlassian-jwt"]
                     .iter()
                     .map(|library| root.join("tools/oracle/node_modules").join(library))
                     .find(|library| !library.is_dir())
@@ -122,6 +131,13 @@ impl Prerequisite {
                     .map(|library| root.join("tools/forge/node_modules").join(library))
                     .find(|library| !library.is_dir())
                     .map(|library| format!("{} is missing", library.display()))
+            }),
+            Prerequisite::Ace => Prerequisite::Node.missing().or_else(|| {
+                let middleware = root.join(
+                    "tools/ace/node_modules/atlassian-connect-express/lib/middleware/\
+                     verify-forge-invocation-token.js",
+                );
+                (!middleware.is_file()).then(|| format!("{} is missing", middleware.display()))
             }),
             Prerequisite::Shared => {
                 let data = root.join("../shared/connect-data");

@@ -20,7 +20,9 @@
 //! JWKS is the caller's (see [`jwks_url`] for which one).
 //!
 //! Atlassian's own verifier (atlassian-connect-express 11.5.3,
-//! `verify-forge-invocation-token.js`) makes the same checks with `jose`.
+//! `verify-forge-invocation-token.js`) makes the same checks with `jose`;
+//! lodger's `tests/forge_token_oracle.rs` runs that middleware itself (npm,
+//! `tools/ace`) on the same tokens as this module and compares the verdicts.
 //!
 //! ```
 //! use lodger_connect::invocation_token::{self, Expectation};
