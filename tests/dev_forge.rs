@@ -23,13 +23,16 @@ use lodger::devhost::forge::state::ForgeDelivery;
 use lodger::devhost::site::{Role, Site};
 use lodger::forge::paths::{EVENT_INSTALLED, EVENT_ISSUE_CREATED};
 use serde_json::{Value, json};
+use support::ace::{ForgeRequest, check_forge_tokens};
 use support::eventually;
+use support::prerequisites::{Prerequisite, require};
 use warp::Filter;
 
 /// One call the platform made to the remote, and what each replica answered.
 #[derive(Debug, Clone)]
 struct Exchange {
     path: String,
+    authorization: Option<String>,
     system_token: Option<String>,
     answers: Vec<(u16, Value)>,
 }
@@ -79,12 +82,12 @@ async fn proxy(replicas: Vec<String>) -> (String, Exchanges) {
                             forward(replicas[1].clone())
                         );
                         let again = forward(replicas[0].clone()).await;
-                        let system_token = headers
-                            .get("x-forge-oauth-system")
-                            .map(|v| v.to_str().unwrap().to_owned());
+                        let header =
+                            |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
                         record.lock().unwrap().push(Exchange {
                             path: path.as_str().to_owned(),
-                            system_token,
+                            authorization: header("authorization"),
+                            system_token: header("x-forge-oauth-system"),
                             answers: vec![first.clone(), second, again],
                         });
                         let status = warp::http::StatusCode::from_u16(first.0).unwrap();
@@ -328,4 +331,62 @@ async fn the_dev_world_runs_both_flavours_in_both_sites() {
         let answer = invoke(&world.host, site, DEV_FORGE_APP_ID, invocation).await.unwrap();
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
+}
+
+/// Fidelity: Atlassian's own token check (atlassian-connect-express 11.5.3's
+/// middleware, `tools/ace`) accepts the tokens the emulated platform sends,
+/// with the platform's key set, and reads from them what lodger reads; a
+/// tampered one it refuses.
+#[tokio::test]
+async fn atlassian_connect_express_accepts_the_platforms_tokens_and_refuses_a_tampered_one() {
+    if !require(Prerequisite::Ace) {
+        return;
+    }
+    let world = forge_world().await;
+    let system_token = world.system_token().await;
+    let (status, _) = world.ui("checklist-panel", Role::User, json!({"action": "whoami"})).await;
+    assert_eq!(status, 200);
+    let jwks_url = world.sites.forge_jwks_url();
+    let (_, jwks) = support::site_client::json_of(
+        support::site_client::http().get(&jwks_url).send().await.unwrap(),
+    )
+    .await;
+
+    let calls = world.exchanges.lock().unwrap().clone();
+    let token_of = |exchange: &Exchange| exchange.authorization.clone().unwrap();
+    let mut requests: Vec<ForgeRequest> = calls
+        .iter()
+        .map(|exchange| {
+            let request =
+                ForgeRequest { authorization: Some(token_of(exchange)), headers: Vec::new() };
+            request.header("x-forge-oauth-system", exchange.system_token.as_deref().unwrap_or(""))
+        })
+        .collect();
+    let genuine = token_of(&calls[0]);
+    let mut parts: Vec<String> = genuine.splitn(3, '.').map(str::to_owned).collect();
+    // The same signature over claims for another app.
+    let claims = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut claims: Value = serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+        claims["app"]["apiBaseUrl"] = json!("https://attacker.example/ex/jira/x");
+        engine.encode(claims.to_string())
+    };
+    parts[1] = claims;
+    requests.push(ForgeRequest { authorization: Some(parts.join(".")), headers: Vec::new() });
+
+    let verdicts = check_forge_tokens(&jwks, DEV_FORGE_APP_ID, None, &requests);
+    let (tampered, genuine) = verdicts.split_last().unwrap();
+    assert!(genuine.len() >= 2, "the install event and a UI call at least: {calls:?}");
+    // Both sites installed the app through this proxy: each token names its own site.
+    let bases: Vec<String> =
+        world.sites.sites.iter().map(|site| api_base_url(site, Product::Jira).unwrap()).collect();
+    for (verdict, exchange) in genuine.iter().zip(&calls) {
+        assert!(verdict.ok, "ACE refused the platform's token: {verdict:?}");
+        assert!(bases.contains(verdict.api_base_url.as_ref().unwrap()), "{verdict:?}");
+        assert_eq!(verdict.system_token, exchange.system_token);
+    }
+    assert!(genuine.iter().any(|v| v.system_token.as_deref() == Some(system_token.as_str())));
+    assert!(!tampered.ok, "ACE accepted a tampered token: {tampered:?}");
+    assert_eq!(tampered.status, Some(401));
 }
