@@ -31,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
         node_modules: root.join("tools/devhost/node_modules"),
         install_npm_packages: true,
         source_dir: None,
+        forge: false,
     };
     let world = world::start(&options).await?;
     let admin = world.site.users.first().context("a seeded site has an admin")?;

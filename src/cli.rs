@@ -157,6 +157,10 @@ pub struct DevArgs {
     /// and edits to `descriptor/` reinstall the app).
     #[arg(long)]
     pub embedded: bool,
+    /// Install only the Connect flavour (by default the Forge flavour is
+    /// installed beside it, on the emulated Forge platform).
+    #[arg(long)]
+    pub no_forge: bool,
 }
 
 /// Flags of `lodger register`.

@@ -69,6 +69,7 @@ fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
         node_modules: args.node_modules.unwrap_or_else(lodger::dev::default_node_modules),
         install_npm_packages: true,
         source_dir: (!args.embedded).then(lodger::dev::checkout_dir).flatten(),
+        forge: !args.no_forge,
     };
     tokio::runtime::Runtime::new()?.block_on(lodger::dev::world::run(options))?;
     Ok(true)

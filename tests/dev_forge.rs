@@ -192,6 +192,7 @@ async fn forge_world() -> ForgeWorld {
         node_modules: lodger::dev::default_node_modules(),
         install_npm_packages: false,
         source_dir: None,
+        forge: false,
     };
     let sites = Sites::start(&options).await.unwrap();
     let mut config = support::config("http://127.0.0.1:9", Vec::new());
@@ -315,7 +316,7 @@ async fn a_page_learns_what_the_remote_verified_about_it() {
 
 #[tokio::test]
 async fn the_dev_world_runs_both_flavours_in_both_sites() {
-    let world = support::dev_world::world().await;
+    let world = support::dev_world::both_flavours().await;
     for site in [&world.site, &world.second_site] {
         assert!(site.data().installs.contains_key("lodger"), "Connect flavour in {}", site.name);
         let delivery = settled(site, "avi:forge:installed:app").await;

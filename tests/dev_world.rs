@@ -598,6 +598,7 @@ async fn without_connect_js_the_sites_serve_rest_and_the_pages_answer_503_naming
         node_modules: nowhere.join("node_modules"),
         install_npm_packages: false,
         source_dir: None,
+        forge: false,
     };
     let sites = lodger::dev::world::Sites::start(&options).await.expect("the sites start");
     assert!(sites.host.connect_js_missing().is_some());

@@ -309,6 +309,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
         node_modules: lodger::dev::default_node_modules(),
         install_npm_packages: false,
         source_dir: None,
+        forge: false,
     };
     let sites = lodger::dev::world::Sites::start(&options).await.unwrap();
     let master = lodger::connect::sealed::MasterKey::generate().to_config_string();

@@ -55,6 +55,10 @@ pub struct WorldOptions {
     /// A checkout to serve `site/` from and watch (`site/`, `descriptor/`);
     /// `None` serves the embedded site and watches nothing.
     pub source_dir: Option<PathBuf>,
+    /// Also install lodger's Forge flavour ([`DEV_FORGE_APP_ID`]), served
+    /// by the same process: `lodger dev` does; tests of the Connect
+    /// flavour alone do not (both flavours apply project templates).
+    pub forge: bool,
 }
 
 /// A running dev world.
@@ -105,7 +109,7 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
         install_keys_url: sites.install_keys_url(),
         extra_hosts: sites.origins(),
         site_dir: options.source_dir.as_ref().map(|root| root.join("site")),
-        forge: Some(ForgeConfig {
+        forge: options.forge.then(|| ForgeConfig {
             app_id: DEV_FORGE_APP_ID.to_owned(),
             jwks_url: Some(sites.forge_jwks_url()),
         }),
@@ -113,7 +117,9 @@ pub async fn start(options: &WorldOptions) -> anyhow::Result<World> {
     let (app_state, connect) = crate::web::server::app(&config)?;
     let app = crate::web::server::with_forge(&config, Some(connect))?;
     tokio::spawn(warp::serve(app).incoming(app_listener).run());
-    sites.install_forge(&app_url, DEV_FORGE_APP_ID).await?;
+    if options.forge {
+        sites.install_forge(&app_url, DEV_FORGE_APP_ID).await?;
+    }
     let watch = options.source_dir.as_ref().map(|root| super::watch::Watch {
         root: root.clone(),
         app: app_state,
@@ -283,10 +289,12 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
         "  site admin: admin@<site>.test / admin, or admin / admin  (Basic auth, UPM at /rest/plugins/1.0/)"
     );
     println!("  keys:       {}  (signed installs)", world.install_keys_url());
-    println!(
-        "  forge:      app {DEV_FORGE_APP_ID} installed too; remote {}/forge/*; key set {}/dev/forge/jwks.json",
-        world.app_url, world.site.base_url
-    );
+    if options.forge {
+        println!(
+            "  forge:      app {DEV_FORGE_APP_ID} installed too; remote {}/forge/*; key set {}/dev/forge/jwks.json",
+            world.app_url, world.site.base_url
+        );
+    }
     println!();
     println!("  open        {}  (Jira issue)", world.issue_url);
     println!("              {}  (Confluence page)", world.page_url);

@@ -13,19 +13,31 @@ use lodger::devhost::site::Site;
 
 use super::prerequisites::{Prerequisite, require};
 
-/// A running dev world serving the embedded site.
+/// A running dev world serving the embedded site, with the Connect flavour
+/// only (the Forge flavour would apply project templates too).
 pub async fn world() -> World {
     world_from(None).await
 }
 
-/// A running dev world serving and watching `source_dir` when given.
+/// A running dev world serving and watching `source_dir` when given, with
+/// the Connect flavour only.
 pub async fn world_from(source_dir: Option<PathBuf>) -> World {
+    start_with(source_dir, false).await
+}
+
+/// The dev world as `lodger dev` starts it: both flavours in both sites.
+pub async fn both_flavours() -> World {
+    start_with(None, true).await
+}
+
+async fn start_with(source_dir: Option<PathBuf>, forge: bool) -> World {
     let options = WorldOptions {
         app_port: 0,
         host_port: 0,
         node_modules: lodger::dev::default_node_modules(),
         install_npm_packages: false,
         source_dir,
+        forge,
     };
     start(&options).await.expect("the dev world starts")
 }
