@@ -46,9 +46,9 @@ fn hashed(logical: &str) -> String {
 
 #[tokio::test]
 async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
-    let path = hashed("/js/app.js");
-    assert_ne!(path, "/js/app.js");
-    assert!(path.starts_with("/js/app.") && path.ends_with(".js"));
+    let path = hashed("/js/connect.js");
+    assert_ne!(path, "/js/connect.js");
+    assert!(path.starts_with("/js/connect.") && path.ends_with(".js"));
 
     let response = get(&path, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -61,7 +61,7 @@ async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
     assert!(String::from_utf8_lossy(response.body()).contains("AP.context.getToken"));
     assert_eq!(
         response.body(),
-        get("/js/app.js", &[]).await.body(),
+        get("/js/connect.js", &[]).await.body(),
         "the plain name serves the same bytes"
     );
 }
