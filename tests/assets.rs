@@ -66,6 +66,19 @@ async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
     );
 }
 
+/// Issue 15: nothing Forge-specific reaches a Connect page: the embedded
+/// site has no Forge adapter and no `@forge/bridge` code.
+#[tokio::test]
+async fn the_connect_site_serves_no_forge_bridge_code() {
+    for file in loaded().files() {
+        assert!(!file.logical.starts_with("/forge/"), "{} is served", file.logical);
+        let text = String::from_utf8_lossy(file.body);
+        for forge in ["@forge/bridge", "callBridge", "invokeRemote", "requestJira"] {
+            assert!(!text.contains(forge), "{} holds {forge:?}", file.logical);
+        }
+    }
+}
+
 #[tokio::test]
 async fn should_serve_the_landing_page_at_the_root() {
     let response = get("/", &[]).await;
@@ -248,6 +261,7 @@ async fn the_panels_own_scripts_and_styles_stay_under_15_kb_gzipped() {
         assert_eq!(header(&response, "content-encoding"), "gzip", "{path}");
         total += response.body().len();
     }
+    eprintln!("the panel's own scripts and styles: {total} bytes gzipped");
     assert!(total < 15 * 1024, "{total} bytes gzipped for {linked:?}");
     // What ships is the code: the sources' comment lines stay home.
     let script = get(&hashed("/js/checklist.js"), &[]).await;

@@ -8,6 +8,14 @@ import vm from 'node:vm';
 export const root = new URL('../../', import.meta.url);
 export const source = (path) => readFileSync(new URL(path, root), 'utf8');
 
+// Node's Request needs an absolute URL; a frame's resolves against its
+// document (`@forge/bridge` builds `new Request('', ...)`).
+class FrameRequest extends Request {
+  constructor(url, init) {
+    super(new URL(url, 'https://frame.invalid/'), init);
+  }
+}
+
 // A frame: `search` is its URL's query; `AP` is put on the window when
 // connect.js's script tag "loads"; `bridge` becomes `globalThis.__bridge`.
 export function frame({ search = '', AP = null, bridge = null, fetch = null } = {}) {
@@ -25,7 +33,7 @@ export function frame({ search = '', AP = null, bridge = null, fetch = null } = 
       querySelector: (selector) => (selector.includes('lodger-app-key') ? { content: 'lodger' } : null),
     },
     URLSearchParams, Promise, setTimeout, clearTimeout, console, JSON, Error,
-    Response, Request, Headers, FormData, Blob, TextEncoder, TextDecoder, URL,
+    Response, Request: FrameRequest, Headers, FormData, Blob, TextEncoder, TextDecoder, URL,
     fetch: fetch || (() => Promise.reject(new Error('no fetch'))),
     loaded,
   };

@@ -92,7 +92,8 @@ const CONNECT_ADAPTER: &str = "/js/connect.js";
 /// `bridge` is the bundled Forge adapter ([`super::bundle::forge_bridge`]).
 pub fn files(options: &ForgeOptions, bridge: &[u8]) -> anyhow::Result<Tree> {
     let assets = embedded_assets(&PageValues::new(options.remote_url(), &default_keys()?))?;
-    let connect = assets.hashed_path(CONNECT_ADAPTER).context("the embedded site has no connect.js")?;
+    let connect =
+        assets.hashed_path(CONNECT_ADAPTER).context("the embedded site has no connect.js")?;
     let connect_tag = format!("<script src=\".{connect}\"></script>");
     let bridge_name = hashed_name(FORGE_BRIDGE, bridge);
     let bridge_tag = format!("<script src=\"./{bridge_name}\"></script>");
@@ -112,7 +113,10 @@ pub fn files(options: &ForgeOptions, bridge: &[u8]) -> anyhow::Result<Tree> {
             "{}: expected {connect_tag} to swap for the Forge adapter",
             resource.page
         );
-        tree.insert(format!("{folder}/index.html"), html.replace(&connect_tag, &bridge_tag).into_bytes());
+        tree.insert(
+            format!("{folder}/index.html"),
+            html.replace(&connect_tag, &bridge_tag).into_bytes(),
+        );
         let connect_files = [CONNECT_ADAPTER, connect];
         for file in files.iter().filter(|file| !file.is_html) {
             if connect_files.contains(&file.served) || connect_files.contains(&file.logical) {
@@ -209,14 +213,29 @@ mod tests {
             assert!(references >= 2, "{}: expected its scripts and styles", resource.key);
             // Forge's Custom UI CSP: no inline script or style.
             for part in html.split("<script").skip(1) {
-                assert!(part[..part.find('>').unwrap()].contains("src=\"./"), "{}: inline script", resource.key);
+                assert!(
+                    part[..part.find('>').unwrap()].contains("src=\"./"),
+                    "{}: inline script",
+                    resource.key
+                );
             }
-            assert!(!html.contains("<style") && !html.contains(" style="), "{}: inline style", resource.key);
-            assert!(!html.contains("connect."), "{}: loads the Connect adapter", resource.key);
+            assert!(
+                !html.contains("<style") && !html.contains(" style="),
+                "{}: inline style",
+                resource.key
+            );
+            assert!(!html.contains("src=\"./js/connect."), "{}: loads the Connect adapter", resource.key);
             let bridge = format!("src=\"./{}\"", hashed_name(FORGE_BRIDGE, b"/* bridge */"));
             let seam = html.find("/js/bridge.").expect("the seam");
-            assert!(html.find(&bridge).is_some_and(|at| at < seam), "{}: the bundle before the seam", resource.key);
+            assert!(
+                html.find(&bridge).is_some_and(|at| at < seam),
+                "{}: the bundle before the seam",
+                resource.key
+            );
         }
-        assert!(!tree.keys().any(|path| path.contains("/js/connect.")), "no resource holds connect.js");
+        assert!(
+            !tree.keys().any(|path| path.contains("/js/connect.")),
+            "no resource holds connect.js"
+        );
     }
 }
