@@ -346,7 +346,10 @@ fn each_resource_loads_the_bundled_forge_bridge_then_the_seam_and_nothing_inline
             );
         }
         assert!(!html.contains("<style") && !html.contains(" style=\""), "{key}: inline style");
-        assert!(!html.contains("src=\"./js/connect.") && !html.contains("all.js"), "{key}: Connect JS");
+        assert!(
+            !html.contains("src=\"./js/connect.") && !html.contains("all.js"),
+            "{key}: Connect JS"
+        );
         let bundle = String::from_utf8(tree[&format!("{folder}{}", scripts[0])].clone()).unwrap();
         assert!(
             bundle.contains("callBridge") && bundle.contains("lodgerAdapters"),

@@ -224,7 +224,11 @@ mod tests {
                 "{}: inline style",
                 resource.key
             );
-            assert!(!html.contains("src=\"./js/connect."), "{}: loads the Connect adapter", resource.key);
+            assert!(
+                !html.contains("src=\"./js/connect."),
+                "{}: loads the Connect adapter",
+                resource.key
+            );
             let bridge = format!("src=\"./{}\"", hashed_name(FORGE_BRIDGE, b"/* bridge */"));
             let seam = html.find("/js/bridge.").expect("the seam");
             assert!(
