@@ -114,6 +114,12 @@ fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>) {
             continue;
         }
         if path.is_dir() {
+            // `site/forge/` is the Forge adapter's source, bundled into the
+            // Forge resources only (src/export/forge/bundle.rs): no Connect
+            // page may load Forge code.
+            if path == root.join("forge") {
+                continue;
+            }
             walk(root, &path, sources);
             continue;
         }

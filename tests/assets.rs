@@ -46,9 +46,9 @@ fn hashed(logical: &str) -> String {
 
 #[tokio::test]
 async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
-    let path = hashed("/js/app.js");
-    assert_ne!(path, "/js/app.js");
-    assert!(path.starts_with("/js/app.") && path.ends_with(".js"));
+    let path = hashed("/js/connect.js");
+    assert_ne!(path, "/js/connect.js");
+    assert!(path.starts_with("/js/connect.") && path.ends_with(".js"));
 
     let response = get(&path, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -61,9 +61,22 @@ async fn should_serve_a_hashed_script_with_immutable_caching_and_its_type() {
     assert!(String::from_utf8_lossy(response.body()).contains("AP.context.getToken"));
     assert_eq!(
         response.body(),
-        get("/js/app.js", &[]).await.body(),
+        get("/js/connect.js", &[]).await.body(),
         "the plain name serves the same bytes"
     );
+}
+
+/// Issue 15: nothing Forge-specific reaches a Connect page: the embedded
+/// site has no Forge adapter and no `@forge/bridge` code.
+#[tokio::test]
+async fn the_connect_site_serves_no_forge_bridge_code() {
+    for file in loaded().files() {
+        assert!(!file.logical.starts_with("/forge/"), "{} is served", file.logical);
+        let text = String::from_utf8_lossy(file.body);
+        for forge in ["@forge/bridge", "callBridge", "invokeRemote", "requestJira"] {
+            assert!(!text.contains(forge), "{} holds {forge:?}", file.logical);
+        }
+    }
 }
 
 #[tokio::test]
@@ -248,6 +261,7 @@ async fn the_panels_own_scripts_and_styles_stay_under_15_kb_gzipped() {
         assert_eq!(header(&response, "content-encoding"), "gzip", "{path}");
         total += response.body().len();
     }
+    eprintln!("the panel's own scripts and styles: {total} bytes gzipped");
     assert!(total < 15 * 1024, "{total} bytes gzipped for {linked:?}");
     // What ships is the code: the sources' comment lines stay home.
     let script = get(&hashed("/js/checklist.js"), &[]).await;

@@ -222,6 +222,10 @@ fn template(world: &ForgeWorld, items: &[&str]) {
 
 #[tokio::test]
 async fn the_install_event_is_verified_and_acknowledged_by_every_replica() {
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let world = forge_world().await;
     let delivery = settled(world.site(), "avi:forge:installed:app").await;
     assert_eq!(delivery[0].statuses, vec![Some(204)], "{delivery:?}");
@@ -231,6 +235,10 @@ async fn the_install_event_is_verified_and_acknowledged_by_every_replica() {
 
 #[tokio::test]
 async fn a_new_issue_gets_its_template_once_though_delivered_three_times_to_two_replicas() {
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let world = forge_world().await;
     template(&world, &["Write tests", "Update the changelog"]);
     let (issue, delivery) = world.new_issue().await;
@@ -262,6 +270,10 @@ async fn a_new_issue_gets_its_template_once_though_delivered_three_times_to_two_
 
 #[tokio::test]
 async fn only_a_site_admin_turns_templates_off_and_then_new_issues_get_none() {
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let world = forge_world().await;
     template(&world, &["Write tests"]);
     let off = json!({"action": "putSettings", "settings": {"applyTemplates": false, "showWhoTicked": true}});
@@ -288,6 +300,10 @@ async fn only_a_site_admin_turns_templates_off_and_then_new_issues_get_none() {
 
 #[tokio::test]
 async fn an_unlicensed_site_gets_no_template() {
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let world = forge_world().await;
     template(&world, &["Write tests"]);
     world.site().data().license_active.insert(DEV_FORGE_APP_ID.into(), false);
@@ -301,6 +317,10 @@ async fn an_unlicensed_site_gets_no_template() {
 
 #[tokio::test]
 async fn a_page_learns_what_the_remote_verified_about_it() {
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let world = forge_world().await;
     let user = world.site().users.iter().find(|u| u.role == Role::User).unwrap().account_id.clone();
     let (status, whoami) =
@@ -341,6 +361,10 @@ async fn the_dev_world_runs_both_flavours_in_both_sites() {
 #[tokio::test]
 async fn atlassian_connect_express_accepts_the_platforms_tokens_and_refuses_a_tampered_one() {
     if !require(Prerequisite::Ace) {
+        return;
+    }
+    // The export bundles @forge/bridge with tools/forge's esbuild.
+    if !require(Prerequisite::ForgeManifest) {
         return;
     }
     let world = forge_world().await;

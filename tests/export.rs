@@ -66,7 +66,24 @@ fn every_file_is_there_with_its_hashed_name_and_compressed_variants() {
         }
     }
     assert!(linked >= 2, "the panel links its scripts: {page}");
-    assert!(tree.contains_key("js/app.js"), "plain names stay for old links");
+    assert!(tree.contains_key("js/bridge.js"), "plain names stay for old links");
+}
+
+/// Issue 15: the Connect flavour loads only Connect JS. The Forge adapter
+/// and `@forge/bridge` are bundled into the Forge resources only; the seam
+/// and the Connect adapter are here.
+#[test]
+fn the_connect_export_holds_no_forge_bridge_code() {
+    let tree = build(&options()).unwrap();
+    assert!(tree.contains_key("js/bridge.js") && tree.contains_key("js/connect.js"));
+    for (path, bytes) in &tree {
+        let text = String::from_utf8_lossy(bytes);
+        for forge in ["@forge/bridge", "callBridge", "forge-bridge", "invokeRemote", "requestJira"]
+        {
+            assert!(!text.contains(forge), "{path} holds {forge:?}");
+        }
+        assert!(!path.starts_with("forge/"), "{path}: the Forge adapter's source");
+    }
 }
 
 #[test]

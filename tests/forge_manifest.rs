@@ -247,6 +247,9 @@ fn the_manifest_asks_for_what_the_product_needs_and_nothing_more() {
 
 #[test]
 fn two_exports_are_byte_identical_and_follow_the_remote_url() {
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let (_one, a) = exported("forge-a");
     let (_two, b) = exported("forge-b");
     let (a, b) = (read_tree(&a), read_tree(&b));
@@ -263,6 +266,9 @@ fn two_exports_are_byte_identical_and_follow_the_remote_url() {
 
 #[test]
 fn bad_input_is_refused_saying_what_was_expected() {
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
     let temp = tempdir::Dir::new("forge-bad");
     let dir = temp.path().join("app");
     for (app_id, remote_url, expected) in [
@@ -299,6 +305,90 @@ fn bad_input_is_refused_saying_what_was_expected() {
     let forced = export_forge(&dir, APP_ID, REMOTE_URL, &["--force"]);
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
     assert!(!dir.join("precious.txt").exists() && dir.join("manifest.yml").is_file());
+}
+
+/// Issue 15: each resource is the site's page with the Forge adapter
+/// (bundled with `@forge/bridge`) in place of the Connect one, loaded before
+/// the seam, every script from the resource's own folder, nothing inline
+/// (Forge's Custom UI Content-Security-Policy), and no Connect JS.
+#[test]
+fn each_resource_loads_the_bundled_forge_bridge_then_the_seam_and_nothing_inline() {
+    if !require(Prerequisite::ForgeManifest) {
+        return;
+    }
+    let (_temp, dir) = exported("forge-resources");
+    let tree = read_tree(&dir);
+    for key in ["admin", "issue-panel", "macro", "macro-editor", "project-template"] {
+        let folder = format!("resources/{key}/");
+        let html = String::from_utf8(tree[&format!("{folder}index.html")].clone()).unwrap();
+        let scripts: Vec<&str> = html
+            .split("<script")
+            .skip(1)
+            .map(|tag| {
+                let tag = &tag[..tag.find("</script>").expect("a closed script")];
+                let src =
+                    tag.split("src=\"./").nth(1).unwrap_or_else(|| panic!("{key}: inline {tag}"));
+                &src[..src.find('"').unwrap()]
+            })
+            .collect();
+        assert!(
+            scripts[0].starts_with("js/forge-bridge.") && scripts[0].ends_with(".js"),
+            "{key}: {scripts:?}"
+        );
+        assert!(
+            scripts[1].starts_with("js/bridge."),
+            "{key}: the seam after the bridge: {scripts:?}"
+        );
+        for script in &scripts {
+            assert!(
+                tree.contains_key(&format!("{folder}{script}")),
+                "{key}: {script} is in the folder"
+            );
+        }
+        assert!(!html.contains("<style") && !html.contains(" style=\""), "{key}: inline style");
+        assert!(
+            !html.contains("src=\"./js/connect.") && !html.contains("all.js"),
+            "{key}: Connect JS"
+        );
+        let bundle = String::from_utf8(tree[&format!("{folder}{}", scripts[0])].clone()).unwrap();
+        assert!(
+            bundle.contains("callBridge") && bundle.contains("lodgerAdapters"),
+            "{key}: the bridge"
+        );
+        assert!(
+            !bundle.contains("/work/") && !bundle.contains("sourceMappingURL"),
+            "{key}: no paths"
+        );
+    }
+    let bundles: BTreeSet<&Vec<u8>> = tree
+        .iter()
+        .filter(|(path, _)| path.contains("/js/forge-bridge."))
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(bundles.len(), 1, "one bundle, the same in every resource");
+    let bundle = bundles.into_iter().next().unwrap();
+    eprintln!(
+        "the Forge bridge bundle: {} bytes, {} gzipped",
+        bundle.len(),
+        support::gzip_len(bundle)
+    );
+}
+
+#[test]
+fn without_the_bundler_the_export_names_the_install_command() {
+    let temp = tempdir::Dir::new("forge-no-tools");
+    let dir = temp.path().join("app");
+    let output = Command::new(BIN)
+        .args(["export", "--forge"])
+        .arg(&dir)
+        .args(["--app-id", APP_ID, "--remote-url", REMOTE_URL])
+        .env("LODGER_FORGE_TOOLS", temp.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("npm ci --prefix tools/forge"), "{stderr}");
+    assert!(!dir.exists(), "nothing is written");
 }
 
 #[test]

@@ -5,8 +5,10 @@
 // but this page never writes that property itself: any signed-in user can
 // write an app property through the iframe bridge, so the lodger *server*
 // writes it, after checking with Jira that the caller is a site admin, and
-// signs it (docs/data.md). The page talks to the server with lodger.api,
-// which sends a fresh context token (who is asking, signed by Jira):
+// signs it (docs/data.md). The page talks to the server with lodger.api
+// (bridge.js): under Connect a fresh context token (who is asking, signed
+// by Jira); under Forge `invokeRemote`, which the manifest sends to the
+// admin endpoint (`getSettings`, `putSettings`):
 //
 //   GET /api/settings                               -> {"settings": {...}, "verified": bool}
 //   PUT /api/settings {applyTemplates, showWhoTicked} -> the same, or 403 {"error"} for non-admins
@@ -23,9 +25,7 @@
   let saved = { applyTemplates: true, showWhoTicked: true };
   let saving = false;
 
-  function resize() {
-    lodger.ready.then((AP) => AP.resize());
-  }
+  const resize = lodger.resize;
 
   function show(state) {
     byId('loading').hidden = state !== 'loading';

@@ -6,8 +6,9 @@
 //
 // Optimistic: an edit shows at once; one save runs at a time and carries
 // every edit made meanwhile. A failed save keeps the edit and offers Retry.
-// Connect: an iframe does not size itself, so each render ends with
-// AP.resize(). Data is shown with textContent, never innerHTML.
+// A Connect iframe does not size itself, so each render ends with
+// lodger.resize() (a no-op under Forge). Data is shown with textContent,
+// never innerHTML.
 (function () {
   'use strict';
 
@@ -35,15 +36,6 @@
     if (minutes < 60) return minutes + ' min ago';
     if (minutes < 1440) return Math.round(minutes / 60) + ' h ago';
     return new Date(at).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-  }
-
-  // The signed-in account id (for "ticked by"): AP.user answers through a
-  // callback in older bridges and a promise in newer ones; take either.
-  function currentUser(AP) {
-    return new Promise((resolve) => {
-      const answer = AP.user.getCurrentUser(resolve);
-      if (answer && answer.then) answer.then(resolve, () => resolve({}));
-    }).then((user) => (user && user.atlassianAccountId) || null);
   }
 
   // Options: storage, by, readOnly, reason, showWhoTicked, displayName.
@@ -113,9 +105,9 @@
       try {
         const stored = await options.storage.save(s.doc);
         s.doc = C.merge(s.doc, stored); // s.doc read after the await: it has the edits made meanwhile
-        // Connect events reach this app's other iframes on the page (the
-        // glance beside the panel): they reload at once instead of later.
-        if (window.AP && AP.events) AP.events.emit('lodger-checklist-saved');
+        // Events reach this app's other frames on the page (the glance
+        // beside the panel): they reload at once instead of later.
+        lodger.events.emit('lodger-checklist-saved');
       } catch (error) {
         s.dirty = true;
         if (error.readOnly) {
@@ -266,7 +258,7 @@
       if (active === add && add) view.querySelector('.add-input').focus();
       else if (s.editing !== null) (view.querySelector('.item-edit') || {}).focus?.();
       else if (activeRow) focus(activeRow.dataset.id, '.' + active.classList[0]);
-      if (window.AP) window.AP.resize();
+      lodger.resize();
     }
 
     function addForm(value) {
@@ -344,12 +336,12 @@
     // Other people's edits: reload and merge when the frame gets focus, when
     // another of our iframes saved, and every 30 seconds.
     window.addEventListener('focus', refresh);
-    if (window.AP && AP.events) AP.events.on('lodger-checklist-saved', refresh);
+    lodger.events.on('lodger-checklist-saved', refresh);
     setInterval(refresh, 30000);
     render();
     load();
     return { reload: load, update(changes) { Object.assign(s, changes); render(); pump(); } };
   }
 
-  window.LodgerChecklistView = { mount, currentUser, when };
+  window.LodgerChecklistView = { mount, when };
 })();

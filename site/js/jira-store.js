@@ -10,8 +10,9 @@
 // store follows the task to its end, then reads again: if the value is not
 // what it wrote, another write came first, so it merges and tries again.
 //
-// No DOM and no AP here: `host(options)` makes the calls (the panel passes
-// lodger.host; tests pass a fetch-based one), answering {status, json}
+// No DOM and no host bridge here: `host(options)` makes the calls (the panel
+// passes lodger.host, Connect or Forge; tests pass a fetch-based one),
+// answering {status, json}
 // and rejecting with an error that has `status`. Browser:
 // `window.LodgerJiraStore`; node: require.
 (function (root) {

@@ -3,10 +3,11 @@
 // edits the macro; it edits the macro's one parameter, `title`.
 //
 // Confluence keeps macro parameters in the page, not the app: the editor
-// reads them with AP.confluence.getMacroData and hands new ones back with
-// AP.confluence.saveMacro; Confluence then substitutes them into the macro's
-// URL (`&title={title}`), which is how macro.html learns its title. The
-// checklist itself is not here: it lives in a content property.
+// reads them with lodger.macro.config() and hands new ones back with
+// lodger.macro.save() (bridge.js: Connect's getMacroData/saveMacro, Forge's
+// macro config). Confluence then gives them to macro.html (Connect: in its
+// URL, `&title={title}`; Forge: `extension.config`). The checklist itself
+// is not here: it lives in a content property.
 (function () {
   'use strict';
 
@@ -18,23 +19,16 @@
     byId('status').textContent = text;
   }
 
-  // The parameters of the macro instance being edited; `{}` when the macro
-  // is being inserted (it has none yet).
-  function macroData(AP) {
-    return new Promise((resolve) => {
-      AP.confluence.getMacroData((data) => resolve(data || {}));
-    });
-  }
-
-  lodger.ready.then(async (AP) => {
+  lodger.ready.then(async () => {
     const input = byId('title');
-    const params = await macroData(AP);
+    // `{}` when the macro is being inserted (it has no parameters yet).
+    const params = await lodger.macro.config();
     input.value = typeof params.title === 'string' ? params.title : DEFAULT_TITLE;
     input.disabled = false;
     byId('save').disabled = false;
     input.focus();
     input.select();
-    AP.resize();
+    lodger.resize();
 
     // Returns true when it saved (the editor is closing), false when the
     // title needs fixing first.
@@ -47,15 +41,16 @@
       input.setAttribute('aria-invalid', String(Boolean(problem)));
       if (problem) {
         input.focus();
-        AP.resize();
+        lodger.resize();
         return false;
       }
       byId('save').disabled = true;
       status('Saving\u2026');
-      // Every parameter is text. saveMacro is fire-and-forget on Atlassian's
-      // Confluence; closing right after is the documented pattern.
-      AP.confluence.saveMacro({ title: title });
-      AP.confluence.closeMacroEditor();
+      // Every parameter is text.
+      lodger.macro.save({ title: title }).catch((error) => {
+        byId('save').disabled = false;
+        status('Not saved: ' + error.message);
+      });
       return true;
     }
 
@@ -64,18 +59,15 @@
       submit();
     });
 
-    // Confluence may draw its own Save button in the dialog's chrome; the
-    // documented pattern binds it too. Hosts without one (the dev host) have
+    // Connect's Confluence may draw its own Save button in the dialog's
+    // chrome; the documented pattern binds it too. Hosts without one have
     // nothing to bind, which is fine: the form's own Save does the same.
-    try {
-      const chrome = AP.dialog && typeof AP.dialog.getButton === 'function' && AP.dialog.getButton('submit');
-      if (chrome && typeof chrome.bind === 'function') chrome.bind(submit);
-    } catch (_) { /* no dialog chrome */ }
+    lodger.macro.bindSubmit(submit);
   }, (error) => {
     status(error.message);
   });
 
   byId('cancel').addEventListener('click', () => {
-    lodger.ready.then((AP) => AP.confluence.closeMacroEditor());
+    lodger.macro.close();
   });
 })();

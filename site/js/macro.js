@@ -11,9 +11,9 @@
 
   const C = window.LodgerChecklist;
   const ATTEMPTS = 8;
-  const contentId = lodger.param('contentId') || '';
-  const key = 'lodger-checklist-' + (lodger.param('macroId') || 'default');
-  const base = '/rest/api/content/' + encodeURIComponent(contentId) + '/property';
+  // Set from the page's context at start.
+  let key = '';
+  let base = '';
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,10 +62,12 @@
   }
 
   async function start() {
-    const AP = await lodger.ready;
-    document.getElementById('heading').textContent = lodger.param('title') || 'Checklist';
-    const by = await window.LodgerChecklistView.currentUser(AP);
-    const unlicensed = lodger.param('lic') === 'none';
+    const context = await lodger.context();
+    key = 'lodger-checklist-' + (context.macroId || 'default');
+    base = '/rest/api/content/' + encodeURIComponent(context.contentId || '') + '/property';
+    document.getElementById('heading').textContent = context.title || 'Checklist';
+    const by = context.accountId;
+    const unlicensed = !context.licensed;
     window.LodgerChecklistView.mount(document.getElementById('checklist'), {
       storage: { load: async () => { const s = await read(); return s && s.value; }, save },
       by,
@@ -82,6 +84,6 @@
     p.setAttribute('role', 'alert');
     p.textContent = 'The checklist could not start: ' + error.message;
     document.getElementById('checklist').replaceChildren(p);
-    if (window.AP) window.AP.resize();
+    lodger.resize();
   });
 })();

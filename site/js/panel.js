@@ -1,7 +1,9 @@
 // The Jira issue panel (webPanel `checklist-panel`) and glance
 // (`checklist-glance`, the same page with `surface=glance`): the checklist
-// in the issue entity property `lodger-checklist`, read and written with
-// AP.request as the signed-in user, so Jira checks their permissions.
+// in the issue entity property `lodger-checklist`, read and written through
+// the bridge seam (lodger.host) as the signed-in user, so Jira checks their
+// permissions. The same page is the Forge `jira:issuePanel` and
+// `jira:issueContext` (the glance).
 //
 // Entity properties have no versions, so a save is the contract's
 // conditional write (docs/data.md), in jira-store.js: the bulk
@@ -11,10 +13,8 @@
   'use strict';
 
   const C = window.LodgerChecklist;
-  const issueId = lodger.param('issueId') || '';
-  const propertyUrl = '/rest/api/3/issue/' + encodeURIComponent(issueId) + '/properties/';
-  // The conditional write, shared with the concurrency tests (jira-store.js).
-  const store = window.LodgerJiraStore.create({ model: C, host: lodger.host, issueId });
+  let issueId = '';
+  let store = null;
 
   // Saves, then updates the glance's badge from what was stored.
   async function save(mine) {
@@ -25,9 +25,12 @@
 
   // The glance's badge ("done/total"), an issue property Jira reads
   // (`com.atlassian.jira.issue:<app key>:<glance key>:status`). Best effort:
-  // a stale badge is not worth an error.
+  // a stale badge is not worth an error. (A Forge issue context's label is
+  // static: the badge is Connect's.)
   function glance(doc) {
+    if (lodger.flavour !== 'connect') return;
     const c = C.counts(doc);
+    const propertyUrl = '/rest/api/3/issue/' + encodeURIComponent(issueId) + '/properties/';
     lodger.host({
       url: propertyUrl + encodeURIComponent('com.atlassian.jira.issue:' + lodger.appKey + ':checklist-glance:status'),
       type: 'PUT',
@@ -46,17 +49,18 @@
   }
 
   async function start() {
-    const AP = await lodger.ready;
-    if (lodger.param('surface') === 'glance') {
+    const context = await lodger.context();
+    issueId = context.issueId || '';
+    // The conditional write, shared with the concurrency tests (jira-store.js).
+    store = window.LodgerJiraStore.create({ model: C, host: lodger.host, issueId });
+    if (context.surface === 'glance') {
       const heading = document.getElementById('heading');
-      heading.textContent = 'Checklist of ' + (lodger.param('issueKey') || 'this issue');
+      heading.textContent = 'Checklist of ' + (context.issueKey || 'this issue');
       heading.className = 'glance-heading';
     }
-    const unlicensed = lodger.param('lic') === 'none';
-    const [by, editable] = await Promise.all([
-      window.LodgerChecklistView.currentUser(AP),
-      unlicensed ? false : mayEdit().catch(() => true), // unknown: let the write decide
-    ]);
+    const unlicensed = !context.licensed;
+    const by = context.accountId;
+    const editable = unlicensed ? false : await mayEdit().catch(() => true); // unknown: let the write decide
     const reason = unlicensed
       ? 'lodger\'s license for this site is not active, so checklists are read-only. A site admin can renew it in Manage apps.'
       : 'You can\'t edit this issue, so the checklist is read-only.';
@@ -83,6 +87,6 @@
     p.setAttribute('role', 'alert');
     p.textContent = 'The checklist could not start: ' + error.message;
     box.append(p);
-    if (window.AP) window.AP.resize();
+    lodger.resize();
   });
 })();

@@ -7,7 +7,7 @@
 //
 //   {"v": 1, "items": [{"text": "Write tests"}, ...]}   at most 100 items, 1-500 chars
 //
-// The page reads and writes it *as the user*, through AP.request:
+// The page reads and writes it *as the user*, through the bridge seam:
 //
 //   GET /rest/api/3/project/{projectId}/properties/lodger-template  -> {key, value}, 404 when none
 //   PUT /rest/api/3/project/{projectId}/properties/lodger-template  <- the value itself
@@ -24,8 +24,9 @@
   const MAX_CHARS = 500;
 
   const byId = (id) => document.getElementById(id);
-  const projectId = lodger.param('projectId') || lodger.param('projectKey') || '';
-  const url = '/rest/api/3/project/' + encodeURIComponent(projectId) + '/properties/' + KEY;
+  // Set from the page's context when it loads.
+  let projectId = '';
+  let url = '';
 
   // What the form shows: the items' texts, in order. `dirty` means the page
   // holds changes that are not saved.
@@ -33,9 +34,7 @@
   let dirty = false;
 
   // Lets the host fit the iframe to the page after every change of layout.
-  function resize() {
-    lodger.ready.then((AP) => AP.resize());
-  }
+  const resize = lodger.resize;
 
   function show(state) {
     byId('loading').hidden = state !== 'loading';
@@ -146,6 +145,9 @@
   async function load() {
     show('loading');
     try {
+      const context = await lodger.context();
+      projectId = context.projectId || context.projectKey || '';
+      url = '/rest/api/3/project/' + encodeURIComponent(projectId) + '/properties/' + KEY;
       const response = await lodger.host({ url: url });
       const value = (response.json && response.json.value) || {};
       items = Array.isArray(value.items) ? value.items.map((i) => String((i && i.text) || '')).filter(Boolean) : [];

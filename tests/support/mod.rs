@@ -70,3 +70,11 @@ pub fn read_tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Ve
     }
     tree
 }
+
+/// The size of `bytes` gzipped at the best level, as the budgets count it.
+pub fn gzip_len(bytes: &[u8]) -> usize {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap().len()
+}

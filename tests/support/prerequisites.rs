@@ -36,7 +36,8 @@ pub enum Prerequisite {
     /// Atlassian's reference data beside the checkout (`../shared/connect-data`).
     Shared,
     /// The npm packages of `tools/forge` (`@forge/manifest` and what its
-    /// validator script needs) and Node.js.
+    /// validator script needs; `@forge/bridge` and esbuild, which
+    /// `lodger export --forge` bundles the Forge pages with) and Node.js.
     ForgeManifest,
     /// The npm packages of `tools/ace`: atlassian-connect-express 11.5.3,
     /// whose own Forge invocation-token middleware `support::ace` runs, and
@@ -126,11 +127,19 @@ impl Prerequisite {
                     .map(|library| format!("{} is missing", library.display()))
             }),
             Prerequisite::ForgeManifest => Prerequisite::Node.missing().or_else(|| {
-                ["@forge/manifest", "tslib", "ajv", "ajv-formats", "yaml"]
-                    .iter()
-                    .map(|library| root.join("tools/forge/node_modules").join(library))
-                    .find(|library| !library.is_dir())
-                    .map(|library| format!("{} is missing", library.display()))
+                [
+                    "@forge/manifest",
+                    "tslib",
+                    "ajv",
+                    "ajv-formats",
+                    "yaml",
+                    "@forge/bridge",
+                    "esbuild",
+                ]
+                .iter()
+                .map(|library| root.join("tools/forge/node_modules").join(library))
+                .find(|library| !library.is_dir())
+                .map(|library| format!("{} is missing", library.display()))
             }),
             Prerequisite::Ace => Prerequisite::Node.missing().or_else(|| {
                 let middleware = root.join(

@@ -7,10 +7,11 @@
 //! | `manifest.yml` | the app: id, runtime, licensing, modules, resources, the remote, scopes (see [`manifest`]) | "Manifest reference" |
 //! | `resources/<key>/index.html` | one Custom UI resource per page, with the scripts, styles and images it loads beside it (see [`resources`]) | "Custom UI", "Resources" |
 //!
-//! The pages inside the resources are the Connect pages of `site/`, as the
-//! Connect export writes them: they still speak Connect JS (`AP`), so they do
-//! not work under Forge until the bridge seam of issue 15. The folder's
-//! structure is real, and `@forge/manifest` validates it.
+//! The pages inside the resources are the Connect pages of `site/`, their
+//! Connect adapter swapped for the Forge one bundled with `@forge/bridge`
+//! ([`bundle`], needs `npm ci --prefix tools/forge`): the same pages and
+//! the same bridge seam (`site/js/bridge.js`), which picks Forge at run
+//! time. `@forge/manifest` validates the folder.
 //!
 //! Why one app for Jira and Confluence (`app.compatibility`: Jira required,
 //! Confluence optional) rather than one folder per product: the remote
@@ -31,6 +32,7 @@
 //! Not for the remote itself (`lodger serve`, whose paths are in
 //! [`crate::forge::paths`]) nor for deploying: that is the Forge CLI's job.
 
+pub mod bundle;
 pub mod manifest;
 pub mod resources;
 
@@ -116,9 +118,15 @@ pub fn is_app_id(id: &str) -> bool {
             .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Builds the whole Forge app folder in memory.
+/// Builds the whole Forge app folder in memory, bundling the Forge adapter
+/// with the esbuild of [`bundle::tools_dir`].
 pub fn build(options: &ForgeOptions) -> anyhow::Result<Tree> {
-    let mut tree = resources::files(options)?;
+    build_with(options, &bundle::forge_bridge(&bundle::tools_dir())?)
+}
+
+/// [`build`] with an already bundled Forge adapter (`bridge`).
+pub fn build_with(options: &ForgeOptions, bridge: &[u8]) -> anyhow::Result<Tree> {
+    let mut tree = resources::files(options, bridge)?;
     let icon = resources::icon_path()?;
     let manifest = manifest::manifest(options, &icon);
     let Some(map) = manifest.as_object() else {
@@ -174,8 +182,8 @@ mod tests {
     #[test]
     fn the_folder_is_the_same_bytes_every_time() {
         let options = ForgeOptions::new(APP, "https://lodger.example.com", false).unwrap();
-        let first = build(&options).unwrap();
-        assert_eq!(first, build(&options).unwrap());
+        let first = build_with(&options, b"/* bridge */").unwrap();
+        assert_eq!(first, build_with(&options, b"/* bridge */").unwrap());
         assert!(first.contains_key("manifest.yml"));
         assert!(first.contains_key("resources/issue-panel/index.html"));
     }

@@ -4,13 +4,23 @@
 //! and the scripts, styles and images the page loads.
 //!
 //! The pages are the embedded `site/` pages ([`Assets::embedded`], what the
-//! Connect export writes), rendered with the remote's URL as their base URL.
-//! Forge serves a resource from its own path, not from a site root, so the
-//! page's root-relative references (`/js/panel.0123456789.js`) become
-//! relative ones (`./js/panel.0123456789.js`); nothing else in a page is
-//! changed. They still load Connect JS and call `AP`: under Forge they show
-//! "Could not load the Connect bridge" until issue 15 gives them a bridge
-//! seam. No fake bridge is written here.
+//! Connect export writes), rendered with the remote's URL as their base URL,
+//! with two changes:
+//!
+//! - Forge serves a resource from its own path, not from a site root, so
+//!   root-relative references (`/js/panel.0123456789.js`) become relative
+//!   (`./js/panel.0123456789.js`);
+//! - the Connect adapter of the bridge seam (`js/connect.js`, which loads
+//!   `AP` from Atlassian's CDN) is swapped for the Forge adapter bundled
+//!   with `@forge/bridge` ([`super::bundle`]), [`FORGE_BRIDGE`] with its
+//!   content hash in the name, in the same place in `<head>`; the folder
+//!   holds no `connect.js`. The seam (`js/bridge.js`) then finds the Forge
+//!   host's `globalThis.__bridge` and uses it.
+//!
+//! Forge's Content-Security-Policy for Custom UI allows only scripts and
+//! styles from the resource itself unless `permissions.content` says
+//! otherwise: the pages have no inline scripts, styles or `style`
+//! attributes, and every file they load is in their folder (tested below).
 //!
 //! Not for choosing which module shows which resource: that is
 //! [`super::manifest`].
@@ -71,9 +81,22 @@ pub fn icon_path() -> anyhow::Result<String> {
     Ok(format!("resource:{};{}", ISSUE_PANEL.key, served.trim_start_matches('/')))
 }
 
-/// Every resource folder's files, keyed by their path in the app folder.
-pub fn files(options: &ForgeOptions) -> anyhow::Result<Tree> {
+/// The bundled Forge adapter's logical name; in a resource it is
+/// `js/forge-bridge.<10 hex digits of its SHA-256>.js`.
+pub const FORGE_BRIDGE: &str = "js/forge-bridge.js";
+
+/// The Connect adapter, which no resource holds.
+const CONNECT_ADAPTER: &str = "/js/connect.js";
+
+/// Every resource folder's files, keyed by their path in the app folder;
+/// `bridge` is the bundled Forge adapter ([`super::bundle::forge_bridge`]).
+pub fn files(options: &ForgeOptions, bridge: &[u8]) -> anyhow::Result<Tree> {
     let assets = embedded_assets(&PageValues::new(options.remote_url(), &default_keys()?))?;
+    let connect =
+        assets.hashed_path(CONNECT_ADAPTER).context("the embedded site has no connect.js")?;
+    let connect_tag = format!("<script src=\".{connect}\"></script>");
+    let bridge_name = hashed_name(FORGE_BRIDGE, bridge);
+    let bridge_tag = format!("<script src=\"./{bridge_name}\"></script>");
     let files = assets.files();
     let mut tree = Tree::new();
     for resource in ALL {
@@ -84,12 +107,38 @@ pub fn files(options: &ForgeOptions) -> anyhow::Result<Tree> {
             .with_context(|| format!("the embedded site has no page {}", resource.page))?;
         let html = std::str::from_utf8(page.body)
             .with_context(|| format!("{} is not UTF-8", resource.page))?;
-        tree.insert(format!("{folder}/index.html"), relative_references(html).into_bytes());
+        let html = relative_references(html);
+        anyhow::ensure!(
+            html.contains(&connect_tag),
+            "{}: expected {connect_tag} to swap for the Forge adapter",
+            resource.page
+        );
+        tree.insert(
+            format!("{folder}/index.html"),
+            html.replace(&connect_tag, &bridge_tag).into_bytes(),
+        );
+        let connect_files = [CONNECT_ADAPTER, connect];
         for file in files.iter().filter(|file| !file.is_html) {
+            if connect_files.contains(&file.served) || connect_files.contains(&file.logical) {
+                continue;
+            }
             tree.insert(format!("{folder}{}", file.served), file.body.to_vec());
         }
+        tree.insert(format!("{folder}/{bridge_name}"), bridge.to_vec());
     }
     Ok(tree)
+}
+
+/// `js/x.js` named by its content, as build.rs names the site's files:
+/// `js/x.<10 hex digits of SHA-256>.js`.
+fn hashed_name(logical: &str, bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    match logical.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hex}.{ext}"),
+        None => format!("{logical}.{hex}"),
+    }
 }
 
 /// The app key the pages are rendered with: the Connect default. (Under
@@ -145,7 +194,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let tree = files(&options).unwrap();
+        let tree = files(&options, b"/* bridge */").unwrap();
         for resource in ALL {
             let html = String::from_utf8(tree[&format!("{}/index.html", resource.path())].clone())
                 .unwrap();
@@ -162,6 +211,35 @@ mod tests {
                 references += 1;
             }
             assert!(references >= 2, "{}: expected its scripts and styles", resource.key);
+            // Forge's Custom UI CSP: no inline script or style.
+            for part in html.split("<script").skip(1) {
+                assert!(
+                    part[..part.find('>').unwrap()].contains("src=\"./"),
+                    "{}: inline script",
+                    resource.key
+                );
+            }
+            assert!(
+                !html.contains("<style") && !html.contains(" style="),
+                "{}: inline style",
+                resource.key
+            );
+            assert!(
+                !html.contains("src=\"./js/connect."),
+                "{}: loads the Connect adapter",
+                resource.key
+            );
+            let bridge = format!("src=\"./{}\"", hashed_name(FORGE_BRIDGE, b"/* bridge */"));
+            let seam = html.find("/js/bridge.").expect("the seam");
+            assert!(
+                html.find(&bridge).is_some_and(|at| at < seam),
+                "{}: the bundle before the seam",
+                resource.key
+            );
         }
+        assert!(
+            !tree.keys().any(|path| path.contains("/js/connect.")),
+            "no resource holds connect.js"
+        );
     }
 }
