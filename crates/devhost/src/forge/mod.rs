@@ -31,6 +31,7 @@ pub mod invocation_tokens;
 pub mod invoke;
 pub mod manifest;
 pub mod product_tokens;
+pub mod resources;
 pub mod rest_auth;
 pub mod routes;
 pub mod scopes;

@@ -13,6 +13,10 @@
 //! to theme iframes that called `AP.theming.initializeTheming()`. The choice
 //! is kept in the browser's localStorage.
 //!
+//! Forge UI modules (entries with `forge: true`) are framed by
+//! `page/forge-host.js`, the host half of `@forge/bridge`, loaded last;
+//! `host.js` leaves them alone.
+//!
 //! What it is not: which modules a page shows; the pages decide that.
 
 use std::sync::OnceLock;
@@ -265,7 +269,7 @@ mod tests {
         let site = Site::seeded("acme", "http://127.0.0.1:2990");
         let modules = vec![json!({"title": "</script><script>alert(1)</script>", "slot": "s"})];
         let html = render(&site, &page(&site, modules, false)).unwrap();
-        assert_eq!(html.matches("</script>").count(), 6, "{html}");
+        assert_eq!(html.matches("</script>").count(), 7, "{html}");
         assert!(html.contains("<\\/script><script>alert(1)<\\/script>"));
     }
 }
