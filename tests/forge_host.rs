@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use lodger::connect::invocation_token::{Expectation, verify};
 use lodger::connect::jwks::Jwks;
 use lodger::dev::world::{Sites, WorldOptions};
+use lodger::devhost::confluence::page_view;
 use lodger::devhost::forge::install::install;
 use lodger::devhost::forge::resources::{resource_origin, resource_url};
 use lodger::devhost::pages::forge_modules::admin_page_path;
@@ -192,6 +193,7 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     let admin = site.users.iter().find(|u| u.role == Role::SiteAdmin).unwrap();
     let viewer = site.users.iter().find(|u| u.role == Role::Viewer).unwrap();
     let screenshot = browser::artifacts().join("forge-panel.png");
+    let confluence_page = page_view::navigation(&site).remove(0).0;
     let report = browser::run(
         "tools/devhost/forge-host-browser-test.mjs",
         vec![
@@ -199,6 +201,7 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
             resource_origin(&site, APP_ID).unwrap(),
             viewer.account_id.clone(),
             format!("{}{}", site.base_url, admin_page_path(&installed)),
+            format!("{}{}", site.base_url, confluence_page),
             screenshot.display().to_string(),
         ],
     )
@@ -245,5 +248,12 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(report["adminPageAsViewer"], 403);
     assert_eq!(report["adminContext"]["extension"]["type"], "jira:adminPage");
     assert_eq!(report["adminContext"]["moduleKey"], "bridge-admin");
+    let macro_context = &report["macroContext"];
+    assert_eq!(macro_context["extension"]["type"], "macro");
+    assert!(macro_context["extension"]["content"]["id"].is_string(), "{report:#}");
+    assert!(macro_context["extension"]["space"]["key"].is_string());
+    // Through Confluence's REST as the user with read:confluence-props: the
+    // property is not there yet (not a 401 or 403).
+    assert_eq!(report["contentProperty"]["status"], 404, "{report:#}");
     assert!(screenshot.is_file());
 }

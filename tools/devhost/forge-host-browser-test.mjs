@@ -5,14 +5,14 @@
 // frames (issue panel, issue context) through the bridge.
 //
 //   node tools/devhost/forge-host-browser-test.mjs <issue page URL> <resource origin>
-//        <viewer account id> <admin page URL> <screenshot path>
+//        <viewer account id> <admin page URL> <Confluence page URL> <screenshot path>
 //
 // Steps: wait for both frames' bridge; getContext; requestJira PUT then GET
 // of an issue property; a call outside the manifest's scopes; invokeRemote;
 // events.emit from the panel, received by the issue context; showFlag; an
 // unknown bridge call; the panel's height following its content; then as
 // the viewer, a PUT (refused by the viewer's permissions) and a GET; then
-// the admin page. Rust asserts on the report (tests/forge_host.rs).
+// the admin page; the Confluence page's macro and a requestConfluence. Rust asserts on the report (tests/forge_host.rs).
 //
 // On success it prints one JSON line on stdout with what each step saw and
 // exits 0; on failure it says which step failed, saves the screenshot when
@@ -26,9 +26,9 @@ const OVERALL_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 20_000;
 const PROPERTY = 'forge-fixture';
 
-const [pageUrl, resourceOrigin, viewer, adminUrl, screenshotPath] = process.argv.slice(2);
+const [pageUrl, resourceOrigin, viewer, adminUrl, confluenceUrl, screenshotPath] = process.argv.slice(2);
 if (!screenshotPath) {
-  console.error('usage: node forge-host-browser-test.mjs <issue page URL> <resource origin> <viewer account id> <admin page URL> <screenshot path>');
+  console.error('usage: node forge-host-browser-test.mjs <issue page URL> <resource origin> <viewer account id> <admin page URL> <Confluence page URL> <screenshot path>');
   process.exit(2);
 }
 
@@ -176,6 +176,13 @@ async function main() {
   await page.goto(back.href, { waitUntil: 'domcontentloaded' });
   const admin = await frameIn((await forgeSlots())['bridge-admin']);
   report.adminContext = await admin.evaluate(() => window.fixture.context());
+
+  step = 'the Confluence page and its Forge macro';
+  await page.goto(confluenceUrl, { waitUntil: 'domcontentloaded' });
+  const macro = await frameIn((await forgeSlots())['bridge-macro']);
+  report.macroContext = await macro.evaluate(() => window.fixture.context());
+  report.contentProperty = await macro.evaluate(
+    (id) => window.fixture.contentProperty(id, 'forge-fixture'), report.macroContext.extension.content.id);
 
   finished = true;
   clearTimeout(watchdog);

@@ -14,6 +14,7 @@
 //! | module | path |
 //! |---|---|
 //! | `jira:issuePanel`, `jira:issueContext` | the issue view, `/browse/{issueKey}` |
+//! | `macro` | the Confluence page view, `/wiki/spaces/{spaceKey}/pages/{id}` (one instance per page, no `config`) |
 //! | `jira:adminPage` | `/jira/settings/apps/{appUuid}/{environmentId}` |
 //! | `jira:projectSettingsPage` | `/jira/software/projects/{projectKey}/settings/apps/{appUuid}/{environmentId}` |
 //!
@@ -52,6 +53,11 @@ pub(crate) fn forge_modules_for(
     let installs: Vec<ForgeInstallation> = site.data().forge.installs.values().cloned().collect();
     let mut entries = Vec::new();
     for install in &installs {
+        let product =
+            if context.confluence.is_some() { Product::Confluence } else { Product::Jira };
+        if !install.manifest.products.contains(&product) {
+            continue;
+        }
         for module_type in module_types {
             for module in install.manifest.ui_modules_of(module_type) {
                 if let Some(entry) = entry(site, install, module, context, user) {
@@ -108,6 +114,10 @@ fn context_of(
     }
     if let Some((key, id)) = &context.project {
         extension["project"] = json!({"id": id, "key": key, "type": "software"});
+    }
+    if let Some(page) = &context.confluence {
+        extension["content"] = json!({"id": page.content_id, "type": page.content_type});
+        extension["space"] = json!({"key": page.space_key});
     }
     let local_id = format!(
         "ari:cloud:ecosystem::extension/{uuid}/{}/static/{}",

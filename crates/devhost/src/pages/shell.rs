@@ -27,12 +27,14 @@ use tera::{Context, Tera};
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
+use super::forge_modules::{admin_page_path, project_settings_path};
 use super::modules::{PAGE_MODULES, may_open};
 use crate::confluence::page_view;
+use crate::forge::install::ForgeInstallation;
 use crate::platform::auth::{ANONYMOUS, SESSION_COOKIE};
 use crate::platform::errors::error;
 use crate::platform::iframe::ViewContext;
-use crate::site::{AppInstall, Site, User};
+use crate::site::{AppInstall, Role, Site, User};
 use lodger_connect::installation::Product;
 
 /// The shell templates, by name.
@@ -131,7 +133,36 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
             }
         }
     }
+    links.extend(forge_navigation(site, user));
     links.into_iter().map(|(href, text)| Link { href, text }).collect()
+}
+
+/// Links to the Forge apps' admin and project settings pages the user may open.
+fn forge_navigation(site: &Site, user: Option<&User>) -> Vec<(String, String)> {
+    let Some(user) = user else { return Vec::new() };
+    let installs: Vec<ForgeInstallation> = site.data().forge.installs.values().cloned().collect();
+    let project = site.projects.first();
+    let mut links = Vec::new();
+    for install in &installs {
+        let manifest = &install.manifest;
+        let title = |m: &crate::forge::manifest::UiModule| m.title.clone().unwrap_or(m.key.clone());
+        if user.role == Role::SiteAdmin {
+            if let Some(module) = manifest.ui_modules_of("jira:adminPage").next() {
+                links.push((admin_page_path(install), format!("{} (Forge)", title(module))));
+            }
+        }
+        if matches!(user.role, Role::SiteAdmin | Role::ProjectAdmin) {
+            if let (Some(module), Some(project)) =
+                (manifest.ui_modules_of("jira:projectSettingsPage").next(), project)
+            {
+                links.push((
+                    project_settings_path(install, &project.key),
+                    format!("{} (Forge)", title(module)),
+                ));
+            }
+        }
+    }
+    links
 }
 
 /// The site's templates, parsed once.
