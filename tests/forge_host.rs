@@ -222,6 +222,13 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(report["get"]["body"]["value"], json!({"ticked": 2, "by": "forge"}));
     assert_eq!(report["outsideScopes"]["status"], 403, "read:jira-user is not in the manifest");
 
+    assert!(
+        report["escape"].as_str().unwrap().contains("is not a path of the jira REST API"),
+        "{report:#}"
+    );
+    assert_eq!(report["themeEnabled"], "light");
+    assert_eq!(report["themeToggled"], "dark");
+
     assert_eq!(report["remote"]["status"], 200, "{report:#}");
     assert_eq!(report["remote"]["headers"]["content-type"], "application/json");
     let remote = &report["remote"]["body"];

@@ -8,7 +8,8 @@
 //        <viewer account id> <admin page URL> <Confluence page URL> <screenshot path>
 //
 // Steps: wait for both frames' bridge; getContext; requestJira PUT then GET
-// of an issue property; a call outside the manifest's scopes; invokeRemote;
+// of an issue property; a call outside the manifest's scopes and one
+// outside the REST API; view.theme.enable() and the page's theme toggle; invokeRemote;
 // events.emit from the panel, received by the issue context; showFlag; an
 // unknown bridge call; the panel's height following its content; then as
 // the viewer, a PUT (refused by the viewer's permissions) and a GET; then
@@ -129,6 +130,16 @@ async function main() {
 
   step = 'requestJira outside the manifest scopes';
   report.outsideScopes = await panel.evaluate(() => window.fixture.myself());
+
+  step = 'requestJira to a path outside the REST API';
+  report.escape = await panel.evaluate(() => window.fixture.escape());
+
+  step = 'view.theme.enable() and the page theme toggle';
+  report.themeEnabled = await panel.evaluate(() => window.fixture.theme());
+  await page.locator('#theme-toggle').click();
+  await panel.waitForFunction(() => document.documentElement.getAttribute('data-color-mode') === 'dark');
+  report.themeToggled = await panel.evaluate(() => window.fixture.colorMode());
+  await page.locator('#theme-toggle').click();
 
   step = 'invokeRemote';
   report.remote = await panel.evaluate(() => window.fixture.remote({ hello: 'remote' }));

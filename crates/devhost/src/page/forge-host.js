@@ -55,13 +55,21 @@
     }
     const restPath = String(payload.restPath || '');
     if (!restPath.startsWith('/')) throw new Error('fetchProduct: restPath must start with /');
+    // Only the product's REST API: a path that leaves it (`/../dev/login`)
+    // would otherwise reach the site's pages with the user's session.
+    const base = siteRoot + (product === 'confluence' ? '/wiki' : '');
+    const url = new URL(base + restPath);
+    if (url.origin !== location.origin || !url.pathname.startsWith(new URL(base).pathname.replace(/\/$/, '') + '/rest/')) {
+      throw new Error('fetchProduct: ' + restPath + ' is not a path of the ' + product + ' REST API');
+    }
     const init = payload.fetchRequestInit || {};
     const headers = new Headers(init.headers || []);
     // Which app's frame asked: the site applies the user's permissions and
     // that Forge app's manifest scopes (platform/auth.rs).
     headers.set('X-Lodger-Dev-App', entry.module.appId);
-    const response = await fetch(siteRoot + (product === 'confluence' ? '/wiki' : '') + restPath, {
+    const response = await fetch(url.href, {
       method: init.method || 'GET',
+      redirect: 'manual',
       headers: headers,
       body: init.body == null ? undefined : init.body,
       credentials: 'same-origin',
