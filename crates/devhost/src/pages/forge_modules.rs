@@ -207,10 +207,8 @@ fn forge_page(
         },
         None => None,
     };
-    let allowed = user.is_some_and(|u| match (u.role, needed) {
-        (Role::SiteAdmin, _) => true,
-        (Role::ProjectAdmin, Role::ProjectAdmin) => true,
-        _ => false,
+    let allowed = user.is_some_and(|u| {
+        matches!((u.role, needed), (Role::SiteAdmin, _) | (Role::ProjectAdmin, Role::ProjectAdmin))
     });
     if !allowed {
         return error(StatusCode::FORBIDDEN, "you do not have permission to see this page");
