@@ -165,6 +165,29 @@ async fn resources_are_served_only_on_the_apps_own_origin_with_the_bridge_first_
     let other = format!("00000000-0000-4000-8000-000000000000.localhost:{port}");
     assert_eq!(get("/panel/index.html", Some(&other)).await.unwrap().status(), 404);
     assert_eq!(get("/rest/api/3/myself", Some(&host)).await.unwrap().status(), 404);
+    // A frame's requestJira, as the page's host half forwards it: the
+    // session and the Forge app id; the user's permissions and the
+    // manifest's scopes apply.
+    let rest = |method: &str, path: &str, account: &str| {
+        support::site_client::http()
+            .request(method.parse().unwrap(), format!("{}{path}", site.base_url))
+            .header("cookie", format!("lodger_dev_user={account}"))
+            .header("x-lodger-dev-app", APP_ID)
+            .header("content-type", "application/json")
+            .body("{\"a\":1}")
+            .send()
+    };
+    let admin = &site.users.iter().find(|u| u.role == Role::SiteAdmin).unwrap().account_id;
+    let viewer = &site.users.iter().find(|u| u.role == Role::Viewer).unwrap().account_id;
+    let property = format!("/rest/api/3/issue/{}/properties/p", site.first_issue_key());
+    assert!(rest("PUT", &property, admin).await.unwrap().status().is_success());
+    assert_eq!(rest("PUT", &property, viewer).await.unwrap().status(), 403);
+    assert_eq!(rest("GET", &property, viewer).await.unwrap().status(), 200);
+    assert_eq!(rest("GET", "/rest/api/3/myself", admin).await.unwrap().status(), 403);
+    assert_eq!(
+        rest("GET", "/rest/atlassian-connect/1/addons/x/properties", admin).await.unwrap().status(),
+        403
+    );
     // The issue page lists the Forge panel and issue context beside Connect's.
     let page = support::site_client::http()
         .get(format!("{}/browse/{}", site.base_url, site.first_issue_key()))
@@ -215,6 +238,7 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(context["siteUrl"], site.base_url.as_str());
     assert_eq!(context["cloudId"], site.data().forge.cloud_id.clone().unwrap().as_str());
     assert_eq!(context["theme"]["colorMode"], "light");
+    assert!(context.get("license").is_none(), "the manifest does not enable licensing");
     assert_eq!(report["contextOfContext"]["moduleKey"], "bridge-context");
 
     assert!(matches!(report["put"]["status"].as_u64(), Some(200 | 201)), "{report:#}");

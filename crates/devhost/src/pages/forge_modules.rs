@@ -123,7 +123,13 @@ fn context_of(
         "ari:cloud:ecosystem::extension/{uuid}/{}/static/{}",
         install.environment_id, module.key
     );
-    json!({
+    // Verified against `FullContext` in `@forge/bridge` 7.2.0 `out/types.d.ts`:
+    // the field names and that `license` is optional with `active`. The
+    // values of `localId` (an extension ARI here), `extension.issue.type`,
+    // `locale` and `timezone` are the emulator's choice (unverified).
+    // `license.isActive` is not in the type; it repeats `active` under the
+    // name the invocation token's `app.license` uses.
+    let mut full = json!({
         "accountId": user.map(|u| u.account_id.clone()),
         "cloudId": cloud_id,
         "siteUrl": site.base_url,
@@ -132,10 +138,13 @@ fn context_of(
         "environmentId": install.environment_id,
         "environmentType": "DEVELOPMENT",
         "extension": extension,
-        "license": license.map(|active| json!({"active": active, "isActive": active})),
         "locale": "en-US",
         "timezone": "UTC",
-    })
+    });
+    if let Some(active) = license {
+        full["license"] = json!({"active": active, "isActive": active});
+    }
+    full
 }
 
 /// `/jira/settings/apps/{appUuid}/{environmentId}`: the path of an app's
