@@ -279,6 +279,15 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(report["adminPageAsViewer"], 403);
     assert_eq!(report["adminContext"]["extension"]["type"], "jira:adminPage");
     assert_eq!(report["adminContext"]["moduleKey"], "bridge-admin");
+    let settings = &report["projectSettingsContext"];
+    assert_eq!(settings["extension"]["type"], "jira:projectSettingsPage", "{report:#}");
+    assert_eq!(settings["extension"]["project"]["key"], "LOD");
+    assert!(
+        report["projectSettingsPath"]
+            .as_str()
+            .unwrap()
+            .starts_with("/jira/software/projects/LOD/settings/apps/0f0f0f0f-")
+    );
     let macro_context = &report["macroContext"];
     assert_eq!(macro_context["extension"]["type"], "macro");
     assert!(macro_context["extension"]["content"]["id"].is_string(), "{report:#}");

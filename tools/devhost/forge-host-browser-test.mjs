@@ -188,6 +188,13 @@ async function main() {
   const admin = await frameIn((await forgeSlots())['bridge-admin']);
   report.adminContext = await admin.evaluate(() => window.fixture.context());
 
+  step = 'the project settings page, found in the site navigation';
+  const settingsLink = page.locator('nav.sidebar a', { hasText: 'Bridge fixture project settings (Forge)' });
+  report.projectSettingsPath = await settingsLink.getAttribute('href');
+  await settingsLink.click();
+  const settings = await frameIn((await forgeSlots())['bridge-project-settings']);
+  report.projectSettingsContext = await settings.evaluate(() => window.fixture.context());
+
   step = 'the Confluence page and its Forge macro';
   await page.goto(confluenceUrl, { waitUntil: 'domcontentloaded' });
   const macro = await frameIn((await forgeSlots())['bridge-macro']);
