@@ -280,6 +280,32 @@ mod tests {
     }
 
     #[test]
+    fn the_csp_allows_inline_styles_only_when_the_manifest_says_so() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let manifest = |content: &str| {
+            let yaml = format!(
+                "app:\n  id: ari:cloud:ecosystem::app/ab-12\npermissions:\n  scopes: []\n{content}"
+            );
+            super::super::manifest::ForgeManifest::parse(&yaml).unwrap()
+        };
+        let install = |manifest| ForgeInstallation {
+            app_id: "ari:cloud:ecosystem::app/ab-12".into(),
+            installation_id: String::new(),
+            environment_id: String::new(),
+            app_version: String::new(),
+            manifest: Arc::new(manifest),
+            folder: PathBuf::new(),
+        };
+        let strict = content_security_policy(&site, &install(manifest("")));
+        assert!(strict.starts_with("default-src 'none'; script-src 'self' 'sha256-"), "{strict}");
+        assert!(strict.contains("style-src 'self';"), "{strict}");
+        let styled = manifest("  content:\n    styles: ['unsafe-inline']\n");
+        let styled = content_security_policy(&site, &install(styled));
+        assert!(styled.contains("style-src 'self' 'unsafe-inline';"), "{styled}");
+        assert!(styled.contains("script-src 'self' 'sha256-"), "{styled}");
+    }
+
+    #[test]
     fn the_site_under_either_loopback_name_may_frame_resources() {
         let site = Site::seeded("acme", "http://127.0.0.1:2990");
         assert_eq!(frame_ancestors(&site), "http://127.0.0.1:2990 http://localhost:2990");
