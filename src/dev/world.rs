@@ -296,8 +296,19 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
         );
     }
     println!();
-    println!("  open        {}  (Jira issue)", world.issue_url);
+    println!("  open        {}  (Jira issue: Connect and Forge panels)", world.issue_url);
     println!("              {}  (Confluence page)", world.page_url);
+    let forge = world.site.data().forge.installs.get(DEV_FORGE_APP_ID).cloned();
+    if let Some(install) = forge {
+        use lodger_devhost::pages::forge_modules::admin_page_path;
+        println!(
+            "              {}{}  (Forge admin page; Custom UI resources on {})",
+            world.site.base_url,
+            admin_page_path(&install),
+            lodger_devhost::forge::resources::resource_origin(&world.site, DEV_FORGE_APP_ID)
+                .unwrap_or_default()
+        );
+    }
     println!();
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -106,6 +106,8 @@ impl Prerequisite {
                     "atlassian-connect-js/dist/iframe.js",
                     "jquery/dist/jquery.min.js",
                     "playwright-core/package.json",
+                    "@forge/bridge/package.json",
+                    "esbuild/package.json",
                 ]
                 .iter()
                 .map(|file| node_modules.join(file))

@@ -12,8 +12,8 @@
 //! | [`platform`] | what every product shares: UPM, installing, install keys, who is calling, iframe URLs, conditions, permissions, app properties, error replies, fault injection |
 //! | [`jira`] | Jira's REST API: issues, entity properties, JQL search, tasks, the license, webhooks |
 //! | [`confluence`] | Confluence under `/wiki`: content, content properties, the page view's macros, the macro editor |
-//! | [`forge`] | the Forge platform beside the Connect host: installing a Forge app folder, invocation tokens and their JWKS, product tokens under `apiBaseUrl`, scopes, Forge app properties, triggers, UI invocations |
-//! | [`pages`] | the product pages that frame apps with connect-js: issue view, app pages, Confluence page, from templates |
+//! | [`forge`] | the Forge platform beside the Connect host: installing a Forge app folder, invocation tokens and their JWKS, product tokens under `apiBaseUrl`, scopes, Forge app properties, triggers, UI invocations, Custom UI resources on an origin of their own (`<app-uuid>.localhost:<site port>`) |
+//! | [`pages`] | the product pages that frame apps with connect-js: issue view, app pages, Confluence page, from templates; Forge UI modules (issue panel, issue context, admin and project settings pages) beside them with the host half of `@forge/bridge` (`page/forge-host.js`) |
 //! | [`site`] | one site's people, projects, issues and every product's stored state |
 //! | [`routes`](mod@routes) | the router: the one place that knows every resource |
 //!
@@ -163,5 +163,7 @@ const NPM_FILES: &[(&str, &str)] = &[
 pub(crate) fn frames_apps(path: &str) -> bool {
     path.starts_with("/browse/")
         || path.starts_with("/plugins/servlet/ac/")
+        || path.starts_with("/jira/settings/apps/")
+        || (path.starts_with("/jira/software/projects/") && path.contains("/settings/apps/"))
         || (path.starts_with("/wiki/spaces/") && path.contains("/pages/"))
 }

@@ -9,6 +9,13 @@
 //! product tokens are accepted ([`crate::forge::rest_auth`]); the
 //! emulated Forge platform's own routes are [`crate::forge::routes`].
 //!
+//! Forge Custom UI resources are tried first: a request whose `Host` is
+//! `<app-uuid>.localhost:<port>` is a resource origin
+//! ([`crate::forge::resources`]) and gets that app's files only. The Forge
+//! pages (`/jira/settings/apps/…`, `/jira/software/projects/{key}/settings/apps/…`)
+//! are [`crate::pages::forge_modules`]; the issue view frames Forge issue
+//! panels and issue contexts beside the Connect modules.
+//!
 //! What it is not: a resource. Each resource lives in its product's folder
 //! and knows nothing of the others.
 
@@ -25,7 +32,7 @@ use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
 };
-use crate::pages::{app_pages, confluence_page, issue, session};
+use crate::pages::{app_pages, confluence_page, forge_modules, issue, session};
 use crate::platform::auth::Refusal;
 use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
 use crate::platform::{app_properties, fault_injection, host, upm};
@@ -76,7 +83,12 @@ pub fn routes(
         .untuple_one()
         .and(confluence(Arc::clone(&site)))
         .boxed();
-    pages_unavailable
+    // A Forge app's Custom UI resources, on an origin of its own: requests
+    // whose Host is `<app-uuid>.localhost` get those files and nothing else.
+    forge::resources::routes(Arc::clone(&site))
+        .boxed()
+        .or(pages_unavailable)
+        .unify()
         .or(wiki)
         .unify()
         .or(upm::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
@@ -160,6 +172,8 @@ fn pages(
     issue::routes(Arc::clone(&site))
         .boxed()
         .or(app_pages::routes(Arc::clone(&site)).boxed())
+        .unify()
+        .or(forge_modules::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(issue::home_route(Arc::clone(&site)).boxed())
         .unify()

@@ -83,6 +83,7 @@ pub async fn install(
             environment_id: random_uuid(),
             app_version: "1.0.0".to_owned(),
             manifest: Arc::clone(&manifest),
+            folder: folder.to_path_buf(),
         };
         forge.installs.insert(manifest.app_id.clone(), installation.clone());
         installation

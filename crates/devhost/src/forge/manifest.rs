@@ -122,6 +122,18 @@ pub struct UiModule {
     pub resource: String,
     /// `resolver.endpoint`: where its `invokeRemote` calls go.
     pub resolver_endpoint: Option<String>,
+    /// Its `title` (the panel's or page's heading), if any.
+    pub title: Option<String>,
+}
+
+/// A Custom UI resource (`resources[]`): a folder of static files the
+/// platform serves to the module's iframe, `index.html` first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// Its key, named by UI modules' `resource`.
+    pub key: String,
+    /// Its folder, relative to the app folder (e.g. `resources/issue-panel`).
+    pub path: String,
 }
 
 impl UiModule {
@@ -156,6 +168,13 @@ pub struct ForgeManifest {
     pub ui_modules: Vec<UiModule>,
     /// `permissions.scopes`.
     pub scopes: Vec<String>,
+    /// `resources`.
+    pub resources: Vec<Resource>,
+    /// `permissions.content.scripts` (e.g. `unsafe-inline`), for the
+    /// resources' CSP.
+    pub content_scripts: Vec<String>,
+    /// `permissions.content.styles` (e.g. `unsafe-inline`).
+    pub content_styles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +186,14 @@ struct Raw {
     remotes: Vec<RawRemote>,
     #[serde(default)]
     permissions: RawPermissions,
+    #[serde(default)]
+    resources: Vec<RawResource>,
+}
+
+#[derive(Deserialize)]
+struct RawResource {
+    key: String,
+    path: String,
 }
 
 #[derive(Deserialize)]
@@ -194,6 +221,16 @@ struct RawRemote {
 struct RawPermissions {
     #[serde(default)]
     scopes: Vec<String>,
+    #[serde(default)]
+    content: RawContent,
+}
+
+#[derive(Deserialize, Default)]
+struct RawContent {
+    #[serde(default)]
+    scripts: Vec<String>,
+    #[serde(default)]
+    styles: Vec<String>,
 }
 
 impl ForgeManifest {
@@ -286,6 +323,7 @@ impl ForgeManifest {
                     key,
                     resource,
                     resolver_endpoint,
+                    title: text_of(entry, "title"),
                 });
             }
         }
@@ -298,6 +336,13 @@ impl ForgeManifest {
             triggers,
             ui_modules,
             scopes: raw.permissions.scopes,
+            content_scripts: raw.permissions.content.scripts,
+            content_styles: raw.permissions.content.styles,
+            resources: raw
+                .resources
+                .into_iter()
+                .map(|r| Resource { key: r.key, path: r.path })
+                .collect(),
         })
     }
 
@@ -314,6 +359,19 @@ impl ForgeManifest {
     /// The UI module with this key.
     pub fn ui_module(&self, key: &str) -> Option<&UiModule> {
         self.ui_modules.iter().find(|m| m.key == key)
+    }
+
+    /// The resource with this key.
+    pub fn resource(&self, key: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.key == key)
+    }
+
+    /// The UI modules of type `module_type`, in manifest order.
+    pub fn ui_modules_of<'a>(
+        &'a self,
+        module_type: &'a str,
+    ) -> impl Iterator<Item = &'a UiModule> + 'a {
+        self.ui_modules.iter().filter(move |m| m.module_type == module_type)
     }
 
     /// The triggers routed to an endpoint that subscribe to `event`.

@@ -18,11 +18,20 @@
 //! | [`events`] | the bodies of `avi:jira:created:issue` and `avi:forge:installed:app` | "Jira events"; "Lifecycle events" |
 //! | [`triggers`] | delivering events to a remote: POST, 5 s, 4 retries | "Sending product events to a remote" |
 //! | [`invoke`] | UI `invokeRemote` calls: 25 s, no retries | "Forge remote invocation contract"; "Calling a remote backend from a Forge frontend" |
-//! | [`routes`](mod@routes) | `GET /dev/forge/jwks.json`, `POST /dev/forge/invoke` | `@forge/bridge`'s `invoke` reply shape |
+//! | [`resources`] | Custom UI resources on an origin of their own (`http://<app-uuid>.localhost:<site port>`), the bridge's frame half injected first in `index.html`, Forge's CSP | "Custom UI"; "Custom UI security" / "Content security and egress controls"; `@forge/bridge` 7.2.0 `out/bridge.js` |
+//! | [`routes`](mod@routes) | `GET /dev/forge/jwks.json`, `POST /dev/forge/invoke` | `@forge/bridge`'s `invoke` reply shape, `RemoteInvokeResponse` (`out/types.d.ts`) |
 //! | [`state`] | one site's Forge state | — |
 //!
+//! The Custom UI host's other halves live with the product pages: which
+//! Forge modules a page frames and the Forge pages
+//! ([`crate::pages::forge_modules`]), the bridge's host half
+//! (`page/forge-host.js`: `getContext`, `fetchProduct`, `invoke`, `emit`/`on`,
+//! `showFlag`, theme) and its frame half (`page/forge-frame.js`); a frame's
+//! `requestJira` is authenticated by [`crate::platform::auth`] with this
+//! module's [`scopes`].
+//!
 //! What it is not: a Forge runtime. It runs no Forge functions (apps
-//! reach it only through remotes) and hosts no Custom UI resources yet.
+//! reach it only through remotes) and no UI Kit.
 
 pub mod app_properties;
 pub mod events;
@@ -31,6 +40,7 @@ pub mod invocation_tokens;
 pub mod invoke;
 pub mod manifest;
 pub mod product_tokens;
+pub mod resources;
 pub mod rest_auth;
 pub mod routes;
 pub mod scopes;

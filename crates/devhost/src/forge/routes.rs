@@ -3,7 +3,8 @@
 //! verifying remote requests; RFC 7517), and `POST /dev/forge/invoke`, the
 //! way into [`super::invoke`] for the product page's `@forge/bridge` host
 //! half (reply shaped like the bridge's `invoke`: `{success, payload |
-//! error}`).
+//! error}`, the payload `{status, headers: {name: [value]}, body}` with a
+//! JSON body parsed, as `RemoteInvokeResponse` in `@forge/bridge` 7.2.0).
 //!
 //! What it is not: the REST resources a Forge app calls (those are the
 //! products', mounted under `apiBaseUrl` by [`crate::routes`](mod@crate::routes)).
@@ -81,11 +82,28 @@ async fn answer(
         body,
     };
     match invoke(host, site, &request.app_id, invocation).await {
-        Ok(answer) => warp::reply::json(&json!({
-            "success": true,
-            "payload": {"status": answer.status, "headers": answer.headers, "body": answer.body},
-        }))
-        .into_response(),
+        Ok(answer) => {
+            // `RemoteInvokeResponse` of `@forge/bridge` 7.2.0 (`out/types.d.ts`):
+            // `headers: Record<string, string[]>`, `body?: Record<string, any>`,
+            // so a JSON answer reaches the page parsed; any other stays text.
+            let json_body = answer
+                .headers
+                .get("content-type")
+                .is_some_and(|t| t.starts_with("application/json"))
+                .then(|| serde_json::from_str::<Value>(&answer.body).ok())
+                .flatten();
+            let headers: serde_json::Map<String, Value> =
+                answer.headers.iter().map(|(n, v)| (n.clone(), json!([v]))).collect();
+            warp::reply::json(&json!({
+                "success": true,
+                "payload": {
+                    "status": answer.status,
+                    "headers": headers,
+                    "body": json_body.unwrap_or(Value::String(answer.body)),
+                },
+            }))
+            .into_response()
+        }
         Err(e) => {
             let status = match e {
                 InvokeError::TimedOut | InvokeError::Unreachable(_) => StatusCode::BAD_GATEWAY,

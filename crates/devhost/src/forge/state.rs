@@ -4,6 +4,7 @@
 //! holds one field and knows nothing of installing, signing or delivering.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,10 @@ pub struct ForgeInstallation {
     pub app_version: String,
     /// The manifest as installed: endpoints, triggers, granted scopes.
     pub manifest: Arc<ForgeManifest>,
+    /// The app folder it was installed from, whose `resources/…` the
+    /// Custom UI host serves ([`super::resources`]), as Forge serves what
+    /// `forge deploy` uploaded.
+    pub folder: PathBuf,
 }
 
 /// One event delivery to a remote, for tests and for reading the dev world.

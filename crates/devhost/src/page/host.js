@@ -436,6 +436,9 @@
     return { close: close };
   }
 
+  // forge-host.js draws Forge's `showFlag` flags the same way.
+  window.lodgerDevFlags = { create: createFlag };
+
   host.getFrameworkAdaptor().registerModule({
     getModuleRegistrationName: () => 'flag',
     isEnabled: () => true,
@@ -507,6 +510,8 @@
   });
 
   for (const module of view.modules || []) {
+    // Forge modules are framed by forge-host.js, without connect-js.
+    if (module.forge) continue;
     const slot = document.getElementById(module.slot);
     if (!slot) {
       console.warn('[lodger dev host] no slot #' + module.slot + ' for ' + module.addonKey + '/' + module.moduleKey);

@@ -11,6 +11,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::forge_modules::forge_modules_for;
 use super::shell::{Page, respond};
 use crate::confluence::data::SPACE_NAME;
 use crate::confluence::page_view::{framed_macros, page_context, page_path};
@@ -35,7 +36,7 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
     };
     let user = current_user(site, session.as_deref());
     let modules = framed_macros(site, &page, user.map(|u| u.account_id.as_str()));
-    let page_view = Page {
+    let mut page_view = Page {
         product: Product::Confluence,
         path: page_path(&page),
         breadcrumb: format!("{SPACE_NAME} / Pages"),
@@ -48,5 +49,9 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         modules,
         full_page: true,
     };
+    // Forge apps' `macro` modules, one instance on every page (the
+    // emulator has no editor to insert them with).
+    let forge = forge_modules_for(site, &page_view.context, user, &["macro"]);
+    page_view.modules.extend(forge);
     respond(site, &page_view, session.is_none())
 }

@@ -15,6 +15,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::forge_modules::forge_modules_for;
 use super::modules::modules_for;
 use super::session::redirect;
 use super::shell::{Page, respond};
@@ -79,6 +80,13 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
         false,
         &["webPanels"],
         &in_issue_view,
+    ));
+    // Forge apps' issue panels and issue contexts, beside the Connect ones.
+    page.modules.extend(forge_modules_for(
+        site,
+        &page.context,
+        page.user,
+        &["jira:issueContext", "jira:issuePanel"],
     ));
     respond(site, &page, session.is_none())
 }

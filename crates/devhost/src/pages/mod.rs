@@ -8,10 +8,12 @@
 //! | [`issue`] | the issue view, `/browse/{key}`, and the site's root |
 //! | [`app_pages`] | an app's full pages, `/plugins/servlet/ac/{app}/{module}` |
 //! | [`confluence_page`] | the Confluence page view with its macros |
+//! | [`forge_modules`] | Forge UI modules on those pages (issue panel, issue context) and the Forge admin and project settings pages |
 //! | [`session`] | switching user, and `AP.context.getToken()` |
 
 pub mod app_pages;
 pub mod confluence_page;
+pub mod forge_modules;
 pub mod issue;
 pub mod modules;
 pub mod session;

@@ -13,6 +13,10 @@
 //! to theme iframes that called `AP.theming.initializeTheming()`. The choice
 //! is kept in the browser's localStorage.
 //!
+//! Forge UI modules (entries with `forge: true`) are framed by
+//! `page/forge-host.js`, the host half of `@forge/bridge`, loaded last;
+//! `host.js` leaves them alone.
+//!
 //! What it is not: which modules a page shows; the pages decide that.
 
 use std::sync::OnceLock;
@@ -23,12 +27,14 @@ use tera::{Context, Tera};
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
+use super::forge_modules::{admin_page_path, project_settings_path};
 use super::modules::{PAGE_MODULES, may_open};
 use crate::confluence::page_view;
+use crate::forge::install::ForgeInstallation;
 use crate::platform::auth::{ANONYMOUS, SESSION_COOKIE};
 use crate::platform::errors::error;
 use crate::platform::iframe::ViewContext;
-use crate::site::{AppInstall, Site, User};
+use crate::site::{AppInstall, Role, Site, User};
 use lodger_connect::installation::Product;
 
 /// The shell templates, by name.
@@ -127,7 +133,36 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
             }
         }
     }
+    links.extend(forge_navigation(site, user));
     links.into_iter().map(|(href, text)| Link { href, text }).collect()
+}
+
+/// Links to the Forge apps' admin and project settings pages the user may open.
+fn forge_navigation(site: &Site, user: Option<&User>) -> Vec<(String, String)> {
+    let Some(user) = user else { return Vec::new() };
+    let installs: Vec<ForgeInstallation> = site.data().forge.installs.values().cloned().collect();
+    let project = site.projects.first();
+    let mut links = Vec::new();
+    for install in &installs {
+        let manifest = &install.manifest;
+        let title = |m: &crate::forge::manifest::UiModule| m.title.clone().unwrap_or(m.key.clone());
+        if user.role == Role::SiteAdmin {
+            if let Some(module) = manifest.ui_modules_of("jira:adminPage").next() {
+                links.push((admin_page_path(install), format!("{} (Forge)", title(module))));
+            }
+        }
+        if matches!(user.role, Role::SiteAdmin | Role::ProjectAdmin) {
+            if let (Some(module), Some(project)) =
+                (manifest.ui_modules_of("jira:projectSettingsPage").next(), project)
+            {
+                links.push((
+                    project_settings_path(install, &project.key),
+                    format!("{} (Forge)", title(module)),
+                ));
+            }
+        }
+    }
+    links
 }
 
 /// The site's templates, parsed once.
@@ -265,7 +300,7 @@ mod tests {
         let site = Site::seeded("acme", "http://127.0.0.1:2990");
         let modules = vec![json!({"title": "</script><script>alert(1)</script>", "slot": "s"})];
         let html = render(&site, &page(&site, modules, false)).unwrap();
-        assert_eq!(html.matches("</script>").count(), 6, "{html}");
+        assert_eq!(html.matches("</script>").count(), 7, "{html}");
         assert!(html.contains("<\\/script><script>alert(1)<\\/script>"));
     }
 }

@@ -8,7 +8,10 @@
 //! - **a user through an app's iframe** (`AP.request`): the emulated product
 //!   page forwards the call with the user's session cookie and names the app
 //!   in `X-Lodger-Dev-App`, so the host applies the user's permissions *and*
-//!   the app's scopes, as Jira does.
+//!   the app's scopes, as Jira does. The header may name a Forge app id
+//!   instead (a Custom UI frame's `requestJira` through the page's bridge
+//!   host half): then the Forge app's manifest scopes are checked, with
+//!   [`crate::forge::scopes`], as for its product tokens.
 //!
 //! Anything else is 401; a known caller outside the app's scopes is 403.
 //!
@@ -20,6 +23,8 @@
 
 use warp::http::Method;
 
+use crate::forge::install::ForgeInstallation;
+use crate::forge::scopes::required_scope;
 use crate::site::{AppInstall, Site, User};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{Expectation, UnverifiedToken};
@@ -130,6 +135,13 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
                 "a session is accepted only on AP.request calls from the product page".into(),
             ));
         };
+        // A Forge app's Custom UI frame (`requestJira` / `requestConfluence`
+        // through the page's bridge host half): the user's permissions and
+        // the Forge app's manifest scopes, as for its product tokens.
+        if let Some(forge) = forge_install_of(site, key) {
+            return forge_scopes(&forge, request)
+                .map(|()| Caller::User { user, app_key: Some(key.to_owned()) });
+        }
         match install_of(site, request.product, key) {
             Some(install) if install.enabled => {}
             _ => return Err(Refusal::Forbidden(format!("app {key} is not enabled on this site"))),
@@ -164,6 +176,38 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
 /// lodger's revocation check relies on that 401 (`tests/dev_revocation.rs`).
 fn install_of(site: &Site, product: Product, app_key: &str) -> Option<AppInstall> {
     site.data().installs_in(product).get(app_key).cloned()
+}
+
+/// The Forge app `app_id` installed in `site`, if it is one.
+fn forge_install_of(site: &Site, app_id: &str) -> Option<ForgeInstallation> {
+    site.data().forge.installs.get(app_id).cloned()
+}
+
+/// Whether Forge app `install` may make `request` from its Custom UI: it
+/// is installed in the product, and its manifest grants the scope
+/// [`crate::forge::scopes`] names for the call (Forge: "Permissions";
+/// `requestJira` runs "as the current user" with the app's scopes).
+fn forge_scopes(install: &ForgeInstallation, request: &RestRequest<'_>) -> Result<(), Refusal> {
+    let (method, path) = (request.method, request.path);
+    if !install.manifest.products.contains(&request.product) {
+        return Err(Refusal::Forbidden(format!(
+            "Forge app {} is not installed in {}",
+            install.app_id,
+            request.product.as_str()
+        )));
+    }
+    let Some(scope) = required_scope(request.product, method, path) else {
+        return Err(Refusal::Forbidden(format!(
+            "{method} {path} is not available to Forge apps on this emulated site"
+        )));
+    };
+    if !install.manifest.has_scope(scope) {
+        return Err(Refusal::Forbidden(format!(
+            "app {} lacks the {scope} scope for {method} {path}",
+            install.app_id
+        )));
+    }
+    Ok(())
 }
 
 /// The scope a request needs (Atlassian: "Scopes for Connect apps"): by

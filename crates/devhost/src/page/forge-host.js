@@ -1,0 +1,219 @@
+// The host half of Forge's Custom UI bridge, on an emulated Jira or Confluence page.
+//
+// A Forge app's page runs in an iframe on the app's resource origin
+// (`http://<app-uuid>.localhost:<port>`, crates/devhost/src/forge/resources.rs)
+// with the real `@forge/bridge` bundled in. Every bridge call becomes
+// `globalThis.__bridge.callBridge(name, payload)`, which the injected frame
+// half (forge-frame.js) posts here as {lodgerForge: 1, id, name, payload};
+// this file answers {lodgerForge: 1, reply: id, ok, value | error}. Names
+// and shapes follow `@forge/bridge` 7.2.0 (`out/fetch/fetch.js`,
+// `out/invoke-endpoint/invoke-endpoint.js`, `out/events/events.js`,
+// `out/flag/flag.js`, `out/view/*.js`, `out/types.d.ts`):
+//
+//   getContext                 -> the module's FullContext (theme added here)
+//   fetchProduct {product, restPath, fetchRequestInit{method, body, headers[[n,v]]}}
+//                              -> {body, headers, status, statusText, isAttachment: false}
+//   invoke {path, method, headers, body, invokeType: 'ui-remote-fetch'}
+//                              -> {success: true, payload: {body, status, headers}} | {success: false, error}
+//   emit / emitPublic {event, payload}; on / onPublic {event} (callback kept in the frame)
+//   showFlag {id, title, description, type, isAutoDismiss} -> id;  closeFlag {id}
+//   enableTheming              -> {colorMode}, then theme changes are pushed
+//
+// Anything else is refused with a message naming the call. Messages are
+// accepted only from a frame this page created, from that frame's origin.
+// Loaded after host.js; needs no connect-js.
+(function () {
+  'use strict';
+
+  const view = JSON.parse(document.getElementById('lodger-dev-view').textContent);
+  const modules = (view.modules || []).filter((m) => m.forge);
+  if (modules.length === 0) return;
+
+  // The frames this page created: contentWindow -> {module, frame, slot}.
+  const frames = new Map();
+  // Event subscriptions: {window, subscription, event, public, appId}.
+  let subscriptions = [];
+  const themed = new Set();
+  const flags = new Map();
+
+  const colorMode = () => document.documentElement.getAttribute('data-color-mode') === 'dark' ? 'dark' : 'light';
+
+  // The site's root on this page's origin (so the session cookie goes along):
+  // Jira's REST at `/rest/...`, Confluence's at `/wiki/rest/...`.
+  const siteRoot = location.origin + new URL(view.site.baseUrl, location.href).pathname
+    .replace(/\/+$/, '').replace(/\/wiki$/, '');
+
+  function post(target, origin, message) {
+    message.lodgerForge = 1;
+    target.postMessage(message, origin);
+  }
+
+  async function fetchProduct(entry, payload) {
+    const product = payload && payload.product;
+    if (product !== 'jira' && product !== 'confluence') {
+      throw new Error('fetchProduct: product ' + JSON.stringify(product) + ' is not jira or confluence on this emulated site');
+    }
+    const restPath = String(payload.restPath || '');
+    if (!restPath.startsWith('/')) throw new Error('fetchProduct: restPath must start with /');
+    // Only the product's REST API: a path that leaves it (`/../dev/login`)
+    // would otherwise reach the site's pages with the user's session.
+    const base = siteRoot + (product === 'confluence' ? '/wiki' : '');
+    const url = new URL(base + restPath);
+    if (url.origin !== location.origin || !url.pathname.startsWith(new URL(base).pathname.replace(/\/$/, '') + '/rest/')) {
+      throw new Error('fetchProduct: ' + restPath + ' is not a path of the ' + product + ' REST API');
+    }
+    const init = payload.fetchRequestInit || {};
+    const headers = new Headers(init.headers || []);
+    // Which app's frame asked: the site applies the user's permissions and
+    // that Forge app's manifest scopes (platform/auth.rs).
+    headers.set('X-Lodger-Dev-App', entry.module.appId);
+    const response = await fetch(url.href, {
+      method: init.method || 'GET',
+      redirect: 'manual',
+      headers: headers,
+      body: init.body == null ? undefined : init.body,
+      credentials: 'same-origin',
+    });
+    const out = {};
+    response.headers.forEach((value, name) => { out[name] = value; });
+    return { body: await response.text(), headers: out, status: response.status, statusText: response.statusText, isAttachment: false };
+  }
+
+  async function invoke(entry, payload) {
+    if (!payload || payload.invokeType !== 'ui-remote-fetch') {
+      throw new Error('invoke: only invokeRemote (resolver.endpoint to a remote) is emulated; Forge functions do not run on the lodger dev host');
+    }
+    const response = await fetch('/dev/forge/invoke', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({
+        appId: entry.module.appId,
+        moduleKey: entry.module.moduleKey,
+        extension: entry.module.context.extension,
+        method: payload.method || 'POST',
+        path: payload.path || '',
+        body: payload.body === undefined ? null : payload.body,
+      }),
+    });
+    return response.json();
+  }
+
+  function deliver(entry, name, payload) {
+    const isPublic = name === 'emitPublic';
+    const event = payload && payload.event;
+    for (const s of subscriptions) {
+      if (s.event !== event || s.public !== isPublic) continue;
+      if (!isPublic && s.appId !== entry.module.appId) continue;
+      const target = frames.get(s.window);
+      if (target) post(s.window, target.module.origin, { subscription: s.subscription, payload: payload.payload });
+    }
+    return null;
+  }
+
+  function showFlag(entry, payload) {
+    const id = entry.module.appId + ' ' + payload.id;
+    const create = window.lodgerDevFlags && window.lodgerDevFlags.create;
+    if (!create) throw new Error('showFlag: the page cannot draw flags (host.js did not load)');
+    const type = ['info', 'success', 'warning', 'error'].includes(payload.type) ? payload.type : 'info';
+    const flag = create({
+      id: id,
+      title: payload.title || '',
+      body: payload.description || '',
+      type: type,
+      close: payload.isAutoDismiss ? 'auto' : 'manual',
+      actions: [],
+      onClose: () => flags.delete(id),
+    });
+    flags.set(id, flag);
+    return payload.id;
+  }
+
+  const handlers = {
+    getContext: (entry) => Object.assign({}, entry.module.context, { theme: { colorMode: colorMode() } }),
+    fetchProduct: fetchProduct,
+    invoke: invoke,
+    emit: (entry, payload) => deliver(entry, 'emit', payload),
+    emitPublic: (entry, payload) => deliver(entry, 'emitPublic', payload),
+    on: (entry, payload, message, source) => {
+      subscriptions.push({ window: source, subscription: message.id, event: payload.event, public: false, appId: entry.module.appId });
+      return null;
+    },
+    onPublic: (entry, payload, message, source) => {
+      subscriptions.push({ window: source, subscription: message.id, event: payload.event, public: true, appId: entry.module.appId });
+      return null;
+    },
+    showFlag: showFlag,
+    closeFlag: (entry, payload) => {
+      const flag = flags.get(entry.module.appId + ' ' + payload.id);
+      if (flag) flag.close();
+      return null;
+    },
+    enableTheming: (entry, payload, message, source) => {
+      themed.add(source);
+      return { colorMode: colorMode() };
+    },
+  };
+
+  window.addEventListener('message', async (event) => {
+    const entry = frames.get(event.source);
+    if (!entry || event.origin !== entry.module.origin) return;
+    const message = event.data;
+    if (!message || message.lodgerForge !== 1 || typeof message.name !== 'string') return;
+    const source = event.source;
+    switch (message.name) {
+      case 'ready':
+        entry.slot.dataset.established = 'true';
+        return;
+      case 'resize': {
+        const height = Number(message.payload && message.payload.height);
+        if (height > 0) entry.frame.style.height = height + 'px';
+        entry.slot.dataset.height = String(height);
+        return;
+      }
+      case 'unsubscribe': {
+        const id = message.payload && message.payload.subscription;
+        subscriptions = subscriptions.filter((s) => !(s.window === source && s.subscription === id));
+        return;
+      }
+    }
+    const handler = Object.prototype.hasOwnProperty.call(handlers, message.name) ? handlers[message.name] : null;
+    try {
+      if (!handler) throw new Error('"' + message.name + '" is not implemented by the lodger dev host\'s Custom UI bridge');
+      const value = await handler(entry, message.payload, message, source);
+      post(source, entry.module.origin, { reply: message.id, ok: true, value: value });
+    } catch (error) {
+      post(source, entry.module.origin, { reply: message.id, ok: false, error: String(error && error.message || error) });
+    }
+  });
+
+  // The page's theme toggle changes <html data-color-mode>: tell the frames
+  // that enabled theming.
+  new MutationObserver(() => {
+    for (const source of themed) {
+      const entry = frames.get(source);
+      if (entry) post(source, entry.module.origin, { theme: { colorMode: colorMode() } });
+    }
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-color-mode'] });
+
+  for (const module of modules) {
+    const slot = document.getElementById(module.slot);
+    if (!slot) {
+      console.warn('[lodger dev host] no slot #' + module.slot + ' for Forge module ' + module.moduleKey);
+      continue;
+    }
+    const frame = document.createElement('iframe');
+    frame.src = module.url;
+    frame.title = module.title;
+    frame.className = 'forge-frame';
+    frame.dataset.moduleKey = module.moduleKey;
+    // Forge sandboxes Custom UI frames; its exact token list is unverified.
+    frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-downloads allow-modals');
+    frame.style.width = '100%';
+    frame.style.border = '0';
+    frame.style.height = module.compact ? '40px' : '80px';
+    slot.dataset.established = 'false';
+    slot.append(frame);
+    frames.set(frame.contentWindow, { module: module, frame: frame, slot: slot });
+  }
+})();

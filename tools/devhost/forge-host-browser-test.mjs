@@ -1,0 +1,211 @@
+// The browser test of the emulated Forge Custom UI host: a real Chromium
+// opens the emulated Jira issue page where the fixture Forge app
+// (crates/devhost/tests/fixtures/forge-bridge-app, its page bundled with the
+// real @forge/bridge by esbuild) is installed, and drives the fixture's two
+// frames (issue panel, issue context) through the bridge.
+//
+//   node tools/devhost/forge-host-browser-test.mjs <issue page URL> <resource origin>
+//        <viewer account id> <admin page URL> <Confluence page URL> <screenshot path>
+//
+// Steps: wait for both frames' bridge; getContext; requestJira PUT then GET
+// of an issue property; a call outside the manifest's scopes and one
+// outside the REST API; view.theme.enable() and the page's theme toggle; invokeRemote;
+// events.emit from the panel, received by the issue context; showFlag; an
+// unknown bridge call; the panel's height following its content; then as
+// the viewer, a PUT (refused by the viewer's permissions) and a GET; then
+// the admin page; the Confluence page's macro and a requestConfluence. Rust asserts on the report (tests/forge_host.rs).
+//
+// On success it prints one JSON line on stdout with what each step saw and
+// exits 0; on failure it says which step failed, saves the screenshot when
+// it can, prints the browser console and exits 1.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const OVERALL_TIMEOUT_MS = 90_000;
+const STEP_TIMEOUT_MS = 20_000;
+const PROPERTY = 'forge-fixture';
+
+const [pageUrl, resourceOrigin, viewer, adminUrl, confluenceUrl, screenshotPath] = process.argv.slice(2);
+if (!screenshotPath) {
+  console.error('usage: node forge-host-browser-test.mjs <issue page URL> <resource origin> <viewer account id> <admin page URL> <Confluence page URL> <screenshot path>');
+  process.exit(2);
+}
+
+const consoleLines = [];
+let browser;
+let page;
+let step = 'starting';
+let finished = false;
+
+async function screenshot() {
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true, timeout: 10_000 });
+}
+
+async function fail(message) {
+  if (finished) return;
+  finished = true;
+  console.error(`forge host browser test failed while ${step}: ${message}`);
+  if (page) await screenshot().catch((error) => console.error(`no screenshot: ${error.message}`));
+  console.error('--- browser console (page and frames) ---');
+  for (const line of consoleLines) console.error(line);
+  console.error('--- end of browser console ---');
+  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  process.exit(1);
+}
+
+const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
+
+// The Forge modules in the page's view JSON, by module key.
+async function forgeSlots() {
+  return page.evaluate(() => {
+    const modules = JSON.parse(document.getElementById('lodger-dev-view').textContent).modules || [];
+    return Object.fromEntries(modules.filter((m) => m.forge).map((m) => [m.moduleKey, m.slot]));
+  });
+}
+
+// The frame in `slot`, once its bridge said hello and the fixture is ready.
+async function frameIn(slot) {
+  await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
+  const frame = await (await page.locator(`[id="${slot}"] iframe`).elementHandle()).contentFrame();
+  await frame.locator('#status[data-ready="true"]').waitFor({ state: 'attached' });
+  return frame;
+}
+
+async function frameHeight(slot) {
+  const box = await page.locator(`[id="${slot}"] iframe`).boundingBox();
+  return box ? Math.round(box.height) : 0;
+}
+
+async function waitForHeight(slot, test) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  let height = await frameHeight(slot);
+  while (!test(height)) {
+    if (Date.now() > deadline) throw new Error(`the frame stayed ${height}px high`);
+    await page.waitForTimeout(100);
+    height = await frameHeight(slot);
+  }
+  return height;
+}
+
+async function main() {
+  const report = {};
+  step = 'launching chromium';
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    timeout: 20_000,
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
+  });
+
+  step = `opening ${pageUrl}`;
+  const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
+  if (!response || !response.ok()) throw new Error(`the issue page answered HTTP ${response ? response.status() : 'nothing'}`);
+
+  step = 'finding the Forge panel and issue context';
+  const slots = await forgeSlots();
+  if (!slots['bridge-panel'] || !slots['bridge-context']) throw new Error(`missing Forge modules: ${JSON.stringify(slots)}`);
+  const panel = await frameIn(slots['bridge-panel']);
+  const context = await frameIn(slots['bridge-context']);
+  report.frameUrl = panel.url();
+  report.frameOrigin = new URL(panel.url()).origin;
+  if (report.frameOrigin !== resourceOrigin) throw new Error(`the panel is on ${report.frameOrigin}, not ${resourceOrigin}`);
+
+  step = 'view.getContext()';
+  report.context = await panel.evaluate(() => window.fixture.context());
+  report.contextOfContext = await context.evaluate(() => window.fixture.context());
+  const issueKey = report.context.extension.issue.key;
+
+  step = 'requestJira PUT then GET of an issue property as the admin';
+  report.put = await panel.evaluate(([key, name]) => window.fixture.put(key, name, { ticked: 2, by: 'forge' }), [issueKey, PROPERTY]);
+  report.get = await panel.evaluate(([key, name]) => window.fixture.get(key, name), [issueKey, PROPERTY]);
+
+  step = 'requestJira outside the manifest scopes';
+  report.outsideScopes = await panel.evaluate(() => window.fixture.myself());
+
+  step = 'requestJira to a path outside the REST API';
+  report.escape = await panel.evaluate(() => window.fixture.escape());
+
+  step = 'view.theme.enable() and the page theme toggle';
+  report.themeEnabled = await panel.evaluate(() => window.fixture.theme());
+  await page.locator('#theme-toggle').click();
+  await panel.waitForFunction(() => document.documentElement.getAttribute('data-color-mode') === 'dark');
+  report.themeToggled = await panel.evaluate(() => window.fixture.colorMode());
+  await page.locator('#theme-toggle').click();
+
+  step = 'invokeRemote';
+  report.remote = await panel.evaluate(() => window.fixture.remote({ hello: 'remote' }));
+
+  step = 'events.emit from the panel to the issue context';
+  await panel.evaluate(() => window.fixture.emit({ n: 1, from: 'panel' }));
+  await context.locator('#status[data-received="1"]').waitFor({ state: 'attached' });
+  report.received = await context.evaluate(() => window.fixture.received);
+
+  step = 'showFlag';
+  await panel.evaluate(() => window.fixture.flag());
+  await page.locator('#flags .flag', { hasText: 'Fixture flag' }).waitFor();
+  report.flag = await page.locator('#flags .flag').first().textContent();
+
+  step = 'an unknown bridge call';
+  report.unknown = await panel.evaluate(() => window.fixture.unknown().then(() => 'resolved', (e) => e.message));
+
+  step = 'the panel frame following its content';
+  const slot = slots['bridge-panel'];
+  report.heightBefore = await waitForHeight(slot, (h) => h > 0 && h < 200);
+  await panel.evaluate(() => window.fixture.grow(420));
+  report.heightGrown = await waitForHeight(slot, (h) => h >= 420);
+  await panel.evaluate(() => window.fixture.grow(120));
+  report.heightShrunk = await waitForHeight(slot, (h) => h >= 120 && h < 300);
+
+  step = 'saving the screenshot';
+  await screenshot();
+
+  step = 'switching to the viewer';
+  const login = new URL('/dev/login', pageUrl);
+  login.searchParams.set('account', viewer);
+  login.searchParams.set('next', new URL(pageUrl).pathname);
+  await page.goto(login.href, { waitUntil: 'domcontentloaded' });
+  const viewerPanel = await frameIn((await forgeSlots())['bridge-panel']);
+  report.viewerContext = await viewerPanel.evaluate(() => window.fixture.context());
+  report.viewerPut = await viewerPanel.evaluate(([key, name]) => window.fixture.put(key, name, { by: 'viewer' }), [issueKey, PROPERTY]);
+  report.viewerGet = await viewerPanel.evaluate(([key, name]) => window.fixture.get(key, name), [issueKey, PROPERTY]);
+
+  step = 'the admin page, as the viewer and as the admin';
+  const refused = await page.goto(adminUrl, { waitUntil: 'domcontentloaded' });
+  report.adminPageAsViewer = refused ? refused.status() : 0;
+  const back = new URL('/dev/login', pageUrl);
+  back.searchParams.set('account', report.context.accountId);
+  back.searchParams.set('next', new URL(adminUrl).pathname);
+  await page.goto(back.href, { waitUntil: 'domcontentloaded' });
+  const admin = await frameIn((await forgeSlots())['bridge-admin']);
+  report.adminContext = await admin.evaluate(() => window.fixture.context());
+
+  step = 'the project settings page, found in the site navigation';
+  const settingsLink = page.locator('nav.sidebar a', { hasText: 'Bridge fixture project settings (Forge)' });
+  report.projectSettingsPath = await settingsLink.getAttribute('href');
+  await settingsLink.click();
+  const settings = await frameIn((await forgeSlots())['bridge-project-settings']);
+  report.projectSettingsContext = await settings.evaluate(() => window.fixture.context());
+
+  step = 'the Confluence page and its Forge macro';
+  await page.goto(confluenceUrl, { waitUntil: 'domcontentloaded' });
+  const macro = await frameIn((await forgeSlots())['bridge-macro']);
+  report.macroContext = await macro.evaluate(() => window.fixture.context());
+  report.contentProperty = await macro.evaluate(
+    (id) => window.fixture.contentProperty(id, 'forge-fixture'), report.macroContext.extension.content.id);
+
+  finished = true;
+  clearTimeout(watchdog);
+  await browser.close();
+  console.log(JSON.stringify(report));
+}
+
+main().catch((error) => fail(error && error.message ? error.message : String(error)));
