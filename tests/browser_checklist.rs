@@ -16,7 +16,12 @@
 
 mod support;
 
+use lodger::app::template::Template;
+use lodger::dev::world::{DEV_FORGE_APP_ID, World};
+use lodger::devhost::site::Role;
 use serde_json::{Value, json};
+use support::prerequisites::{Prerequisite, require};
+use support::site_client::as_user;
 
 /// Runs the checklist script with `config`; answers its JSON report.
 async fn run_script(config: Value) -> Value {
@@ -36,33 +41,102 @@ fn texts(checklist: &Value) -> Vec<String> {
     items.iter().map(|i| i["text"].as_str().unwrap().to_owned()).collect()
 }
 
+/// Which of lodger's flavours a run drives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Connect,
+    Forge,
+}
+
+impl Flavour {
+    fn name(self) -> &'static str {
+        match self {
+            Flavour::Connect => "connect",
+            Flavour::Forge => "forge",
+        }
+    }
+
+    /// The key under which the site's license for this flavour is kept.
+    fn license_key(self) -> &'static str {
+        match self {
+            Flavour::Connect => "lodger",
+            Flavour::Forge => DEV_FORGE_APP_ID,
+        }
+    }
+
+    /// The screenshots a run saves.
+    fn shots(self) -> [&'static str; 2] {
+        match self {
+            Flavour::Connect => ["panel.png", "macro.png"],
+            Flavour::Forge => ["forge-panel.png", "forge-macro.png"],
+        }
+    }
+}
+
+fn account(world: &World, role: &str) -> String {
+    world
+        .site
+        .users
+        .iter()
+        .find(|u| u.account_id.ends_with(&format!("-{role}")))
+        .map(|u| u.account_id.clone())
+        .unwrap()
+}
+
+fn config(world: &World, flavour: Flavour, issue_url: &str) -> Value {
+    json!({
+        "mode": "main",
+        "flavour": flavour.name(),
+        "issueUrl": issue_url,
+        "pageUrl": world.page_url,
+        "users": {"admin": account(world, "admin"), "dev": account(world, "dev"), "viewer": account(world, "viewer")},
+        "artifacts": support::browser::artifacts(),
+        "seed": 20261124,
+        "rounds": 20,
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowledged_item() {
     if !support::browser::ready() {
         return;
     }
     let world = support::dev_world::world().await;
-    let artifacts = support::browser::artifacts();
-    let account = |role: &str| {
-        world
-            .site
-            .users
-            .iter()
-            .find(|u| u.account_id.ends_with(&format!("-{role}")))
-            .map(|u| u.account_id.clone())
-            .unwrap()
-    };
-    let config = json!({
-        "mode": "main",
-        "issueUrl": world.issue_url,
-        "pageUrl": world.page_url,
-        "users": {"admin": account("admin"), "dev": account("dev"), "viewer": account("viewer")},
-        "artifacts": artifacts,
-        "seed": 20261124,
-        "rounds": 20,
-    });
+    let config = config(&world, Flavour::Connect, &world.issue_url);
     let report = run_script(config.clone()).await;
+    check(&world, Flavour::Connect, config, report).await;
+}
 
+/// The same steps through the Forge flavour: the exported Custom UI
+/// resources with the real `@forge/bridge`, framed by the emulated Forge
+/// host. First, a checklist written through the Connect flavour (its page's
+/// `AP.request`, in the shape its pages write) opens unchanged in the
+/// Forge panel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forge_flavour_passes_the_same_browser_steps_and_reads_what_connect_wrote() {
+    if !support::browser::ready() || !require(Prerequisite::ForgeManifest) {
+        return;
+    }
+    let world = support::dev_world::both_flavours().await;
+    let written = Template { items: vec!["Written by Connect".into(), "Read by Forge".into()] };
+    let issue_id = world.site.data().issues[0].id.clone();
+    let value = lodger::app::checklist::from_template(&written, &issue_id, 1_764_000_000_000);
+    let path = format!("/rest/api/3/issue/{issue_id}/properties/lodger-checklist");
+    let (status, _) = as_user(&world.site, Role::SiteAdmin).call("PUT", &path, Some(value)).await;
+    assert_eq!(status, 201, "the Connect flavour's page wrote the checklist");
+
+    // The steps need an empty issue: LOD-2.
+    let second = world.issue_url.replace("LOD-1", "LOD-2");
+    let mut config = config(&world, Flavour::Forge, &second);
+    config["seededUrl"] = json!(world.issue_url);
+    config["seeded"] = json!(written.items);
+    let report = run_script(config.clone()).await;
+    assert_eq!(report["seededShown"], json!(written.items));
+    check(&world, Flavour::Forge, config, report).await;
+}
+
+/// What the site stores after a run, against what the browser showed.
+async fn check(world: &World, flavour: Flavour, config: Value, report: Value) {
     // The issue property holds exactly what the people saw, in the contract's shape.
     let issue_id = report["issueId"].as_str().unwrap().to_owned();
     let (stored, glance) = {
@@ -108,7 +182,7 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     assert_eq!(stored["done"], done);
     assert_eq!(stored["open"], items.len() - done);
     // Who ticked: an account id (never a name) and when; nothing when open.
-    let people = [account("admin"), account("dev")];
+    let people = [account(world, "admin"), account(world, "dev")];
     for item in items {
         if item["done"] == true {
             let by = item["doneBy"].as_str().unwrap_or_default();
@@ -119,9 +193,14 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
         }
     }
     assert!(!stored["removed"].as_object().unwrap().is_empty(), "deletions leave tombstones");
-    let glance = glance.expect("the glance status is written");
-    assert_eq!(glance["type"], "badge");
-    assert_eq!(glance["value"]["label"], format!("{done}/{}", items.len()));
+    if flavour == Flavour::Connect {
+        let glance = glance.expect("the glance status is written");
+        assert_eq!(glance["type"], "badge");
+        assert_eq!(glance["value"]["label"], format!("{done}/{}", items.len()));
+    } else {
+        // Forge's issue context shows a fixed label: no status property.
+        assert_eq!(glance, None);
+    }
 
     // The viewer saw the list read-only, with the reason.
     assert_eq!(
@@ -133,9 +212,21 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
 
     // The macro's content property has every note, after at least one 409.
     assert!(report["macro"]["conflicts"].as_u64().unwrap() >= 1);
-    let key = format!("lodger-checklist-{}", report["macro"]["macroId"].as_str().unwrap());
     let content_id = report["macro"]["contentId"].as_str().unwrap().to_owned();
-    let property = world.site.data().confluence.content_properties[&(content_id, key)].clone();
+    let property = {
+        let data = world.site.data();
+        let mut checklists =
+            data.confluence.content_properties.iter().filter(|((content, key), _)| {
+                *content == content_id && key.starts_with("lodger-checklist-")
+            });
+        let (key, property) = checklists.next().expect("the macro wrote its content property");
+        if flavour == Flavour::Connect {
+            let macro_id = report["macro"]["macroId"].as_str().unwrap();
+            assert_eq!(key.1, format!("lodger-checklist-{macro_id}"));
+        }
+        assert!(checklists.next().is_none(), "one checklist property per macro");
+        property.clone()
+    };
     assert!(property.version >= 2, "the macro updated its property (version {})", property.version);
     let notes = texts(&property.value);
     for added in report["macro"]["added"].as_array().unwrap() {
@@ -146,7 +237,7 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     }
 
     // An unlicensed site: the banner, and no way to edit.
-    world.site.data().license_active.insert("lodger".into(), false);
+    world.site.data().license_active.insert(flavour.license_key().into(), false);
     let mut unlicensed = config;
     unlicensed["mode"] = json!("unlicensed");
     let report = run_script(unlicensed).await;
@@ -157,8 +248,8 @@ async fn people_edit_checklists_in_the_browser_and_the_site_keeps_every_acknowle
     assert_eq!(report["addable"], false);
     assert_eq!(report["deletable"], false);
 
-    for name in ["panel.png", "macro.png"] {
-        let shot = artifacts.join(name);
+    for name in flavour.shots() {
+        let shot = support::browser::artifacts().join(name);
         assert!(shot.exists(), "{name} was saved");
         if let Some(docs) = support::browser::docs_to_update() {
             std::fs::copy(&shot, docs.join(name)).unwrap();

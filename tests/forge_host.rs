@@ -79,6 +79,7 @@ fn options() -> WorldOptions {
         node_modules: lodger::dev::default_node_modules(),
         install_npm_packages: false,
         source_dir: None,
+        forge: false,
     }
 }
 

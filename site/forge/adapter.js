@@ -40,7 +40,10 @@ async function start() {
 // glance: `type` `jira:issueContext`), `project` (project settings page),
 // `content {id}` and `config` (the macro and its configuration).
 // `localId` is the macro instance's id in the page (Connect's `macroId`
-// differs: a Forge macro keeps its own content property). `license` is
+// differs: a Forge macro keeps its own content property); it becomes part
+// of a content property key and of its URL path, so anything but letters,
+// digits, `-` and `_` is replaced (its form is not documented: a UUID for
+// macros, an ARI with `:` and `/` elsewhere). `license` is
 // absent where licensing does not apply (development environments), so
 // only `active: false` makes the page read-only.
 export function shape(c) {
@@ -54,7 +57,7 @@ export function shape(c) {
     projectId: ext.project && ext.project.id != null ? String(ext.project.id) : null,
     projectKey: (ext.project && ext.project.key) || null,
     contentId: ext.content && ext.content.id != null ? String(ext.content.id) : null,
-    macroId: (c && c.localId) || null,
+    macroId: (c && c.localId) ? String(c.localId).replace(/[^A-Za-z0-9_-]+/g, '-') : null,
     title: (ext.config && typeof ext.config.title === 'string') ? ext.config.title : null,
     surface: ext.type === 'jira:issueContext' ? 'glance' : 'panel',
     licensed: !(c && c.license && c.license.active === false),
@@ -128,6 +131,11 @@ async function server(method, path, body) {
 
 let flags = 0;
 
+// Whether Forge hands an app's event back to the frame that emitted it is
+// not documented (Connect's AP.events does not): each frame tags what it
+// sends and ignores its own, so a save does not make its own panel reload.
+const frameTag = Math.random().toString(36).slice(2);
+
 globalThis.lodgerAdapters = Object.assign(globalThis.lodgerAdapters || {}, {
   forge: {
     flavour: 'forge',
@@ -135,8 +143,10 @@ globalThis.lodgerAdapters = Object.assign(globalThis.lodgerAdapters || {}, {
     context,
     request,
     server,
-    emit: (name) => events.emit(name),
-    on: (name, listener) => events.on(name, listener),
+    emit: (name) => events.emit(name, { from: frameTag }),
+    on: (name, listener) => events.on(name, (payload) => {
+      if (!payload || payload.from !== frameTag) listener(payload);
+    }),
     // (unverified) the flag's look in a real product.
     flag: (options) => showFlag({
       id: 'lodger-flag-' + ++flags,

@@ -330,32 +330,40 @@ async fn bind(port: u16, what: &str) -> anyhow::Result<TcpListener> {
 
 /// Installs connect-js and jQuery from npm into `node_modules` when missing
 /// and asked to, or warns what to install (the REST API works without them).
+/// With the Forge flavour, also `tools/forge` (esbuild and `@forge/bridge`,
+/// which the Forge export bundles into the pages).
 fn ensure_npm_packages(options: &WorldOptions) -> anyhow::Result<()> {
-    if options.node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
-        return Ok(());
-    }
     let package_dir = options.node_modules.parent().context("node_modules has a parent folder")?;
-    if !options.install_npm_packages {
-        // The REST API, UPM and installs work without it; only the product
-        // pages that frame the app answer 503 until it is installed.
-        eprintln!(
-            "warning: connect-js is not installed, so the product pages will answer 503: \
-             run `npm ci --prefix {}`",
-            package_dir.display()
-        );
-        return Ok(());
+    if !options.node_modules.join("atlassian-connect-js/dist/connect-host.js").exists() {
+        if options.install_npm_packages {
+            npm_ci(package_dir, "atlassian-connect-js")?;
+        } else {
+            // The REST API, UPM and installs work without it; only the product
+            // pages that frame the app answer 503 until it is installed.
+            eprintln!(
+                "warning: connect-js is not installed, so the product pages will answer 503: \
+                 run `npm ci --prefix {}`",
+                package_dir.display()
+            );
+        }
     }
-    eprintln!(
-        "installing atlassian-connect-js from npm into {} (once)...",
-        options.node_modules.display()
-    );
+    let forge_tools = crate::export::forge::bundle::tools_dir();
+    if options.forge && options.install_npm_packages && !forge_tools.join("node_modules").exists() {
+        npm_ci(&forge_tools, "esbuild and @forge/bridge")?;
+    }
+    Ok(())
+}
+
+/// `npm ci --prefix package_dir`, saying what it fetches.
+fn npm_ci(package_dir: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    eprintln!("installing {what} from npm into {} (once)...", package_dir.display());
     let status = std::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--prefix"])
         .arg(package_dir)
         .status()
         .map_err(|_| {
             anyhow::anyhow!(
-                "the dev world needs Node.js and npm to fetch atlassian-connect-js; install them \
+                "the dev world needs Node.js and npm to fetch {what}; install them \
                  (Debian/Ubuntu: `sudo apt install nodejs npm`, or https://nodejs.org) and run `cargo run` again"
             )
         })?;

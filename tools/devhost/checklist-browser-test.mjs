@@ -6,6 +6,9 @@
 //
 // config: {
 //   mode: "main" | "unlicensed",
+//   flavour: "connect" | "forge",       which of lodger's flavours to drive (default connect)
+//   seededUrl, seeded: [texts]          optional: an issue whose checklist the other flavour
+//                                       wrote, and the items it must show, checked first
 //   issueUrl, pageUrl,                  the emulated Jira issue and Confluence page
 //   users: {admin, dev, viewer},        account ids, for the dev host's /dev/login
 //   artifacts,                          where screenshots go
@@ -32,6 +35,14 @@ import { join } from 'node:path';
 import { prng } from './prng.mjs';
 
 const config = JSON.parse(process.argv[2] || '{}');
+// The same steps for both flavours; only how a module's frame is found and
+// what its URL or context says differ. Connect frames are lodger's pages
+// (`/jira/issue-panel.html?…`); Forge frames are Custom UI resources
+// (`/issue-panel/index.html`) on the app's own origin.
+const FORGE = config.flavour === 'forge';
+const PANEL = { key: 'checklist-panel', path: FORGE ? '/issue-panel/' : '/jira/issue-panel.html' };
+const MACRO = { key: 'checklist', path: FORGE ? '/macro/' : '/confluence/macro.html' };
+const SHOT = FORGE ? 'forge-' : '';
 const OVERALL_TIMEOUT_MS = 240_000;
 const STEP_TIMEOUT_MS = 20_000;
 const log = [];
@@ -60,8 +71,8 @@ function check(condition, message) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Opens `url` signed in as `account` in a fresh browser context, waits for
-// connect-js to establish the module's iframe, and answers {page, frame, slot}.
-async function open(name, account, url, framePath) {
+// the host to establish the module's iframe, and answers {page, frame, slot}.
+async function open(name, account, url, module) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -71,24 +82,39 @@ async function open(name, account, url, framePath) {
   const login = `${target.origin}/dev/login?account=${encodeURIComponent(account)}&next=${encodeURIComponent(target.pathname)}`;
   const response = await page.goto(login, { waitUntil: 'domcontentloaded' });
   check(response && response.ok(), `${url} answered HTTP ${response && response.status()}`);
-  return attach(name, page, framePath);
+  return attach(name, page, module);
 }
 
-async function attach(name, page, framePath) {
-  const slot = await page.evaluate((path) => {
+async function attach(name, page, module) {
+  const found = await page.evaluate(({ key, path, forge }) => {
     const view = JSON.parse(document.getElementById('lodger-dev-view').textContent);
-    const modules = (view.modules || []).filter((m) => m.addonKey && m.addonKey.startsWith('lodger'));
-    const module = modules.find((m) => m.moduleKey === 'checklist-panel') ||
-      modules.find((m) => String(m.url || '').includes(path));
-    return module ? module.slot : null;
-  }, framePath).catch((error) => { log.push(`[${name}] ${error.message}`); return null; });
-  check(slot, `${name}: the page shows no lodger checklist module`);
+    const ours = (m) => forge ? m.forge === true : !m.forge && m.addonKey && m.addonKey.startsWith('lodger');
+    const modules = (view.modules || []).filter(ours);
+    const module = modules.find((m) => m.moduleKey === key) || modules.find((m) => String(m.url || '').includes(path));
+    return module ? { slot: module.slot, context: module.context || null } : null;
+  }, { ...module, forge: FORGE }).catch((error) => { log.push(`[${name}] ${error.message}`); return null; });
+  check(found, `${name}: the page shows no lodger checklist module`);
+  const { slot, context } = found;
   await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
-  const frame = page.frames().find((f) => f.url().includes(framePath) && !f.url().includes('surface=glance'));
-  check(frame, `${name}: no frame loads ${framePath}`);
+  const frame = FORGE
+    ? await (await page.locator(`[id="${slot}"] > iframe`).elementHandle()).contentFrame()
+    : page.frames().find((f) => f.url().includes(module.path) && !f.url().includes('surface=glance'));
+  check(frame, `${name}: no frame loads ${module.path}`);
   await frame.locator('.add-input, .banner, .state-error').first().waitFor();
-  current = { name, page, frame, slot };
+  current = { name, page, frame, slot, context };
   return current;
+}
+
+// What the host told the module: its URL's parameters (Connect) or the
+// context `view.getContext()` answers (Forge).
+function issueIdOf(who) {
+  return FORGE ? who.context.extension.issue.id : new URL(who.frame.url()).searchParams.get('issueId');
+}
+
+function macroOf(who) {
+  if (FORGE) return { contentId: who.context.extension.content.id, macroId: who.context.localId };
+  const params = new URL(who.frame.url()).searchParams;
+  return { contentId: params.get('contentId'), macroId: params.get('macroId') };
 }
 
 // Waits until the view has no save pending (bounded).
@@ -143,9 +169,18 @@ async function main() {
   if (config.mode === 'unlicensed') return unlicensed();
 
   const report = {};
+  if (config.seededUrl) {
+    step = 'reading the checklist the other flavour wrote';
+    const reader = await open('reader', config.users.admin, config.seededUrl, PANEL);
+    await reader.frame.locator('.item').first().waitFor();
+    report.seededShown = await texts(reader);
+    check(JSON.stringify(report.seededShown) === JSON.stringify(config.seeded),
+      `the checklist the other flavour wrote shows as ${JSON.stringify(report.seededShown)}`);
+    await reader.page.context().close();
+  }
   step = 'opening the issue as admin';
-  const ada = await open('admin', config.users.admin, config.issueUrl, '/jira/issue-panel.html');
-  report.issueId = new URL(ada.frame.url()).searchParams.get('issueId');
+  const ada = await open('admin', config.users.admin, config.issueUrl, PANEL);
+  report.issueId = issueIdOf(ada);
 
   step = 'adding three items';
   for (const text of ['Write tests', 'Update docs', 'Ship it']) {
@@ -197,7 +232,7 @@ async function main() {
 
   step = 'reloading the page';
   await ada.page.reload({ waitUntil: 'domcontentloaded' });
-  Object.assign(ada, await attach('admin', ada.page, '/jira/issue-panel.html'));
+  Object.assign(ada, await attach('admin', ada.page, PANEL));
   await ada.frame.locator('.item').first().waitFor();
   const afterReload = await texts(ada);
   check(afterReload.join('|') === 'Update the docs|Write tests', `after reload the list is ${afterReload.join('|')}`);
@@ -209,7 +244,7 @@ async function main() {
   await ada.frame.locator('.add-input').blur();
   await sleep(300); // the host resizes the iframe after AP.resize()
   step = 'saving the panel screenshot';
-  await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'panel.png') });
+  await ada.page.locator(`[id="${ada.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, `${SHOT}panel.png`) });
 
   step = 'a save that fails: the edit stays, "Not saved", Retry';
   const faults = async (body) => {
@@ -245,7 +280,7 @@ async function main() {
   await row(ada, 'Written offline').locator('.item-check:checked').waitFor();
 
   step = 'two people editing the issue at once';
-  const dev = await open('dev', config.users.dev, config.issueUrl, '/jira/issue-panel.html');
+  const dev = await open('dev', config.users.dev, config.issueUrl, PANEL);
   const rand = prng(config.seed || 1);
   const mine = { admin: [], dev: [] };
   const gone = new Set();
@@ -292,7 +327,7 @@ async function main() {
   await dev.page.context().close();
 
   step = 'opening the issue as the viewer';
-  const val = await open('viewer', config.users.viewer, config.issueUrl, '/jira/issue-panel.html');
+  const val = await open('viewer', config.users.viewer, config.issueUrl, PANEL);
   await val.frame.locator('.banner').waitFor();
   await loaded(val);
   report.viewer = {
@@ -304,8 +339,8 @@ async function main() {
   await val.page.context().close();
 
   step = 'two people editing one Confluence macro at once';
-  const adaWiki = await open('admin-wiki', config.users.admin, config.pageUrl, '/confluence/macro.html');
-  const devWiki = await open('dev-wiki', config.users.dev, config.pageUrl, '/confluence/macro.html');
+  const adaWiki = await open('admin-wiki', config.users.admin, config.pageUrl, MACRO);
+  const devWiki = await open('dev-wiki', config.users.dev, config.pageUrl, MACRO);
   const wiki = [adaWiki, devWiki];
   const added = [];
   let conflicts = 0;
@@ -327,21 +362,24 @@ async function main() {
     check(!missing.length, `${who.name} lost macro items: ${missing.join(', ')}`);
   }
   check(conflicts > 0, 'Confluence never answered 409: the concurrent macro edits did not race');
-  report.macro = { added, conflicts, contentId: new URL(adaWiki.frame.url()).searchParams.get('contentId'),
-    macroId: new URL(adaWiki.frame.url()).searchParams.get('macroId') };
+  report.macro = { added, conflicts, ...macroOf(adaWiki) };
   step = 'saving the macro screenshot';
   await row(adaWiki, 'admin-wiki note 0').locator('.item-check').check();
   await idle(adaWiki);
   await adaWiki.frame.locator('.add-input').blur();
   await sleep(300);
-  await adaWiki.page.locator(`[id="${adaWiki.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, 'macro.png') });
+  await adaWiki.page.locator(`[id="${adaWiki.slot}"]`).locator('xpath=..').screenshot({ path: join(config.artifacts, `${SHOT}macro.png`) });
   return report;
 }
 
 async function unlicensed() {
   step = 'opening the issue on an unlicensed site';
-  const ada = await open('admin', config.users.admin, config.issueUrl, '/jira/issue-panel.html');
-  check(new URL(ada.frame.url()).searchParams.get('lic') === 'none', `the panel URL says lic=${new URL(ada.frame.url()).searchParams.get('lic')}`);
+  const ada = await open('admin', config.users.admin, config.issueUrl, PANEL);
+  if (FORGE) {
+    check(ada.context.license && ada.context.license.active === false, `the context's license is ${JSON.stringify(ada.context.license)}`);
+  } else {
+    check(new URL(ada.frame.url()).searchParams.get('lic') === 'none', `the panel URL says lic=${new URL(ada.frame.url()).searchParams.get('lic')}`);
+  }
   await ada.frame.locator('.banner').waitFor();
   await loaded(ada);
   return {

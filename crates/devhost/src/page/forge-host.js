@@ -55,11 +55,15 @@
     }
     const restPath = String(payload.restPath || '');
     if (!restPath.startsWith('/')) throw new Error('fetchProduct: restPath must start with /');
-    // Only the product's REST API: a path that leaves it (`/../dev/login`)
-    // would otherwise reach the site's pages with the user's session.
-    const base = siteRoot + (product === 'confluence' ? '/wiki' : '');
-    const url = new URL(base + restPath);
-    if (url.origin !== location.origin || !url.pathname.startsWith(new URL(base).pathname.replace(/\/$/, '') + '/rest/')) {
+    // requestConfluence's paths carry Confluence's context path themselves
+    // (`/wiki/rest/api/...`, `/wiki/api/v2/...`: Forge's "requestConfluence"
+    // examples); requestJira's start at `/rest/`. Only the product's REST
+    // API: a path that leaves it (`/../dev/login`) would otherwise reach the
+    // site's pages with the user's session.
+    const url = new URL(siteRoot + restPath);
+    const allowed = product === 'confluence' ? ['/wiki/rest/', '/wiki/api/'] : ['/rest/'];
+    const root = new URL(siteRoot).pathname.replace(/\/$/, '');
+    if (url.origin !== location.origin || !allowed.some((prefix) => url.pathname.startsWith(root + prefix))) {
       throw new Error('fetchProduct: ' + restPath + ' is not a path of the ' + product + ' REST API');
     }
     const init = payload.fetchRequestInit || {};
@@ -69,7 +73,12 @@
     headers.set('X-Lodger-Dev-App', entry.module.appId);
     const response = await fetch(url.href, {
       method: init.method || 'GET',
-      redirect: 'manual',
+      // Followed, as a browser's XHR follows Jira's `303 See Other` to an
+      // asynchronous task (the bulk property write): the page gets the task.
+      redirect: 'follow',
+      // Never from the browser's cache: a stale read of a versioned
+      // content property would make every update a 409.
+      cache: 'no-store',
       headers: headers,
       body: init.body == null ? undefined : init.body,
       credentials: 'same-origin',
