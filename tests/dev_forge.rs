@@ -266,6 +266,14 @@ async fn a_new_issue_gets_its_template_once_though_delivered_three_times_to_two_
         .collect();
     assert_eq!(texts, vec!["Write tests", "Update the changelog"]);
     assert_eq!(checklist["total"], 2, "{checklist}");
+
+    // The manifest's `jira:entityProperty` makes it searchable.
+    let body = json!({"jql": "issue.property[lodger-checklist].open = 2", "fields": ["summary"]});
+    let (status, found) = world.as_app("POST", "/rest/api/3/search/jql", Some(body)).await;
+    assert_eq!(status, 200, "{found}");
+    let ids: Vec<&str> =
+        found["issues"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![issue.as_str()], "{found}");
 }
 
 #[tokio::test]
@@ -414,4 +422,27 @@ async fn atlassian_connect_express_accepts_the_platforms_tokens_and_refuses_a_ta
     assert!(genuine.iter().any(|v| v.system_token.as_deref() == Some(system_token.as_str())));
     assert!(!tampered.ok, "ACE accepted a tampered token: {tampered:?}");
     assert_eq!(tampered.status, Some(401));
+}
+
+#[tokio::test]
+async fn two_sites_never_see_each_others_data() {
+    let world = forge_world().await;
+    template(&world, &["Write tests"]);
+    let (issue, _) = world.new_issue().await;
+    assert!(world.checklist(&issue).await.is_some());
+    // The first site's product token means nothing at the second site.
+    let other = &world.sites.sites[1];
+    let base = api_base_url(other, Product::Jira).unwrap();
+    let path = format!("{base}/rest/api/3/issue/{issue}/properties/lodger-checklist");
+    let request = support::site_client::http()
+        .get(path)
+        .header("authorization", format!("Bearer {}", world.system_token().await));
+    let (status, body) = support::site_client::json_of(request.send().await.unwrap()).await;
+    assert_eq!(status, 401, "{body}");
+    // Each site's remote calls went to that site only: the install events
+    // name different apiBaseUrls and installations.
+    let first = world.site().data().forge.installs[DEV_FORGE_APP_ID].installation_id.clone();
+    let second = other.data().forge.installs[DEV_FORGE_APP_ID].installation_id.clone();
+    assert_ne!(first, second);
+    assert_ne!(api_base_url(world.site(), Product::Jira).unwrap(), base);
 }

@@ -175,6 +175,8 @@ pub struct ForgeManifest {
     pub content_scripts: Vec<String>,
     /// `permissions.content.styles` (e.g. `unsafe-inline`).
     pub content_styles: Vec<String>,
+    /// The issue property paths `jira:entityProperty` makes searchable.
+    pub extractions: Vec<crate::jira::jql_run::Extraction>,
 }
 
 #[derive(Deserialize)]
@@ -338,6 +340,7 @@ impl ForgeManifest {
             scopes: raw.permissions.scopes,
             content_scripts: raw.permissions.content.scripts,
             content_styles: raw.permissions.content.styles,
+            extractions: super::entity_property::extractions(entries("jira:entityProperty")),
             resources: raw
                 .resources
                 .into_iter()

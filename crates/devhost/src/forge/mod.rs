@@ -9,6 +9,7 @@
 //! | file | what of Forge it emulates | the Atlassian doc it follows |
 //! |---|---|---|
 //! | [`manifest`] | reading `manifest.yml`: app id, compatibility, remotes, endpoints, triggers, UI modules, scopes | "Manifest reference" |
+//! | [`entity_property`] | `jira:entityProperty`: issue property paths searchable with JQL | "Jira entity property" (Forge module) |
 //! | [`invocation_tokens`] | the FIT signer and its JWKS at `/dev/forge/jwks.json` | "Forge remote invocation contract"; "Forge Remote essentials" |
 //! | [`install`] | `forge install` / uninstall, the site's `cloudId`, `apiBaseUrl` | "CLI reference"; "Lifecycle events" |
 //! | [`product_tokens`] | system and user tokens (`x-forge-oauth-system`, `-user`) | "Calling Atlassian app APIs from a remote" |
@@ -34,6 +35,7 @@
 //! reach it only through remotes) and no UI Kit.
 
 pub mod app_properties;
+pub mod entity_property;
 pub mod events;
 pub mod install;
 pub mod invocation_tokens;

@@ -1,6 +1,6 @@
 //! Which issue properties are searchable (Atlassian: "Entity property"
-//! module, `jiraEntityProperties`): the paths enabled apps index, read from
-//! their descriptors, which is what makes `issue.property[key].path` and
+//! module, `jiraEntityProperties`; Forge's `jira:entityProperty`): the paths
+//! enabled apps index, read from their descriptors and manifests, which is what makes `issue.property[key].path` and
 //! extraction aliases usable in JQL ([`super::jql`]).
 //!
 //! What it is not: an index of values; the search reads each issue's
@@ -51,5 +51,10 @@ pub fn index(data: &SiteData) -> Vec<Extraction> {
             }
         }
     }
+    // Forge apps declare theirs as `jira:entityProperty` (sorted by app id).
+    let mut forge: Vec<_> = data.forge.installs.values().collect();
+    forge.sort_by(|a, b| a.app_id.cmp(&b.app_id));
+    index
+        .extend(forge.into_iter().flat_map(|install| install.manifest.extractions.iter().cloned()));
     index
 }
