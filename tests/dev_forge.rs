@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use lodger::config::ForgeConfig;
 use lodger::connect::installation::Product;
-use lodger::dev::world::{DEV_FORGE_APP_ID, Sites, WorldOptions};
+use lodger::dev::world::{DEV_FORGE_APP_ID, Sites};
 use lodger::devhost::forge::install::api_base_url;
 use lodger::devhost::forge::invoke::{UiInvocation, invoke};
 use lodger::devhost::forge::state::ForgeDelivery;
@@ -186,14 +186,7 @@ async fn settled(site: &Site, event: &str) -> Vec<ForgeDelivery> {
 /// Two sites, lodger's Forge app installed in them, two replicas of a
 /// Forge-only `lodger serve` behind the recording proxy.
 async fn forge_world() -> ForgeWorld {
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules: lodger::dev::default_node_modules(),
-        install_npm_packages: false,
-        source_dir: None,
-        forge: false,
-    };
+    let options = support::dev_world::options();
     let sites = Sites::start(&options).await.unwrap();
     let mut config = support::config("http://127.0.0.1:9", Vec::new());
     config.forge = Some(ForgeConfig {

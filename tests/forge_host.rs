@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use lodger::connect::invocation_token::{Expectation, verify};
 use lodger::connect::jwks::Jwks;
-use lodger::dev::world::{Sites, WorldOptions};
+use lodger::dev::world::Sites;
 use lodger::devhost::confluence::page_view;
 use lodger::devhost::forge::install::install;
 use lodger::devhost::forge::resources::{resource_origin, resource_url};
@@ -72,17 +72,6 @@ fn copy(from: &Path, to: &Path) {
     }
 }
 
-fn options() -> WorldOptions {
-    WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules: lodger::dev::default_node_modules(),
-        install_npm_packages: false,
-        source_dir: None,
-        forge: false,
-    }
-}
-
 /// A remote that verifies each invocation token with the platform's key
 /// set and answers what it verified.
 async fn remote(sites: &Sites) -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -125,7 +114,7 @@ fn claims_of(token: &str) -> Value {
 
 #[tokio::test]
 async fn resources_are_served_only_on_the_apps_own_origin_with_the_bridge_first_and_forges_csp() {
-    let sites = Sites::start(&options()).await.unwrap();
+    let sites = Sites::start(&support::dev_world::options()).await.unwrap();
     let site = &sites.sites[0];
     let folder = fixture_folder("http://127.0.0.1:9", false);
     let installed = install(&sites.host, site, &folder).await.unwrap();
@@ -208,7 +197,7 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     if !browser::ready() {
         return;
     }
-    let sites = Sites::start(&options()).await.unwrap();
+    let sites = Sites::start(&support::dev_world::options()).await.unwrap();
     let site = Arc::clone(&sites.sites[0]);
     let (remote_url, seen) = remote(&sites).await;
     let folder = fixture_folder(&remote_url, true);

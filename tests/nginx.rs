@@ -303,14 +303,7 @@ async fn the_checklist_browser_test_passes_unchanged_through_nginx() {
     // The emulated sites first (their origins go into the pages' CSP), then
     // the export behind nginx and the auth endpoint, then the install: the
     // sites fetch the descriptor from nginx, and nginx hands lifecycle to lodger.
-    let options = lodger::dev::world::WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules: lodger::dev::default_node_modules(),
-        install_npm_packages: false,
-        source_dir: None,
-        forge: false,
-    };
+    let options = support::dev_world::options();
     let sites = lodger::dev::world::Sites::start(&options).await.unwrap();
     let master = lodger::connect::sealed::MasterKey::generate().to_config_string();
     let (nginx_port, auth_port) = (free_port(), free_port());

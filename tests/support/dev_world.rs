@@ -31,15 +31,21 @@ pub async fn both_flavours() -> World {
 }
 
 async fn start_with(source_dir: Option<PathBuf>, forge: bool) -> World {
-    let options = WorldOptions {
+    let options = WorldOptions { source_dir, forge, ..options() };
+    start(&options).await.expect("the dev world starts")
+}
+
+/// A test's world options: free ports, the embedded site, no npm installs,
+/// the Connect flavour only.
+pub fn options() -> WorldOptions {
+    WorldOptions {
         app_port: 0,
         host_port: 0,
         node_modules: lodger::dev::default_node_modules(),
         install_npm_packages: false,
-        source_dir,
-        forge,
-    };
-    start(&options).await.expect("the dev world starts")
+        source_dir: None,
+        forge: false,
+    }
 }
 
 /// True when the product pages can frame apps (connect-js is installed);

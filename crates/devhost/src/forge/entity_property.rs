@@ -19,10 +19,7 @@ pub fn extractions(entries: &[Value]) -> Vec<Extraction> {
         }
         for value in entry["values"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let Some(path) = value["path"].as_str() else { continue };
-            let kind = match value["type"].as_str() {
-                Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
-                _ => ExtractionType::Text,
-            };
+            let kind = ExtractionType::named(value["type"].as_str());
             found.push(Extraction {
                 property_key: property_key.to_owned(),
                 object_name: path.to_owned(),

@@ -15,7 +15,6 @@
 //! turn refuses Bearer tokens on the site's own paths.
 
 use super::product_tokens::{self, TokenKind};
-use super::scopes::required_scope;
 use crate::platform::auth::{Caller, Refusal, RestRequest};
 use crate::site::Site;
 
@@ -66,17 +65,6 @@ pub fn authenticate(
             Caller::User { user: user.clone(), app_key: Some(grant.app_id.clone()) }
         }
     };
-    let (method, path) = (request.method, request.path);
-    let Some(scope) = required_scope(request.product, method, path) else {
-        return Err(Refusal::Forbidden(format!(
-            "{method} {path} is not available to Forge apps on this emulated site"
-        )));
-    };
-    if !install.manifest.has_scope(scope) {
-        return Err(Refusal::Forbidden(format!(
-            "app {} lacks the {scope} scope for {method} {path}",
-            grant.app_id
-        )));
-    }
+    super::scopes::check(install, request.product, request.method, request.path)?;
     Ok((caller, ForgeCall { app_id: grant.app_id, kind: grant.kind }))
 }

@@ -35,6 +35,32 @@ use warp::http::Method;
 
 use lodger_connect::installation::Product;
 
+use super::state::ForgeInstallation;
+use crate::platform::auth::Refusal;
+
+/// Whether Forge app `install`'s manifest grants the scope `method path`
+/// needs in `product` ([`required_scope`]); a refusal names the scope
+/// (Forge: "Permissions"). Calls the table does not list are refused.
+pub fn check(
+    install: &ForgeInstallation,
+    product: Product,
+    method: &Method,
+    path: &str,
+) -> Result<(), Refusal> {
+    let Some(scope) = required_scope(product, method, path) else {
+        return Err(Refusal::Forbidden(format!(
+            "{method} {path} is not available to Forge apps on this emulated site"
+        )));
+    };
+    if !install.manifest.has_scope(scope) {
+        return Err(Refusal::Forbidden(format!(
+            "app {} lacks the {scope} scope for {method} {path}",
+            install.app_id
+        )));
+    }
+    Ok(())
+}
+
 /// The Forge scope `method path` of `product` needs, or `None` when the
 /// emulator does not serve it to Forge apps.
 pub fn required_scope(product: Product, method: &Method, path: &str) -> Option<&'static str> {

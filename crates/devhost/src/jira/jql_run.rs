@@ -27,6 +27,16 @@ pub enum ExtractionType {
     Text,
 }
 
+impl ExtractionType {
+    /// The type a module declares (`number`, or any other name: text).
+    pub fn named(name: Option<&str>) -> ExtractionType {
+        match name {
+            Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
+            _ => ExtractionType::Text,
+        }
+    }
+}
+
 /// One indexed path of an issue property, declared by an installed app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extraction {

@@ -37,10 +37,7 @@ pub fn index(data: &SiteData) -> Vec<Extraction> {
                 let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
                 for extraction in list(&configuration["extractions"]) {
                     let Some(object_name) = extraction["objectName"].as_str() else { continue };
-                    let kind = match extraction["type"].as_str() {
-                        Some(t) if t.eq_ignore_ascii_case("number") => ExtractionType::Number,
-                        _ => ExtractionType::Text,
-                    };
+                    let kind = ExtractionType::named(extraction["type"].as_str());
                     index.push(Extraction {
                         property_key: property_key.to_owned(),
                         object_name: object_name.to_owned(),

@@ -24,7 +24,6 @@
 use warp::http::Method;
 
 use crate::forge::install::ForgeInstallation;
-use crate::forge::scopes::required_scope;
 use crate::site::{AppInstall, Site, User};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{Expectation, UnverifiedToken};
@@ -188,7 +187,6 @@ fn forge_install_of(site: &Site, app_id: &str) -> Option<ForgeInstallation> {
 /// [`crate::forge::scopes`] names for the call (Forge: "Permissions";
 /// `requestJira` runs "as the current user" with the app's scopes).
 fn forge_scopes(install: &ForgeInstallation, request: &RestRequest<'_>) -> Result<(), Refusal> {
-    let (method, path) = (request.method, request.path);
     if !install.manifest.products.contains(&request.product) {
         return Err(Refusal::Forbidden(format!(
             "Forge app {} is not installed in {}",
@@ -196,18 +194,7 @@ fn forge_scopes(install: &ForgeInstallation, request: &RestRequest<'_>) -> Resul
             request.product.as_str()
         )));
     }
-    let Some(scope) = required_scope(request.product, method, path) else {
-        return Err(Refusal::Forbidden(format!(
-            "{method} {path} is not available to Forge apps on this emulated site"
-        )));
-    };
-    if !install.manifest.has_scope(scope) {
-        return Err(Refusal::Forbidden(format!(
-            "app {} lacks the {scope} scope for {method} {path}",
-            install.app_id
-        )));
-    }
-    Ok(())
+    crate::forge::scopes::check(install, request.product, request.method, request.path)
 }
 
 /// The scope a request needs (Atlassian: "Scopes for Connect apps"): by
