@@ -66,6 +66,16 @@ pub fn token_view(kind: &str, token: &str) -> TokenView {
     TokenView { kind: kind.to_owned(), header, claims, subject }
 }
 
+/// How a request to an app ended: its status, or why there was none.
+pub fn outcome(sent: &Result<reqwest::Response, reqwest::Error>) -> Result<u16, &'static str> {
+    match sent {
+        Ok(response) => Ok(response.status().as_u16()),
+        Err(e) if e.is_timeout() => Err("timed out"),
+        Err(e) if e.is_connect() => Err("connection failed"),
+        Err(_) => Err("request failed"),
+    }
+}
+
 /// A credential that is not a JWT: only its kind and whom it speaks for.
 pub fn opaque(kind: &str, subject: impl Into<String>) -> TokenView {
     TokenView { kind: kind.to_owned(), header: None, claims: None, subject: Some(subject.into()) }

@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use crate::inspector::exchanges::{Check, Exchange, Kind, Reason};
 use crate::platform::conditions::{self, Facts};
 use crate::platform::iframe::{ViewContext, module_url};
 use crate::site::{AppInstall, Role, Site, User};
@@ -104,10 +105,27 @@ pub(crate) fn shows_for(
             _ => None,
         }
     };
-    conditions::shows(
-        module.get("conditions"),
-        &Facts { logged_in: user.is_some(), property: &property },
-    )
+    let facts = Facts { logged_in: user.is_some(), property: &property };
+    let shown = conditions::shows(module.get("conditions"), &facts);
+    if !shown {
+        site.record(hidden(
+            install,
+            module,
+            conditions::first_false(module.get("conditions"), &facts),
+        ));
+    }
+    shown
+}
+
+/// The inspector's record of a module its conditions hide: no iframe URL
+/// is signed, no request is made.
+fn hidden(install: &AppInstall, module: &Value, condition: Option<Value>) -> Exchange {
+    let key = module["key"].as_str().unwrap_or("module");
+    let url = module["url"].as_str().unwrap_or_default();
+    let reason = Reason { condition, ..Reason::new(Check::ConditionFalse, "a condition is false") };
+    Exchange::to_app(Kind::Iframe, &install.app_key, "GET", url)
+        .about(format!("module {key} hidden by its conditions"))
+        .refused(reason)
 }
 
 /// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
