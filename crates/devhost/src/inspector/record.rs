@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn tokens_show_header_and_claims_but_never_the_signature() {
-        let token = sign(&Claims::new("app", 1000, 180, "abc"), &Secret::new("s3cret".into()));
+        let token = sign(&Claims::new("app", 1000, 180, "abc"), &Secret::new("s3cret"));
         let signature = token.rsplit('.').next().unwrap();
         let view = token_view("JWT", &token);
         assert_eq!(view.header.as_ref().unwrap()["alg"], "HS256");
