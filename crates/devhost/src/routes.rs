@@ -16,6 +16,10 @@
 //! are [`crate::pages::forge_modules`]; the issue view frames Forge issue
 //! panels and issue contexts beside the Connect modules.
 //!
+//! Around everything, the inspector records the REST calls apps make and
+//! why any was refused ([`crate::inspector::rest`]); its page is
+//! `/dev/inspector` ([`crate::inspector::page`]).
+//!
 //! What it is not: a resource. Each resource lives in its product's folder
 //! and knows nothing of the others.
 

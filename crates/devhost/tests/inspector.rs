@@ -320,3 +320,28 @@ async fn the_record_is_bounded_and_filters_reject_unknown_kinds() {
     let html = world.http.get(page).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Exchanges between acme and its apps"));
 }
+
+#[tokio::test]
+async fn a_users_call_through_an_apps_frame_shows_the_user_and_a_permission_refusal() {
+    let world = World::start().await;
+    installed(&world, &["READ", "WRITE"]).await;
+    let viewer = world.site.users.iter().find(|u| u.email.starts_with("viewer")).unwrap();
+    let url = format!("{}/rest/api/3/issue/10001/properties/inspected", world.base);
+    let response = world
+        .http
+        .put(&url)
+        .header("Cookie", format!("lodger_dev_user={}", viewer.account_id))
+        .header("X-Lodger-Dev-App", KEY)
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let (_, listing) = inspector(&world, "kind=rest").await;
+    let call = &listing["exchanges"][0];
+    assert_eq!(call["app"], KEY);
+    assert_eq!(call["token"]["type"], "session");
+    assert!(call["token"]["subject"].as_str().unwrap().contains(&viewer.account_id));
+    assert_eq!(call["refusal"]["check"], "user-permission");
+}

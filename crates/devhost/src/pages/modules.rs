@@ -149,3 +149,33 @@ fn rank(role: Role) -> u8 {
         Role::SiteAdmin => 2,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspector::exchanges::Selection;
+    use lodger_connect::installation::Product;
+    use lodger_connect::secret::Secret;
+
+    #[test]
+    fn a_module_hidden_by_a_condition_is_recorded_with_the_condition() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let condition = json!({"condition": "user_is_logged_in"});
+        let module = json!({"key": "panel", "url": "/panel", "conditions": [condition]});
+        let install = AppInstall {
+            product: Product::Jira,
+            app_key: "app".into(),
+            app_base_url: "http://app.test".into(),
+            shared_secret: Secret::new("s"),
+            descriptor: json!({}),
+            scopes: Vec::new(),
+            enabled: true,
+        };
+        assert!(!shows_for(&site, &install, &ViewContext::default(), None, &module));
+        let recorded = site.exchanges().newest_first(&Selection::default());
+        let refusal = recorded[0].refusal.as_ref().unwrap();
+        assert_eq!(refusal.check, Check::ConditionFalse);
+        assert_eq!(refusal.condition, Some(condition));
+        assert_eq!((recorded[0].kind, recorded[0].app.as_str()), (Kind::Iframe, "app"));
+    }
+}
