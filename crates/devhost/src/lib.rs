@@ -13,6 +13,7 @@
 //! | [`jira`] | Jira's REST API: issues, entity properties, JQL search, tasks, the license, webhooks |
 //! | [`confluence`] | Confluence under `/wiki`: content, content properties, the page view's macros, the macro editor |
 //! | [`forge`] | the Forge platform beside the Connect host: installing a Forge app folder, invocation tokens and their JWKS, product tokens under `apiBaseUrl`, scopes, Forge app properties, triggers, UI invocations, Custom UI resources on an origin of their own (`<app-uuid>.localhost:<site port>`) |
+//! | [`inspector`] | what no cloud site has: `/dev/inspector`, every exchange between the site and its apps (lifecycle callbacks, iframe URLs, webhook and Forge trigger attempts, Forge UI invocations, REST calls by apps), newest first, with decoded claims and the exact reason for each refusal; JSON at `/dev/inspector.json` |
 //! | [`pages`] | the product pages that frame apps with connect-js: issue view, app pages, Confluence page, from templates; Forge UI modules (issue panel, issue context, admin and project settings pages) beside them with the host half of `@forge/bridge` (`page/forge-host.js`) |
 //! | [`site`] | one site's people, projects, issues and every product's stored state |
 //! | [`routes`](mod@routes) | the router: the one place that knows every resource |
@@ -24,6 +25,7 @@
 
 pub mod confluence;
 pub mod forge;
+pub mod inspector;
 pub mod jira;
 pub mod pages;
 pub mod platform;

@@ -16,6 +16,10 @@
 //! are [`crate::pages::forge_modules`]; the issue view frames Forge issue
 //! panels and issue contexts beside the Connect modules.
 //!
+//! Around everything, the inspector records the REST calls apps make and
+//! why any was refused ([`crate::inspector::rest`]); its page is
+//! `/dev/inspector` ([`crate::inspector::page`]).
+//!
 //! What it is not: a resource. Each resource lives in its product's folder
 //! and knows nothing of the others.
 
@@ -28,6 +32,7 @@ use warp::{Filter, Rejection};
 use crate::DevHost;
 use crate::confluence::{content, macro_editor};
 use crate::forge;
+use crate::inspector;
 use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
@@ -85,7 +90,9 @@ pub fn routes(
         .boxed();
     // A Forge app's Custom UI resources, on an origin of its own: requests
     // whose Host is `<app-uuid>.localhost` get those files and nothing else.
-    forge::resources::routes(Arc::clone(&site))
+    // Around everything, the inspector records the REST calls of apps.
+    let recorded = Arc::clone(&site);
+    let site_routes = forge::resources::routes(Arc::clone(&site))
         .boxed()
         .or(pages_unavailable)
         .unify()
@@ -123,7 +130,8 @@ pub fn routes(
             };
             Ok::<_, std::convert::Infallible>(error(status, message))
         })
-        .unify()
+        .unify();
+    inspector::rest::around(recorded, site_routes)
 }
 
 /// Confluence's REST resources, to mount under `wiki`.
@@ -179,8 +187,10 @@ fn pages(
         .unify()
         .or(session::login_route().boxed())
         .unify()
-        .or(session::context_token_route(site).boxed())
+        .or(session::context_token_route(Arc::clone(&site)).boxed())
         .unify()
         .or(host::routes(host).boxed())
+        .unify()
+        .or(inspector::page::routes(site).boxed())
         .unify()
 }

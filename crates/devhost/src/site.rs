@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::confluence::data::ConfluenceData;
 use crate::forge::state::ForgeState;
+use crate::inspector::exchanges::Exchanges;
 use crate::jira::issue_types::IssueExtras;
 use crate::jira::tasks::Task;
 use crate::jira::webhooks::state::WebhookState;
@@ -182,6 +183,7 @@ pub struct Site {
     /// The projects.
     pub projects: Vec<Project>,
     data: Mutex<SiteData>,
+    exchanges: Mutex<Exchanges>,
 }
 
 /// The development instance's site admin login, accepted beside the
@@ -232,6 +234,7 @@ impl Site {
                 confluence: ConfluenceData::seeded(),
                 ..SiteData::default()
             }),
+            exchanges: Mutex::new(Exchanges::default()),
         }
     }
 
@@ -255,6 +258,13 @@ impl Site {
     /// The mutable state, locked.
     pub fn data(&self) -> MutexGuard<'_, SiteData> {
         self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The exchanges with apps the inspector shows ([`crate::inspector`]),
+    /// locked. A lock of its own: recording never waits for, nor blocks,
+    /// the site's data.
+    pub fn exchanges(&self) -> MutexGuard<'_, Exchanges> {
+        self.exchanges.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The user with this account id.

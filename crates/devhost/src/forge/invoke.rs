@@ -29,6 +29,8 @@ use super::invocation_tokens::{Invocation, UiContext};
 use super::product_tokens::{self, TokenKind};
 use super::state::license_of;
 use crate::DevHost;
+use crate::inspector::exchanges::{Exchange, Kind};
+use crate::inspector::record::outcome;
 use crate::site::Site;
 
 /// How long a UI invocation may take.
@@ -102,7 +104,8 @@ pub async fn invoke(
         _ => return Err(InvokeError::BadMethod(method)),
     };
     let module_key = invocation.module_key.clone();
-    let (request, url) = {
+    let invocation_method = method.clone();
+    let (request, url, fit) = {
         let mut data = site.data();
         let install = data
             .forge
@@ -171,10 +174,18 @@ pub async fn invoke(
         if let Some(body) = invocation.body {
             request = request.header("Content-Type", "application/json").body(body);
         }
-        (request, url)
+        (request, url, fit)
     };
     tracing::info!(site = %site.name, app = %app_id, module = %module_key, "Forge UI invocation");
-    let response = request.send().await.map_err(|e| {
+    let started = std::time::Instant::now();
+    let sent = request.send().await;
+    site.record(
+        Exchange::to_app(Kind::ForgeInvocation, app_id, invocation_method.as_str(), &url)
+            .about(format!("module {module_key}"))
+            .token("FIT", &fit)
+            .answered(outcome(&sent), started),
+    );
+    let response = sent.map_err(|e| {
         if e.is_timeout() {
             InvokeError::TimedOut
         } else {

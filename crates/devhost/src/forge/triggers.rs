@@ -28,6 +28,8 @@ use super::invocation_tokens::Invocation;
 use super::manifest::Trigger;
 use super::product_tokens::{self, TokenKind};
 use super::state::{ForgeDelivery, ForgeInstallation, ForgeState, license_of};
+use crate::inspector::exchanges::{Exchange, Kind};
+use crate::inspector::record::outcome;
 use crate::jira::issue_types::IssueType;
 use crate::jira::webhooks::delivery::backoff;
 use crate::jira::webhooks::state::{DeliveryPolicy, Outcome};
@@ -155,7 +157,7 @@ async fn run(delivery: Delivery, policy: DeliveryPolicy, client: reqwest::Client
     let attempts = policy.max_attempts.max(1);
     let mut reason = String::new();
     for attempt in 0..attempts {
-        let status = delivery.attempt(&client, &policy).await;
+        let status = delivery.attempt(&client, &policy, attempt).await;
         let ok = status.is_ok_and(|s| (200..300).contains(&s));
         delivery.site.data().forge.record(&delivery.id, |r| {
             r.attempts = attempt + 1;
@@ -188,6 +190,7 @@ impl Delivery {
         &self,
         client: &reqwest::Client,
         policy: &DeliveryPolicy,
+        attempt: u32,
     ) -> Result<u16, &'static str> {
         let (fit, system) = {
             let mut data = self.site.data();
@@ -221,11 +224,15 @@ impl Delivery {
         if let Some(token) = system {
             request = request.header("x-forge-oauth-system", token);
         }
-        match request.send().await {
-            Ok(response) => Ok(response.status().as_u16()),
-            Err(e) if e.is_timeout() => Err("timed out"),
-            Err(e) if e.is_connect() => Err("connection failed"),
-            Err(_) => Err("request failed"),
-        }
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        self.site.record(
+            Exchange::to_app(Kind::ForgeTrigger, &self.install.app_id, "POST", &self.url)
+                .about(format!("trigger {} ({})", self.module_key, self.id))
+                .attempt(attempt)
+                .token("FIT", &fit)
+                .answered(outcome(&sent), started),
+        );
+        outcome(&sent)
     }
 }

@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use crate::inspector::exchanges::{Check, Exchange, Kind, Reason};
 use crate::platform::conditions::{self, Facts};
 use crate::platform::iframe::{ViewContext, module_url};
 use crate::site::{AppInstall, Role, Site, User};
@@ -104,10 +105,27 @@ pub(crate) fn shows_for(
             _ => None,
         }
     };
-    conditions::shows(
-        module.get("conditions"),
-        &Facts { logged_in: user.is_some(), property: &property },
-    )
+    let facts = Facts { logged_in: user.is_some(), property: &property };
+    let shown = conditions::shows(module.get("conditions"), &facts);
+    if !shown {
+        site.record(hidden(
+            install,
+            module,
+            conditions::first_false(module.get("conditions"), &facts),
+        ));
+    }
+    shown
+}
+
+/// The inspector's record of a module its conditions hide: no iframe URL
+/// is signed, no request is made.
+fn hidden(install: &AppInstall, module: &Value, condition: Option<Value>) -> Exchange {
+    let key = module["key"].as_str().unwrap_or("module");
+    let url = module["url"].as_str().unwrap_or_default();
+    let reason = Reason { condition, ..Reason::new(Check::ConditionFalse, "a condition is false") };
+    Exchange::to_app(Kind::Iframe, &install.app_key, "GET", url)
+        .about(format!("module {key} hidden by its conditions"))
+        .refused(reason)
 }
 
 /// The module kinds served at `/plugins/servlet/ac/{app}/{module}`, and who may open them.
@@ -129,5 +147,35 @@ fn rank(role: Role) -> u8 {
         Role::Viewer | Role::User => 0,
         Role::ProjectAdmin => 1,
         Role::SiteAdmin => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspector::exchanges::Selection;
+    use lodger_connect::installation::Product;
+    use lodger_connect::secret::Secret;
+
+    #[test]
+    fn a_module_hidden_by_a_condition_is_recorded_with_the_condition() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let condition = json!({"condition": "user_is_logged_in"});
+        let module = json!({"key": "panel", "url": "/panel", "conditions": [condition]});
+        let install = AppInstall {
+            product: Product::Jira,
+            app_key: "app".into(),
+            app_base_url: "http://app.test".into(),
+            shared_secret: Secret::new("s"),
+            descriptor: json!({}),
+            scopes: Vec::new(),
+            enabled: true,
+        };
+        assert!(!shows_for(&site, &install, &ViewContext::default(), None, &module));
+        let recorded = site.exchanges().newest_first(&Selection::default());
+        let refusal = recorded[0].refusal.as_ref().unwrap();
+        assert_eq!(refusal.check, Check::ConditionFalse);
+        assert_eq!(refusal.condition, Some(condition));
+        assert_eq!((recorded[0].kind, recorded[0].app.as_str()), (Kind::Iframe, "app"));
     }
 }

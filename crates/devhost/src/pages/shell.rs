@@ -134,6 +134,7 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
         }
     }
     links.extend(forge_navigation(site, user));
+    links.push(("/dev/inspector".into(), "Inspector: exchanges with apps".into()));
     links.into_iter().map(|(href, text)| Link { href, text }).collect()
 }
 

@@ -32,6 +32,16 @@ pub fn shows(conditions: Option<&Value>, facts: &Facts<'_>) -> bool {
     }
 }
 
+/// The first of `conditions` (all of which must hold) that does not, for
+/// the inspector; `None` when they all hold.
+pub fn first_false(conditions: Option<&Value>, facts: &Facts<'_>) -> Option<Value> {
+    match conditions {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(all)) => all.iter().find(|c| !holds(c, facts, 0)).cloned(),
+        Some(one) => (!holds(one, facts, 0)).then(|| one.clone()),
+    }
+}
+
 /// Groups nest; a bound keeps a hostile descriptor from exhausting the stack.
 const MAX_DEPTH: usize = 16;
 
@@ -101,6 +111,16 @@ mod tests {
             };
             shows(Some(&conditions), &Facts { logged_in, property: &lookup })
         }
+    }
+
+    #[test]
+    fn the_first_false_condition_is_named() {
+        let lookup = |_: &str, _: &str| None;
+        let facts = Facts { logged_in: false, property: &lookup };
+        let logged_in = json!({"condition": "user_is_logged_in"});
+        let all = json!([{"condition": "user_is_logged_in", "invert": true}, logged_in]);
+        assert_eq!(first_false(Some(&all), &facts), Some(logged_in));
+        assert_eq!(first_false(None, &facts), None);
     }
 
     #[test]

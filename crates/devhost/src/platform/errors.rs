@@ -19,10 +19,17 @@ use crate::platform::auth::Refusal;
 pub struct TooLarge;
 impl warp::reject::Reject for TooLarge {}
 
+/// The message of an error response, carried on it for the inspector
+/// ([`crate::inspector::rest`]), which records why a call was refused.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
 /// A Jira-shaped error response.
 pub fn error(status: StatusCode, message: &str) -> Response {
     let body = json!({ "errorMessages": [message], "errors": {} });
-    warp::reply::with_status(warp::reply::json(&body), status).into_response()
+    let mut response = warp::reply::with_status(warp::reply::json(&body), status).into_response();
+    response.extensions_mut().insert(ErrorMessage(message.to_owned()));
+    response
 }
 
 impl warp::reject::Reject for Refusal {}
@@ -48,7 +55,9 @@ pub fn confluence_error(status: StatusCode, message: &str) -> Response {
         "message": message,
         "reason": status.canonical_reason().unwrap_or(""),
     });
-    warp::reply::with_status(warp::reply::json(&body), status).into_response()
+    let mut response = warp::reply::with_status(warp::reply::json(&body), status).into_response();
+    response.extensions_mut().insert(ErrorMessage(message.to_owned()));
+    response
 }
 
 /// The response for a refused Confluence caller (used by the site's `recover`).

@@ -19,6 +19,7 @@
 
 use serde_json::{Value, json};
 
+use crate::inspector::exchanges::{Exchange, Kind};
 use crate::site::{AppInstall, Site};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{self, Claims};
@@ -165,7 +166,16 @@ pub fn module_url(
         ..Claims::new(site.client_key_of(install.product), lodger_connect::now(), 180, &qsh)
     };
     let token = jwt::sign(&claims, &install.shared_secret);
+    site.record(iframe_exchange(install, module_key, &url, &token));
     format!("{url}&jwt={token}")
+}
+
+/// The inspector's record of a signed iframe URL handed to the page (the
+/// browser loads it; the site sees no answer).
+fn iframe_exchange(install: &AppInstall, module_key: &str, url: &str, token: &str) -> Exchange {
+    Exchange::to_app(Kind::Iframe, &install.app_key, "GET", url)
+        .about(format!("module {module_key} ({})", install.product.as_str()))
+        .token("JWT", token)
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).

@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::DevHost;
+use crate::inspector::exchanges::{Exchange, Kind};
 use crate::site::{AppInstall, Site};
 use lodger_connect::descriptor;
 use lodger_connect::installation::Product;
@@ -262,10 +263,11 @@ async fn send_callback(
     tracing::info!(site = %site.name, "-> POST {url} ({} signed {})", event.as_str(), if event.is_signed_install() { "RS256" } else { "HS256" });
     let refused =
         |status: String, detail: String| InstallError::Refused { url: url.clone(), status, detail };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| refused("no answer".into(), format!(": {}", short_reason(&e))))?;
+    let started = std::time::Instant::now();
+    let sent = request.send().await;
+    site.record(lifecycle_exchange(site, product, descriptor, event, &url, &token, &sent, started));
+    let response =
+        sent.map_err(|e| refused("no answer".into(), format!(": {}", short_reason(&e))))?;
     let status = response.status();
     tracing::info!(site = %site.name, "<- {} from {}", status.as_u16(), event.as_str());
     if status.is_success() {
@@ -287,4 +289,27 @@ fn short_reason(err: &reqwest::Error) -> String {
     } else {
         "request failed".into()
     }
+}
+
+/// The inspector's record of one lifecycle callback.
+#[allow(clippy::too_many_arguments)]
+fn lifecycle_exchange(
+    site: &Site,
+    product: Product,
+    descriptor: &Value,
+    event: Event,
+    url: &str,
+    token: &str,
+    sent: &Result<reqwest::Response, reqwest::Error>,
+    started: std::time::Instant,
+) -> Exchange {
+    let app = descriptor["key"].as_str().unwrap_or("?");
+    let kind = if event.is_signed_install() { "signed install" } else { "JWT" };
+    let mut exchange = Exchange::to_app(Kind::Lifecycle, app, "POST", url)
+        .about(format!("{} ({} {})", event.as_str(), product.as_str(), site.name))
+        .answered(sent.as_ref().map(|r| r.status().as_u16()).map_err(short_reason), started);
+    if !token.is_empty() {
+        exchange = exchange.token(kind, token);
+    }
+    exchange
 }

@@ -35,12 +35,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::filter::Subject;
 use super::state::{DeliveryPolicy, DeliveryRecord, FailedDelivery, Outcome, WebhookState};
+use crate::inspector::exchanges::{Exchange, Kind};
+use crate::inspector::record::outcome;
 use crate::jira::issue_types::{IssueType, STATUS};
 use crate::platform::faults::WebhookFault;
 use crate::platform::http::now_millis;
@@ -224,6 +226,11 @@ fn apply_faults(site: &Site, data: &mut SiteData, deliveries: Vec<Delivery>) -> 
             outcome: outcome.clone(),
         });
         if outcome == Outcome::Dropped {
+            site.record(
+                Exchange::to_app(Kind::Webhook, &delivery.app_key, "POST", &delivery.url)
+                    .about(format!("{} ({})", delivery.event, delivery.identifier))
+                    .answered(Err::<u16, _>("dropped by fault injection"), Instant::now()),
+            );
             tracing::info!(site = %site.name, app = %delivery.app_key, event = delivery.event,
                 url = %loggable(&delivery.url), "webhook dropped (fault injection)");
         } else {
@@ -351,7 +358,16 @@ impl Delivery {
         }
         let (site, app, event, url) =
             (&self.site.name, &self.app_key, self.event, loggable(&self.url));
-        match request.send().await {
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        self.site.record(
+            Exchange::to_app(Kind::Webhook, app, "POST", &self.url)
+                .about(format!("{event} ({})", self.identifier))
+                .attempt(attempt)
+                .token("JWT", &token)
+                .answered(outcome(&sent), started),
+        );
+        match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 tracing::info!(%site, %app, event, %url, status, attempt, "webhook delivery");
