@@ -47,10 +47,9 @@ const REGISTRATION: Duration = Duration::from_secs(45);
 
 /// The apps the site's Jira UPM lists, with `enabled`, as the admin sees them.
 async fn listed(site: &Site) -> Vec<(String, bool)> {
-    let basic = base64::engine::general_purpose::STANDARD.encode("admin:admin");
     let response = http()
         .get(format!("{}/rest/plugins/1.0/", site.base_url))
-        .header("authorization", format!("Basic {basic}"))
+        .header("authorization", dev_admin())
         .send()
         .await
         .unwrap();
@@ -61,6 +60,79 @@ async fn listed(site: &Site) -> Vec<(String, bool)> {
         .iter()
         .map(|p| (p["key"].as_str().unwrap_or_default().to_owned(), p["enabled"] == true))
         .collect()
+}
+
+async fn sites() -> Sites {
+    let options = WorldOptions {
+        app_port: 0,
+        host_port: 0,
+        node_modules: lodger::dev::default_node_modules(),
+        install_npm_packages: false,
+        source_dir: None,
+        forge: false,
+    };
+    Sites::start(&options).await.expect("the emulated sites start")
+}
+
+fn dev_admin() -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("admin:admin"))
+}
+
+/// What ACE's registration (`register-jira-conf.js`) sends and reads, step
+/// by step, with hello-panel as the app: needs no Node.js, so a change to
+/// the emulated UPM that would break ACE fails here first.
+#[tokio::test]
+async fn upm_answers_each_step_of_aces_registration_as_ace_reads_it() {
+    let sites = sites().await;
+    let site = &sites.sites[0];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = hello_panel::App::new(app_url.clone(), sites.install_keys_url());
+    tokio::spawn(hello_panel::serve(listener, app));
+    let upm = format!("{}/rest/plugins/1.0/", site.base_url);
+
+    // checkIfDevelopmentMode: 2xx, and connectDeveloperListingsEnabled true.
+    let settings = format!("{upm}settings");
+    assert_eq!(http().get(&settings).send().await.unwrap().status(), 401);
+    let response = http().get(&settings).header("authorization", dev_admin()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let settings = body["settings"].as_array().unwrap();
+    let development = settings.iter().find(|s| s["key"] == "connectDeveloperListingsEnabled");
+    assert_eq!(development.unwrap()["value"], true, "{body}");
+
+    // registerUpm: the token from a GET with no Accept header, then the
+    // POST; anything but 202 fails.
+    let response = http().get(&upm).header("authorization", dev_admin()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let token = response.headers()["upm-token"].to_str().unwrap().to_owned();
+    let response = http()
+        .post(format!("{upm}?token={token}"))
+        .header("authorization", dev_admin())
+        .header("content-type", "application/vnd.atl.plugins.remote.install+json")
+        .body(json!({"pluginUri": format!("{app_url}/atlassian-connect.json")}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let task: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    // waitForRegistrationResult: `status.done: true` would mean failed.
+    assert_eq!(task["status"]["done"], false, "{task}");
+    let link = task["links"]["self"].as_str().unwrap();
+    let response = http().get(link).header("authorization", dev_admin()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let done: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!((&done["key"], &done["enabled"]), (&json!(hello_panel::APP_KEY), &json!(true)));
+
+    // deregisterUpm: DELETE <key>-key, any 2xx.
+    let response = http()
+        .delete(format!("{upm}{}-key", hello_panel::APP_KEY))
+        .header("authorization", dev_admin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(listed(site).await.is_empty());
 }
 
 /// A folder with the developer's own `config.json` for this site, and the
@@ -113,15 +185,7 @@ async fn an_unchanged_ace_app_registers_itself_renders_in_chromium_and_deregiste
     if !require(Prerequisite::AceApp) || !browser::ready() {
         return;
     }
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules: lodger::dev::default_node_modules(),
-        install_npm_packages: false,
-        source_dir: None,
-        forge: false,
-    };
-    let sites = Sites::start(&options).await.expect("the emulated sites start");
+    let sites = sites().await;
     let site = sites.sites[0].clone();
     let folder = app_folder(&site);
     let log = browser::artifacts().join("ace-app.log");
