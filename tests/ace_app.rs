@@ -9,10 +9,12 @@
 //! 2. the site sends the RS256-signed `installed`, which ACE verifies with
 //!    the key it fetches from `CONNECT_KEYS_CDN_URL` (the site's
 //!    `/dev/install-keys`) and stores;
-//! 3. in Chromium, its general page and its issue web panel ask the site who
+//! 3. an edit to its descriptor makes ACE register again (its dev loop);
+//!    the site reinstalls it with a new shared secret;
+//! 4. in Chromium, its general page and its issue web panel ask the site who
 //!    is looking with `AP.request('/rest/api/3/myself')` and send
 //!    `AP.context.getToken()` to a route behind `addon.checkValidToken()`;
-//! 4. on SIGINT, as a developer's Ctrl-C, ACE deregisters (`DELETE
+//! 5. on SIGINT, as a developer's Ctrl-C, ACE deregisters (`DELETE
 //!    /rest/plugins/1.0/<key>-key`) and its `/uninstalled` route verifies the
 //!    signed `uninstalled`.
 //!
@@ -30,6 +32,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
+use lodger::connect::installation::Product;
 use lodger::dev::world::{Sites, WorldOptions};
 use lodger::devhost::site::Site;
 use serde_json::{Value, json};
@@ -199,14 +202,44 @@ async fn an_unchanged_ace_app_registers_itself_renders_in_chromium_and_deregiste
             && read_log(&log).contains("Registered with host at")
     })
     .await;
-    let client_key = site.client_key_of(lodger::connect::installation::Product::Jira).to_owned();
+    let client_key = site.client_key_of(Product::Jira).to_owned();
     let output = read_log(&log);
     assert!(
         output.contains(&format!("Saved tenant details for {client_key}")),
         "ACE stored the tenant after verifying the signed install:\n{output}"
     );
 
-    // 3. Its general page and its issue panel, in Chromium.
+    // 3. ACE's dev loop: an edited descriptor makes it register again (its
+    // fs.watch); the site reinstalls with a new shared secret, which ACE
+    // stores, so the pages below verify against the secret of the reinstall.
+    // Written by rename, as editors save, so that one watch event fires.
+    let descriptor_path = folder.join("atlassian-connect.json");
+    let mut descriptor: Value =
+        serde_json::from_slice(&std::fs::read(&descriptor_path).unwrap()).unwrap();
+    descriptor["modules"]["webPanels"][0]["name"]["value"] = json!("ACE panel, edited");
+    let edited = folder.join("atlassian-connect.json.new");
+    std::fs::write(&edited, descriptor.to_string()).unwrap();
+    std::fs::rename(&edited, &descriptor_path).unwrap();
+    let panel_name = || {
+        let data = site.data();
+        let install = data.installs_in(Product::Jira).get(APP_KEY).cloned();
+        install.map(|i| i.descriptor["modules"]["webPanels"][0]["name"]["value"].clone())
+    };
+    let what = "ACE re-registered after its descriptor changed, and every re-registration ended";
+    support::eventually_within(REGISTRATION, what, async || {
+        let output = read_log(&log);
+        let again = output.matches("Re-registering due to").count();
+        let registered = output.matches("Registered with host at").count();
+        again >= 1 && registered == again + 1 && panel_name() == Some(json!("ACE panel, edited"))
+    })
+    .await;
+
+    let output = read_log(&log);
+    let saved = output.matches(&format!("Saved tenant details for {client_key}")).count();
+    let registered = output.matches("Registered with host at").count();
+    assert_eq!(saved, registered, "ACE stored each install's secret:\n{output}");
+
+    // 4. Its general page and its issue panel, in Chromium.
     let admin = &site.users[0];
     let report = browser::run(
         "tools/devhost/ace-app-browser-test.mjs",
@@ -229,7 +262,7 @@ async fn an_unchanged_ace_app_registers_itself_renders_in_chromium_and_deregiste
         assert_eq!(seen["whoami"], format!("The app verified {}", admin.account_id), "{view}");
     }
 
-    // 4. Ctrl-C: ACE deregisters, then re-raises the signal and exits.
+    // 5. Ctrl-C: ACE deregisters, then re-raises the signal and exits.
     let child = app.0.take().unwrap();
     let pid = child.id().to_string();
     let mut app = Process(Some(child));
