@@ -112,8 +112,7 @@ async function main() {
   const allJs = await fetch(siteAllJs);
   if (!allJs.ok) throw new Error(`${siteAllJs} answered HTTP ${allJs.status}`);
   const allJsBody = Buffer.from(await allJs.arrayBuffer());
-  // On the context, not the page: the app's iframe is another origin (its
-  // own renderer in Chromium), whose requests a page route may not see.
+  // On the browser context, so that it covers every frame of every page.
   await page.context().route(CDN_ALL_JS, (route) => {
     consoleLines.push(`[offline CDN] ${route.request().url()} from ${siteAllJs}`);
     return route.fulfill({ status: 200, contentType: 'application/javascript', body: allJsBody });
