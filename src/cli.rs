@@ -161,6 +161,10 @@ pub struct DevArgs {
     /// installed beside it, on the emulated Forge platform).
     #[arg(long)]
     pub no_forge: bool,
+    /// Start the emulated sites only, without lodger: for installing another
+    /// app (an atlassian-connect-express app registers itself through UPM).
+    #[arg(long)]
+    pub no_app: bool,
 }
 
 /// Flags of `lodger register`.

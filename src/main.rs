@@ -71,7 +71,12 @@ fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
         source_dir: (!args.embedded).then(lodger::dev::checkout_dir).flatten(),
         forge: !args.no_forge,
     };
-    tokio::runtime::Runtime::new()?.block_on(lodger::dev::world::run(options))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    if args.no_app {
+        runtime.block_on(lodger::dev::world::run_sites(options))?;
+    } else {
+        runtime.block_on(lodger::dev::world::run(options))?;
+    }
     Ok(true)
 }
 

@@ -314,6 +314,39 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `lodger dev --no-app`: the emulated sites alone, for another app to
+/// install itself into (README, "Use the dev world for your own app").
+pub async fn run_sites(options: WorldOptions) -> anyhow::Result<()> {
+    let sites = Sites::start(&options).await?;
+    println!();
+    println!("  lodger dev world is up: the emulated sites only (no app installed)");
+    for site in &sites.sites {
+        println!(
+            "  site:       {}  (emulated Jira, and Confluence at /wiki: site {})",
+            site.base_url, site.name
+        );
+    }
+    println!(
+        "  site admin: admin / admin, or admin@<site>.test / admin  (Basic auth, UPM at /rest/plugins/1.0/)"
+    );
+    println!(
+        "  keys:       {}  (signed installs; ACE: CONNECT_KEYS_CDN_URL)",
+        sites.install_keys_url()
+    );
+    println!("  forge:      {}  (invocation tokens)", sites.forge_jwks_url());
+    if let Some(site) = sites.sites.first() {
+        println!();
+        println!(
+            "  ACE app:    config.json development.hosts = [\"{}\"]",
+            site.base_url.replace("http://", "http://admin:admin@")
+        );
+        println!("  open        {}/browse/{}  (Jira issue)", site.base_url, site.first_issue_key());
+    }
+    println!();
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
 /// Every site serves the emulator's one install key under `/dev/install-keys`.
 fn install_keys_url(site: &Site) -> String {
     format!("{}/dev/install-keys", site.base_url)

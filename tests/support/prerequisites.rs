@@ -43,6 +43,10 @@ pub enum Prerequisite {
     /// whose own Forge invocation-token middleware `support::ace` runs, and
     /// Node.js.
     Ace,
+    /// The npm packages of `tools/ace-app`, an unchanged
+    /// atlassian-connect-express 11.5.3 app (with `sqlite3`, ACE's default
+    /// store, a native module built at install), and Node.js.
+    AceApp,
 }
 
 impl Prerequisite {
@@ -57,6 +61,7 @@ impl Prerequisite {
             Prerequisite::Shared => "../shared/connect-data",
             Prerequisite::ForgeManifest => "npm packages of tools/forge",
             Prerequisite::Ace => "npm packages of tools/ace",
+            Prerequisite::AceApp => "npm packages of tools/ace-app",
         }
     }
 
@@ -72,6 +77,7 @@ impl Prerequisite {
             Prerequisite::Oracle => "npm ci --prefix tools/oracle",
             Prerequisite::ForgeManifest => "npm ci --prefix tools/forge",
             Prerequisite::Ace => "npm ci --prefix tools/ace",
+            Prerequisite::AceApp => "npm ci --prefix tools/ace-app",
             Prerequisite::Shared => {
                 "check out the shared reference data beside the repository, as ../shared"
             }
@@ -84,9 +90,10 @@ impl Prerequisite {
             Prerequisite::Node | Prerequisite::Chromium => "LODGER_REQUIRE_BROWSER",
             Prerequisite::DevhostPackages => "LODGER_REQUIRE_DEVHOST",
             Prerequisite::Nginx => "LODGER_REQUIRE_NGINX",
-            Prerequisite::Oracle | Prerequisite::ForgeManifest | Prerequisite::Ace => {
-                "LODGER_REQUIRE_ORACLE"
-            }
+            Prerequisite::Oracle
+            | Prerequisite::ForgeManifest
+            | Prerequisite::Ace
+            | Prerequisite::AceApp => "LODGER_REQUIRE_ORACLE",
             Prerequisite::Shared => "LODGER_REQUIRE_SHARED",
         }
     }
@@ -149,6 +156,21 @@ impl Prerequisite {
                      verify-forge-invocation-token.js",
                 );
                 (!middleware.is_file()).then(|| format!("{} is missing", middleware.display()))
+            }),
+            Prerequisite::AceApp => Prerequisite::Node.missing().or_else(|| {
+                // Loading them is the check: sqlite3's native part may be
+                // missing although its folder is there (a failed build).
+                let dir = root.join("tools/ace-app");
+                let loads = Command::new("node")
+                    .args(["-e", "require('atlassian-connect-express'); require('sqlite3')"])
+                    .current_dir(&dir)
+                    .output();
+                (!loads.is_ok_and(|o| o.status.success())).then(|| {
+                    format!(
+                        "atlassian-connect-express or sqlite3 does not load in {}",
+                        dir.display()
+                    )
+                })
             }),
             Prerequisite::Shared => {
                 let data = root.join("../shared/connect-data");

@@ -81,8 +81,19 @@
   // does. Only `Accept`, `If-Match` and `If-None-Match` pass from the app, as
   // on Atlassian's sites. An app's `success`/`error` callbacks never arrive
   // here (the bridge strips functions): apps use the Promise AP.request returns.
-  async function request(options, callback) {
-    options = options || {};
+  //
+  // Both documented forms (Atlassian, "Connect JavaScript API: request"):
+  // `AP.request(options)` with `options.url`, and `AP.request(url, options)`,
+  // which ACE's template and most apps use (`AP.request('/rest/api/3/myself')`).
+  // The bridge pads the arguments to `fn.length - 1` and appends the callback.
+  async function request(urlOrOptions, maybeOptions, callback) {
+    if (typeof maybeOptions === 'function' && callback === undefined) {
+      callback = maybeOptions;
+      maybeOptions = undefined;
+    }
+    const options = typeof urlOrOptions === 'string'
+      ? Object.assign({}, maybeOptions || {}, { url: urlOrOptions })
+      : (urlOrOptions || {});
     const url = String(options.url || '');
     // Only paths on this site: an absolute or protocol-relative URL would let
     // an app send the user's requests elsewhere.

@@ -10,6 +10,10 @@
 //!    answers 202 with a task to poll at `links.self`;
 //! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls.
 //!
+//! `GET /rest/plugins/1.0/settings` answers UPM's settings, among them
+//! development mode, which atlassian-connect-express checks before it
+//! registers (see [`settings`]).
+//!
 //! Each product of a site has its own plugin manager: Jira's at
 //! `/rest/plugins/1.0/`, Confluence's at `/wiki/rest/plugins/1.0/`. An app
 //! installed through one is installed in that product only.
@@ -71,6 +75,13 @@ pub fn routes(
                 .await
             },
         );
+    let settings = warp::get()
+        .and(warp::path!("rest" / "plugins" / "1.0" / "settings"))
+        .and(auth)
+        .and(with.clone())
+        .map(|auth: Option<String>, (_, site): (Arc<DevHost>, Arc<Site>)| {
+            settings(&site, auth.as_deref())
+        });
     let task = warp::get()
         .and(warp::path!("rest" / "plugins" / "1.0" / "pending" / String))
         .and(with.clone())
@@ -104,7 +115,7 @@ pub fn routes(
                     }
                 },
             );
-    token.or(post).unify().or(task).unify().or(delete).unify()
+    token.or(post).unify().or(settings).unify().or(task).unify().or(delete).unify()
 }
 
 fn is_admin(site: &Site, auth: Option<&str>) -> bool {
@@ -132,6 +143,27 @@ fn list(site: &Site, product: Product, auth: Option<&str>) -> Response {
         response.headers_mut().insert("upm-token", value);
     }
     response
+}
+
+/// `GET /rest/plugins/1.0/settings`: UPM's settings, for a site admin.
+///
+/// atlassian-connect-express 11.5.3 calls this before it registers
+/// (`checkIfDevelopmentMode` in `lib/internal/registration/register-jira-conf.js`)
+/// and refuses to go on unless it answers 2xx with `{"settings": [...]}`
+/// whose `connectDeveloperListingsEnabled` entry, when present, is true:
+/// the site's development mode (Atlassian: "Getting started", step 2,
+/// "Enable development mode in your site"). An emulated site is always a
+/// development site, so apps may be installed from any descriptor URL.
+fn settings(site: &Site, auth: Option<&str>) -> Response {
+    if !is_admin(site, auth) {
+        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    }
+    let setting =
+        |key: &str| json!({"key": key, "value": true, "readOnly": false, "requiresRefresh": false});
+    warp::reply::json(&json!({
+        "settings": [setting("connectDeveloperListingsEnabled"), setting("pluginRequestsEnabled")]
+    }))
+    .into_response()
 }
 
 /// `POST /rest/plugins/1.0/?token=…`: install by descriptor URL.
@@ -186,9 +218,15 @@ async fn post_install(
     let self_link = format!("{}/rest/plugins/1.0/pending/{task_id}", site.base_url_of(product));
     match failed {
         // UPM accepts the request and reports the outcome in the task; tools
-        // poll it. The emulator installs before answering, so the task is done.
+        // poll it. The emulator installs before answering, but the 202 is
+        // still a pending task (`status.done: false`), as UPM's is: a task
+        // with `status.done: true` means the install *failed*, and that is
+        // how atlassian-connect-express 11.5.3 reads it
+        // (`waitForRegistrationResult` in
+        // `lib/internal/registration/register-jira-conf.js`); success is the
+        // app (`key`, `enabled`) at `links.self`.
         None => warp::reply::with_status(
-            warp::reply::json(&json!({"type": "INSTALL", "pingAfter": 100, "status": {"done": true}, "links": {"self": self_link}})),
+            warp::reply::json(&json!({"type": "INSTALL", "pingAfter": 100, "status": {"done": false}, "links": {"self": self_link}})),
             StatusCode::ACCEPTED,
         )
         .into_response(),

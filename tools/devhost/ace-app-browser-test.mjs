@@ -1,0 +1,130 @@
+// The browser test of an unchanged atlassian-connect-express app
+// (tools/ace-app, run by tests/ace_app.rs): a real Chromium opens the app's
+// general page and the Jira issue page with its web panel on the emulated
+// site, and reads what each iframe rendered.
+//
+//   node tools/devhost/ace-app-browser-test.mjs <general page URL> <issue page URL> <app base URL> <screenshot dir>
+//
+// For each of the two:
+//   1. open the site's page; find the app's iframe (its URL starts with the
+//      app's base URL) and wait until connect-js formed its bridge;
+//   2. wait for `#myself`: the page asked the site who is looking with
+//      AP.request('/rest/api/3/myself');
+//   3. wait for `#whoami`: the page sent AP.context.getToken() to the app's
+//      `/whoami`, which ACE's addon.checkValidToken() guards; it shows the
+//      account id ACE verified.
+//
+// ACE's pages load all.js from Atlassian's CDN (its default `hostScriptUrl`).
+// This machine is offline, so the browser serves that one URL with the
+// site's own copy (`/atlassian-connect/all.js`, the same connect-js): the
+// app keeps its default. Online, the CDN's all.js works as well.
+//
+// On success it prints one JSON line on stdout,
+//   {"generalPage": {"myself", "myselfAccountId", "whoami", "whoamiAccountId"}, "webPanel": {...}}
+// and exits 0. On failure it says which step failed, saves a screenshot
+// when it can, prints the browser console, and exits 1.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const OVERALL_TIMEOUT_MS = 90_000;
+const STEP_TIMEOUT_MS = 30_000;
+const CDN_ALL_JS = 'https://connect-cdn.atl-paas.net/all.js';
+
+const [generalPageUrl, issuePageUrl, appBaseUrl, screenshotDir] = process.argv.slice(2);
+if (!generalPageUrl || !issuePageUrl || !appBaseUrl || !screenshotDir) {
+  console.error('usage: node ace-app-browser-test.mjs <general page URL> <issue page URL> <app base URL> <screenshot dir>');
+  process.exit(2);
+}
+
+const consoleLines = [];
+let browser;
+let page;
+let step = 'starting';
+let finished = false;
+let shot = 'ace-app-failure.png';
+
+async function screenshot(name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, name), fullPage: true, timeout: 10_000 });
+}
+
+async function fail(message) {
+  if (finished) return;
+  finished = true;
+  console.error(`ACE app browser test failed while ${step}: ${message}`);
+  if (page) await screenshot(shot).catch((error) => console.error(`no screenshot: ${error.message}`));
+  console.error('--- browser console (page and frames) ---');
+  for (const line of consoleLines) console.error(line);
+  console.error('--- end of browser console ---');
+  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  process.exit(1);
+}
+
+const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
+
+/** Opens `url`, finds the app's iframe loading `path`, reads what it rendered. */
+async function check(url, path, name) {
+  shot = `${name}.png`;
+  step = `opening ${url}`;
+  const response = await page.goto(url, { waitUntil: 'domcontentloaded' });
+  if (!response || !response.ok()) throw new Error(`the page answered HTTP ${response ? response.status() : 'nothing'}`);
+
+  step = `waiting for connect-js to establish the bridge of ${path}`;
+  await page.locator('[data-established="true"]').first().waitFor({ state: 'attached' });
+  const frame = page.frames().find((f) => f.url().startsWith(`${appBaseUrl}${path}`));
+  if (!frame) throw new Error(`no frame loads ${appBaseUrl}${path}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+
+  const seen = {};
+  for (const id of ['myself', 'whoami']) {
+    step = `waiting for #${id} in ${path}`;
+    const element = frame.locator(`#${id}:not([data-state="loading"])`);
+    await element.waitFor();
+    const text = await element.textContent();
+    if ((await element.getAttribute('data-state')) !== 'done') throw new Error(`#${id} shows: ${text}`);
+    seen[id] = text;
+    seen[`${id}AccountId`] = await element.getAttribute('data-account-id');
+  }
+  step = `saving the screenshot of ${path}`;
+  await screenshot(shot);
+  return seen;
+}
+
+async function main() {
+  step = 'launching chromium';
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    timeout: 20_000,
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
+  page.on('requestfailed', (request) => consoleLines.push(`[failed] ${request.url()}: ${request.failure()?.errorText}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
+  });
+
+  step = "fetching the site's all.js for the offline CDN";
+  const siteAllJs = new URL('/atlassian-connect/all.js', generalPageUrl).toString();
+  const allJs = await fetch(siteAllJs);
+  if (!allJs.ok) throw new Error(`${siteAllJs} answered HTTP ${allJs.status}`);
+  const allJsBody = Buffer.from(await allJs.arrayBuffer());
+  // On the browser context, so that it covers every frame of every page.
+  await page.context().route(CDN_ALL_JS, (route) => {
+    consoleLines.push(`[offline CDN] ${route.request().url()} from ${siteAllJs}`);
+    return route.fulfill({ status: 200, contentType: 'application/javascript', body: allJsBody });
+  });
+
+  const generalPage = await check(generalPageUrl, '/hello-world?', 'ace-app-general-page');
+  const webPanel = await check(issuePageUrl, '/issue-panel?', 'ace-app-issue-panel');
+
+  finished = true;
+  clearTimeout(watchdog);
+  await browser.close();
+  console.log(JSON.stringify({ generalPage, webPanel }));
+}
+
+main().catch((error) => fail(error && error.message ? error.message : String(error)));
