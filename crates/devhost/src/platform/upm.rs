@@ -12,7 +12,7 @@
 //!
 //! `GET /rest/plugins/1.0/settings` answers UPM's settings, among them
 //! development mode, which atlassian-connect-express checks before it
-//! registers (see [`settings`]).
+//! registers (see `settings` below).
 //!
 //! Each product of a site has its own plugin manager: Jira's at
 //! `/rest/plugins/1.0/`, Confluence's at `/wiki/rest/plugins/1.0/`. An app
