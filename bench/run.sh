@@ -249,8 +249,8 @@ start "$work/lodger-both.log" env LODGER_MASTER_KEYS="$master" LODGER_LOG=warn "
   --forge-app-id "$BENCH_FORGE_APP_ID" --forge-jwks-url "http://127.0.0.1:$host_port/forge/jwks.json"
 both_pid=$server_pid
 wait_up "http://127.0.0.1:$port/healthz"
-load "8. Forge remote vs Connect (same process)" "Connect context token, /api/whoami" "$both_pid" "http://127.0.0.1:$port/api/whoami" "${auth[@]}"
-post_body='{"action":"whoami"}' load "8. Forge remote vs Connect (same process)" "lodger Forge invocation token, /forge/invoke whoami" "$both_pid" "http://127.0.0.1:$port/forge/invoke" \
+load "9. Forge remote vs Connect (same process)" "Connect context token, /api/whoami" "$both_pid" "http://127.0.0.1:$port/api/whoami" "${auth[@]}"
+post_body='{"action":"whoami"}' load "9. Forge remote vs Connect (same process)" "lodger Forge invocation token, /forge/invoke whoami" "$both_pid" "http://127.0.0.1:$port/forge/invoke" \
   "Authorization: Bearer $BENCH_FORGE_TOKEN" "x-forge-oauth-system: bench-system-token"
 stop "$both_pid"
 
