@@ -192,7 +192,7 @@ load "2. iframe page (host-signed jwt)" "lodger" "$lodger_full_pid" "http://127.
 # --- 4. static asset: lodger (still running) vs nginx on the export -----------
 export_dir="$work/export"
 "$bin" export "$export_dir" --base-url "http://127.0.0.1:$port" --auth-url "http://127.0.0.1:9" >/dev/null
-asset=$(cd "$export_dir" && ls js/app.*.js | grep -v '\.gz$\|\.br$' | head -n 1)
+asset=$(cd "$export_dir" && ls js/bridge.*.js | grep -v '\.gz$\|\.br$' | head -n 1)
 load "4. static asset (/$asset, br)" "lodger" "$lodger_full_pid" "http://127.0.0.1:$port/$asset" "Accept-Encoding: br, gzip"
 stop "$lodger_full_pid"
 

@@ -165,6 +165,12 @@ pub struct DevArgs {
     /// app (an atlassian-connect-express app registers itself through UPM).
     #[arg(long)]
     pub no_app: bool,
+    /// With --no-app: install this app into Jira of every site at start: a
+    /// Connect descriptor URL (through UPM, as an admin would) or a Forge
+    /// app folder holding `manifest.yml` (as `forge install` would).
+    /// Repeatable.
+    #[arg(long = "install", value_name = "URL|DIR", requires = "no_app")]
+    pub install: Vec<String>,
 }
 
 /// Flags of `lodger register`.

@@ -73,7 +73,7 @@ fn dev(args: lodger::cli::DevArgs) -> anyhow::Result<bool> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     if args.no_app {
-        runtime.block_on(lodger::dev::world::run_sites(options))?;
+        runtime.block_on(lodger::dev::world::run_sites(options, &args.install))?;
     } else {
         runtime.block_on(lodger::dev::world::run(options))?;
     }

@@ -439,3 +439,27 @@ async fn two_sites_never_see_each_others_data() {
     assert_ne!(first, second);
     assert_ne!(api_base_url(world.site(), Product::Jira).unwrap(), base);
 }
+
+/// `lodger dev --no-app --install DIR`: any Forge app folder goes into every
+/// site; a folder without a manifest is refused saying what was expected.
+#[tokio::test]
+async fn the_sites_alone_install_a_forge_app_folder_given_at_start() {
+    let sites = Sites::start(&support::dev_world::options()).await.unwrap();
+    let folder = std::env::temp_dir().join(format!("lodger-install-app-{}", std::process::id()));
+    let options =
+        lodger::export::forge::ForgeOptions::new(DEV_FORGE_APP_ID, "http://127.0.0.1:9", true)
+            .unwrap();
+    lodger::export::forge::export(&folder, &options).unwrap();
+    let installed = sites.install_app(folder.to_str().unwrap()).await.unwrap();
+    assert_eq!(installed, DEV_FORGE_APP_ID);
+    for site in &sites.sites {
+        assert!(site.data().forge.installs.contains_key(DEV_FORGE_APP_ID), "{}", site.name);
+    }
+    let empty = std::env::temp_dir().join(format!("lodger-install-none-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let refused = sites.install_app(empty.to_str().unwrap()).await.unwrap_err();
+    let message = format!("{refused:#}");
+    assert!(message.contains("manifest.yml"), "{message}");
+    std::fs::remove_dir_all(&folder).ok();
+    std::fs::remove_dir_all(&empty).ok();
+}

@@ -196,6 +196,42 @@ impl Sites {
         Ok(folder)
     }
 
+    /// Installs another app into Jira of every site: `app` is a Connect
+    /// descriptor URL (installed through UPM as the site admin) or a Forge
+    /// app folder (installed as `forge install` would). Returns the app's
+    /// key or Forge app id.
+    pub async fn install_app(&self, app: &str) -> anyhow::Result<String> {
+        let mut installed = String::new();
+        for site in &self.sites {
+            installed = if app.starts_with("http://") || app.starts_with("https://") {
+                let admin = site.users.first().context("a seeded site has an admin")?;
+                let registration = Registration {
+                    site: &site.base_url,
+                    user: &admin.email,
+                    token: &admin.api_token,
+                    descriptor_url: app,
+                };
+                register(&self.host.http, &registration)
+                    .await
+                    .with_context(|| format!("installing {app} into {} through UPM", site.name))?
+            } else {
+                let folder = std::path::Path::new(app);
+                lodger_devhost::forge::install::install(&self.host, site, folder)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "installing the Forge app folder {} into {} (expected a descriptor \
+                             URL or a folder with manifest.yml)",
+                            folder.display(),
+                            site.name
+                        )
+                    })?
+                    .app_id
+            };
+        }
+        Ok(installed)
+    }
+
     /// The sites' origins: the app must let them frame its pages.
     pub fn origins(&self) -> Vec<String> {
         self.sites.iter().map(|s| s.base_url.clone()).collect()
@@ -316,8 +352,12 @@ pub async fn run(options: WorldOptions) -> anyhow::Result<()> {
 
 /// `lodger dev --no-app`: the emulated sites alone, for another app to
 /// install itself into (README, "Use the dev world for your own app").
-pub async fn run_sites(options: WorldOptions) -> anyhow::Result<()> {
+pub async fn run_sites(options: WorldOptions, install: &[String]) -> anyhow::Result<()> {
     let sites = Sites::start(&options).await?;
+    for app in install {
+        let installed = sites.install_app(app).await?;
+        println!("  installed:  {installed}  (from {app})");
+    }
     println!();
     println!("  lodger dev world is up: the emulated sites only (no app installed)");
     for site in &sites.sites {
