@@ -493,25 +493,12 @@ async fn a_panel_shows_only_while_its_condition_holds() {
     assert!(!html.contains("\"moduleKey\":\"conditional\""));
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
     let root = std::env::temp_dir().join(format!("lodger-watch-{}", std::process::id()));
     let checkout = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&checkout.join("site"), &root.join("site"));
-    copy_dir(&checkout.join("descriptor"), &root.join("descriptor"));
+    support::copy_tree(&checkout.join("site"), &root.join("site"));
+    support::copy_tree(&checkout.join("descriptor"), &root.join("descriptor"));
     let world = support::dev_world::world_from(Some(root.clone())).await;
 
     std::fs::write(root.join("site/index.html"), "<!doctype html><p>edited</p>").unwrap();

@@ -14,7 +14,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +41,7 @@ fn fixture_folder(remote: &str, bundle: bool) -> PathBuf {
     let source = root().join("crates/devhost/tests/fixtures/forge-bridge-app");
     let folder = root().join(format!("target/forge-host-fixture/{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
-    copy(&source, &folder);
+    support::copy_tree(&source, &folder);
     let manifest = std::fs::read_to_string(folder.join("manifest.yml")).unwrap();
     std::fs::write(folder.join("manifest.yml"), manifest.replace("REMOTE_BASE_URL", remote))
         .unwrap();
@@ -57,19 +57,6 @@ fn fixture_folder(remote: &str, bundle: bool) -> PathBuf {
         assert!(status.success(), "esbuild failed to bundle the fixture");
     }
     folder
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A remote that verifies each invocation token with the platform's key

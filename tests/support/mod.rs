@@ -78,3 +78,17 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap().len()
 }
+
+/// Copies the folder `from` into `to`, recursively (creating `to`).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -24,7 +24,7 @@
 // and exits 0. On failure it says which step failed, saves a screenshot
 // when it can, prints the browser console, and exits 1.
 
-import { chromium } from 'playwright-core';
+import { launch, loggingPage } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -93,19 +93,9 @@ async function check(url, path, name) {
 
 async function main() {
   step = 'launching chromium';
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    timeout: 20_000,
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
-  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
+  browser = await launch();
+  page = await loggingPage(browser, consoleLines, { height: 800, timeout: STEP_TIMEOUT_MS });
   page.on('requestfailed', (request) => consoleLines.push(`[failed] ${request.url()}: ${request.failure()?.errorText}`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
-  });
 
   step = "fetching the site's all.js for the offline CDN";
   const siteAllJs = new URL('/atlassian-connect/all.js', generalPageUrl).toString();

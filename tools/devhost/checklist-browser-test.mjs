@@ -29,7 +29,7 @@
 // The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
 // driven by playwright-core, which downloads no browser.
 
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { prng } from './prng.mjs';
@@ -160,11 +160,7 @@ async function refresh(who) {
 
 async function main() {
   step = 'launching chromium';
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    timeout: 20_000,
-  });
+  browser = await launch();
   mkdirSync(config.artifacts, { recursive: true });
   if (config.mode === 'unlicensed') return unlicensed();
 

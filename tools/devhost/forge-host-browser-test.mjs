@@ -19,7 +19,7 @@
 // exits 0; on failure it says which step failed, saves the screenshot when
 // it can, prints the browser console and exits 1.
 
-import { chromium } from 'playwright-core';
+import { launch, loggingPage } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -93,18 +93,8 @@ async function waitForHeight(slot, test) {
 async function main() {
   const report = {};
   step = 'launching chromium';
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    timeout: 20_000,
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
-  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
-  });
+  browser = await launch();
+  page = await loggingPage(browser, consoleLines, { height: 900, timeout: STEP_TIMEOUT_MS });
 
   step = `opening ${pageUrl}`;
   const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
@@ -191,7 +181,10 @@ async function main() {
   step = 'the project settings page, found in the site navigation';
   const settingsLink = page.locator('nav.sidebar a', { hasText: 'Bridge fixture project settings (Forge)' });
   report.projectSettingsPath = await settingsLink.getAttribute('href');
-  await settingsLink.click();
+  // The click starts a navigation: wait for the new page before reading it.
+  const target = new URL(report.projectSettingsPath, page.url()).pathname;
+  await Promise.all([page.waitForURL((url) => url.pathname === target), settingsLink.click()]);
+  await page.waitForLoadState('domcontentloaded');
   const settings = await frameIn((await forgeSlots())['bridge-project-settings']);
   report.projectSettingsContext = await settings.evaluate(() => window.fixture.context());
 

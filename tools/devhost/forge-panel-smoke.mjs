@@ -13,7 +13,7 @@
 // (the bulk conditional write, then a read), the settings come through
 // `invoke` as `{"action": "getSettings"}`, and the browser reports no CSP
 // violation or page error. Prints one JSON line; exits 1 on failure.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 
@@ -86,11 +86,7 @@ function fakeHost() {
 }
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    timeout: 20_000,
-  });
+  browser = await launch();
   const page = await browser.newPage();
   page.on('console', (message) => problems.push('console ' + message.type() + ': ' + message.text()));
   page.on('pageerror', (error) => problems.push('pageerror: ' + error.message));

@@ -20,7 +20,7 @@
 // The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
 // driven by playwright-core, which downloads no browser.
 
-import { chromium } from 'playwright-core';
+import { launch, loggingPage } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -60,18 +60,8 @@ const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 
 
 async function main() {
   step = 'launching chromium';
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    timeout: 20_000,
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
-  page.on('pageerror', (error) => consoleLines.push(`[uncaught] ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) consoleLines.push(`[http ${response.status()}] ${response.url()}`);
-  });
+  browser = await launch();
+  page = await loggingPage(browser, consoleLines, { height: 800, timeout: STEP_TIMEOUT_MS });
 
   step = `opening ${pageUrl}`;
   const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
