@@ -7,6 +7,16 @@
 //! ([`super::registration`]), whose `jqlFilter` is matched by
 //! [`super::filter`].
 //!
+//! **A descriptor webhook's `filter`** (Atlassian: "Webhook" module,
+//! `filter`; "Webhooks", JQL filtering of issue events) is a JQL query:
+//! the event is sent only when its issue matches. The emulator reads it
+//! with the same parser and subset as a dynamic webhook's `jqlFilter`
+//! (`=`, `!=`, `IN`, `NOT IN`, `AND`, `OR` over project, issue key, issue
+//! type and status). Whether Jira accepts more in a descriptor filter is
+//! unverified; a filter outside the subset is never guessed at: that
+//! webhook is not sent, and the inspector and the log say why, so the app's
+//! developer sees it at once rather than receiving events the filter meant
+//! to exclude. A filter is read when an event fires (not once at install).
 //!
 //! **Delivery** is a `POST` of `{timestamp, webhookEvent, issue, user?,
 //! changelog?, matchedWebhookIds?}` (dynamic webhooks of one app matching
@@ -39,7 +49,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::filter::Subject;
+use super::filter::{self, Subject};
 use super::state::{DeliveryPolicy, DeliveryRecord, FailedDelivery, Outcome, WebhookState};
 use crate::inspector::exchanges::{Exchange, Kind};
 use crate::inspector::record::outcome;
@@ -152,7 +162,9 @@ pub fn fire(site: &Arc<Site>, event: &IssueEvent<'_>) {
 }
 
 /// The (URL, body) pairs one app gets for `event`: one per matching
-/// descriptor webhook, and one per URL of its matching dynamic webhooks.
+/// descriptor webhook (its `filter` passed), and one per URL of its
+/// matching dynamic webhooks. A descriptor webhook whose `filter` the
+/// emulator cannot read is left out and reported.
 fn subscriptions(
     site: &Site,
     install: &AppInstall,
@@ -160,17 +172,6 @@ fn subscriptions(
     event: &IssueEvent<'_>,
     payload: &Value,
 ) -> Vec<(String, Option<String>)> {
-    let mut targets = Vec::new();
-    let declared = install.descriptor["modules"]["webhooks"].as_array();
-    for hook in declared.into_iter().flatten() {
-        let (Some(name), Some(url)) = (hook["event"].as_str(), hook["url"].as_str()) else {
-            continue;
-        };
-        if name == event.name {
-            let body = (hook["excludeBody"] != Value::Bool(true)).then(|| payload.to_string());
-            targets.push((absolute(&install.app_base_url, url), body));
-        }
-    }
     let project = site.project(&event.issue.project_id);
     let subject = Subject {
         project: project.map_or_else(Vec::new, |p| vec![p.id.as_str(), &p.key, &p.name]),
@@ -178,6 +179,25 @@ fn subscriptions(
         issue_type: vec![event.issue_type.id, event.issue_type.name],
         status: vec![STATUS.0, STATUS.1],
     };
+    let mut targets = Vec::new();
+    let declared = install.descriptor["modules"]["webhooks"].as_array();
+    for hook in declared.into_iter().flatten() {
+        let (Some(name), Some(url)) = (hook["event"].as_str(), hook["url"].as_str()) else {
+            continue;
+        };
+        if name != event.name {
+            continue;
+        }
+        let url = absolute(&install.app_base_url, url);
+        match descriptor_filter(hook, &subject) {
+            Ok(true) => {
+                let body = (hook["excludeBody"] != Value::Bool(true)).then(|| payload.to_string());
+                targets.push((url, body));
+            }
+            Ok(false) => {}
+            Err(why) => refuse_filter(site, &install.app_key, event.name, &url, &why),
+        }
+    }
     let changed = |fields: &[String]| event.changes.iter().any(|c| fields.contains(&c.field));
     let mut matched: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for registration in &state.registrations {
@@ -198,6 +218,30 @@ fn subscriptions(
         targets.push((url.to_owned(), Some(body.to_string())));
     }
     targets
+}
+
+/// Whether a descriptor webhook's `filter` lets the issue in `subject`
+/// through: yes without a filter (or an empty one), else what the filter
+/// says; `Err` with the sentence why when the filter cannot be read.
+fn descriptor_filter(hook: &Value, subject: &Subject<'_>) -> Result<bool, String> {
+    match hook.get("filter") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(true),
+        Some(Value::String(text)) => filter::parse(text).map(|f| f.matches(subject)),
+        Some(_) => Err("The filter must be a string of JQL.".into()),
+    }
+}
+
+/// Records a descriptor webhook not sent because its `filter` cannot be
+/// read: in the inspector (with the reason) and the log.
+fn refuse_filter(site: &Site, app_key: &str, event: &str, url: &str, why: &str) {
+    site.record(
+        Exchange::to_app(Kind::Webhook, app_key, "POST", url)
+            .about(format!("{event}: not sent, the descriptor filter was refused"))
+            .answered(Err::<u16, _>(format!("filter refused: {why}")), Instant::now()),
+    );
+    tracing::warn!(site = %site.name, app = %app_key, event, url = %loggable(url),
+        "descriptor webhook not sent: its filter was refused: {why}");
 }
 
 /// Rolls the site's webhook fault for each delivery, logs each one, and
@@ -496,5 +540,33 @@ mod tests {
         assert_eq!(absolute("http://a.test", "/hook?x=1"), "http://a.test/hook?x=1");
         assert_eq!(absolute("http://a.test", "hook"), "http://a.test/hook");
         assert_eq!(absolute("http://a.test", "https://b.test/h"), "https://b.test/h");
+    }
+
+    fn lod_1() -> Subject<'static> {
+        Subject {
+            project: vec!["10000", "LOD", "Lodger demo"],
+            issue: vec!["10001", "LOD-1"],
+            issue_type: vec!["10001", "Task"],
+            status: vec![STATUS.0, STATUS.1],
+        }
+    }
+
+    #[test]
+    fn a_descriptor_filter_decides_whether_its_webhook_is_sent() {
+        let hook = |filter: Value| json!({"event": ISSUE_CREATED, "url": "/h", "filter": filter});
+        let subject = lod_1();
+        assert_eq!(descriptor_filter(&json!({"event": ISSUE_CREATED, "url": "/h"}), &subject), Ok(true));
+        assert_eq!(descriptor_filter(&hook(json!("")), &subject), Ok(true));
+        assert_eq!(descriptor_filter(&hook(json!("project = LOD")), &subject), Ok(true));
+        assert_eq!(descriptor_filter(&hook(json!("project = OTHER")), &subject), Ok(false));
+        assert_eq!(
+            descriptor_filter(&hook(json!("issuetype = Bug OR issuekey = LOD-1")), &subject),
+            Ok(true)
+        );
+        assert_eq!(
+            descriptor_filter(&hook(json!("summary ~ x")), &subject),
+            Err("The clause summary is unsupported".into())
+        );
+        assert!(descriptor_filter(&hook(json!(7)), &subject).is_err());
     }
 }
