@@ -35,7 +35,7 @@
 //! **Retries**, like Jira Cloud's retry policy: on 408, 409, 425, 429, any 5xx,
 //! a refused connection or a timeout the delivery is tried again, up to
 //! [`DeliveryPolicy::max_attempts`], after an exponential backoff from
-//! [`DeliveryPolicy::base_backoff`] or the answer's `Retry-After` (seconds,
+//! [`DeliveryPolicy::base_backoff`] or the answer's `Retry-After` (seconds or an HTTP date,
 //! capped). Jira spreads its retries over about 30 minutes; the emulator over
 //! seconds. An app may therefore see one event more than once and must use
 //! the identifier to stay idempotent. Any other answer, or the last failed
@@ -47,7 +47,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -461,8 +461,8 @@ impl Delivery {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|seconds| Duration::from_secs(seconds).min(policy.retry_after_cap));
+                    .and_then(|v| retry_after(v, SystemTime::now()))
+                    .map(|wait| wait.min(policy.retry_after_cap));
                 Attempt::Retry { reason, wait: retry_after.unwrap_or(backoff(policy, attempt)) }
             }
             Err(err) => {
@@ -528,6 +528,17 @@ async fn deliver(delivery: Delivery, policy: DeliveryPolicy, client: reqwest::Cl
     });
 }
 
+/// The wait an app's `Retry-After` asks for at `now`: seconds, or an HTTP
+/// date (RFC 9110 §10.2.3; a past date is no wait); `None` when unreadable.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// The wait after failed attempt `attempt` (0-based): base, 2×base, 4×base…
 pub(crate) fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
     policy.base_backoff.saturating_mul(1u32 << attempt.min(16))
@@ -545,6 +556,15 @@ mod tests {
         for status in [200, 204, 301, 400, 401, 403, 404, 410] {
             assert!(!is_retried(status), "{status}");
         }
+    }
+
+    #[test]
+    fn an_apps_retry_after_is_read_in_seconds_or_as_an_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("later", now), None);
     }
 
     #[test]
