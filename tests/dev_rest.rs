@@ -634,15 +634,16 @@ async fn the_host_client_waits_until_a_retry_after_date_and_then_succeeds() {
         ..Faults::default()
     })
     .unwrap();
-    // Once the site has answered 429, the limit lifts.
-    let statuses = |site: &Site| -> Vec<u16> {
+    /// The statuses the site answered to REST calls at `path`, oldest first.
+    fn statuses(site: &Site, path: &str) -> Vec<u16> {
         let selection = Selection { kind: Some(Kind::Rest), ..Selection::default() };
         let listed = site.exchanges().newest_first(&selection);
         listed.iter().rev().filter(|e| e.url.ends_with(path)).filter_map(|e| e.status).collect()
-    };
+    }
+    // Once the site has answered 429, the limit lifts.
     let lifter = Arc::clone(&site);
     let lift = tokio::spawn(async move {
-        while !statuses(&lifter).contains(&429) {
+        while !statuses(&lifter, path).contains(&429) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         lifter.set_faults(Faults::default()).unwrap();
@@ -665,7 +666,7 @@ async fn the_host_client_waits_until_a_retry_after_date_and_then_succeeds() {
     let waited = started.elapsed();
     lift.await.unwrap();
     assert_eq!(answer.status, 200);
-    assert_eq!(statuses(&site), [429, 200], "one refusal, then the retry");
+    assert_eq!(statuses(&site, path), [429, 200], "one refusal, then the retry");
     assert!(waited >= Duration::from_millis(1_500), "waited only {waited:?}: the date was ignored");
     assert!(waited < Duration::from_secs(5), "waited {waited:?}: past the date");
 }
