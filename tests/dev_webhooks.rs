@@ -65,8 +65,11 @@ struct TestApp {
 
 impl TestApp {
     async fn install(site: &Site) -> TestApp {
-        TestApp::install_with(site, json!([{"event": "jira:issue_created", "url": DESCRIPTOR_HOOK}]))
-            .await
+        TestApp::install_with(
+            site,
+            json!([{"event": "jira:issue_created", "url": DESCRIPTOR_HOOK}]),
+        )
+        .await
     }
 
     /// Installs the test app with these descriptor webhooks.
@@ -362,8 +365,9 @@ async fn a_descriptor_filter_sends_an_issue_event_only_to_the_webhook_it_matches
         ]),
     )
     .await;
-    let (status, created) =
-        app.call(site, Method::POST, "/rest/api/3/issue", new_issue("Filtered by the descriptor")).await;
+    let (status, created) = app
+        .call(site, Method::POST, "/rest/api/3/issue", new_issue("Filtered by the descriptor"))
+        .await;
     assert_eq!(status, 201, "{created}");
     let delivery = app.wait_for("/hooks/lod", 1).await.remove(0);
     app.verify(site, &delivery);
@@ -433,7 +437,8 @@ async fn issue_property_writes_and_deletions_fire_property_events() {
         app.verify(site, delivery);
     }
     let bodies: Vec<Value> = set.iter().map(Received::json).collect();
-    let mut keys: Vec<&str> = bodies.iter().map(|b| b["property"]["key"].as_str().unwrap()).collect();
+    let mut keys: Vec<&str> =
+        bodies.iter().map(|b| b["property"]["key"].as_str().unwrap()).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["other", "wanted"]);
     let wanted = bodies.iter().find(|b| b["property"]["key"] == "wanted").unwrap();

@@ -245,7 +245,8 @@ fn retry_after_at(value: &str, now: SystemTime) -> Option<Duration> {
     if value.bytes().all(|b| b.is_ascii_digit()) {
         // All digits: delay-seconds (a number too large for u64 is still a
         // long wait, and the cap applies).
-        return (!value.is_empty()).then(|| value.parse().map_or(Duration::MAX, Duration::from_secs));
+        return (!value.is_empty())
+            .then(|| value.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     // IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient
     // must also accept.

@@ -262,7 +262,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             dated.kind,
-            Some(RestFault::TooManyRequests { retry_after_secs: 3, form: RetryAfterForm::HttpDate })
+            Some(RestFault::TooManyRequests {
+                retry_after_secs: 3,
+                form: RetryAfterForm::HttpDate
+            })
         );
         let odd = r#"{"rate": 1, "kind": {"tooManyRequests": {"retryAfterSecs": 3, "retryAfterForm": "date"}}}"#;
         assert!(serde_json::from_str::<Faults>(odd).is_err(), "an unknown form is refused");

@@ -610,7 +610,10 @@ mod tests {
     fn a_descriptor_filter_decides_whether_its_webhook_is_sent() {
         let hook = |filter: Value| json!({"event": ISSUE_CREATED, "url": "/h", "filter": filter});
         let subject = lod_1();
-        assert_eq!(descriptor_filter(&json!({"event": ISSUE_CREATED, "url": "/h"}), &subject), Ok(true));
+        assert_eq!(
+            descriptor_filter(&json!({"event": ISSUE_CREATED, "url": "/h"}), &subject),
+            Ok(true)
+        );
         assert_eq!(descriptor_filter(&hook(json!("")), &subject), Ok(true));
         assert_eq!(descriptor_filter(&hook(json!("project = LOD")), &subject), Ok(true));
         assert_eq!(descriptor_filter(&hook(json!("project = OTHER")), &subject), Ok(false));
