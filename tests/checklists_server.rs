@@ -435,7 +435,7 @@ async fn as_user_patiently(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_exactly_once() {
     use lodger::devhost::jira::webhooks::state::DeliveryPolicy;
-    use lodger::devhost::platform::faults::RestFault;
+    use lodger::devhost::platform::faults::{RestFault, RetryAfterForm};
     let world = world().await;
     let site = &world.site;
     set_template(site, &["Survive", "the faults"]).await;
@@ -448,7 +448,7 @@ async fn under_429s_5xx_and_slow_answers_on_30_percent_of_calls_templates_apply_
     });
     let mut issues = Vec::new();
     for kind in [
-        RestFault::TooManyRequests { retry_after_secs: 1 },
+        RestFault::TooManyRequests { retry_after_secs: 1, form: RetryAfterForm::Seconds },
         RestFault::ServerError(503),
         RestFault::Slow { millis: 300 },
     ] {

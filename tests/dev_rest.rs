@@ -599,3 +599,74 @@ async fn projects_and_users_answer_in_jiras_shapes() {
         404
     );
 }
+
+/// Regression for issue 16 (item 4, "`Retry-After` as an HTTP date"): the
+/// site answers one call 429 with `Retry-After` as an HTTP date (RFC 9110
+/// §10.2.3), and lodger's host client waits until that date, then succeeds.
+/// Its backoff is 10 ms here, so a wait of more than a second can only be
+/// the date honoured.
+#[tokio::test]
+async fn the_host_client_waits_until_a_retry_after_date_and_then_succeeds() {
+    use lodger::connect::installation::{Installation, Product};
+    use lodger::devhost::inspector::exchanges::{Kind, Selection};
+    use lodger::devhost::platform::faults::{Faults, RestFault, RetryAfterForm};
+    use lodger::host::client::{HostClient, RetryPolicy};
+
+    let world = world().await;
+    let site = Arc::clone(&world.site);
+    let installation = Installation {
+        key: "lodger".into(),
+        client_key: site.client_key.clone(),
+        base_url: site.base_url.clone(),
+        shared_secret: site.data().installs["lodger"].shared_secret.clone(),
+        product_type: Product::Jira,
+        oauth_client_id: None,
+        installed_at: 0,
+    };
+    let path = "/rest/atlassian-connect/1/addons/lodger/properties";
+    site.set_faults(Faults {
+        rate: 1.0,
+        kind: Some(RestFault::TooManyRequests {
+            retry_after_secs: 2,
+            form: RetryAfterForm::HttpDate,
+        }),
+        path: Some(path.into()),
+        ..Faults::default()
+    })
+    .unwrap();
+    /// The statuses the site answered to REST calls at `path`, oldest first.
+    fn statuses(site: &Site, path: &str) -> Vec<u16> {
+        let selection = Selection { kind: Some(Kind::Rest), ..Selection::default() };
+        let listed = site.exchanges().newest_first(&selection);
+        listed.iter().rev().filter(|e| e.url.ends_with(path)).filter_map(|e| e.status).collect()
+    }
+    // Once the site has answered 429, the limit lifts.
+    let lifter = Arc::clone(&site);
+    let lift = tokio::spawn(async move {
+        while !statuses(&lifter, path).contains(&429) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        lifter.set_faults(Faults::default()).unwrap();
+    });
+    let client = HostClient::new(RetryPolicy {
+        attempts: 3,
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(10),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.send(&installation, reqwest::Method::GET, path, None),
+    )
+    .await
+    .expect("the call ends within 20 s")
+    .expect("the retry succeeds");
+    let waited = started.elapsed();
+    lift.await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(statuses(&site, path), [429, 200], "one refusal, then the retry");
+    assert!(waited >= Duration::from_millis(1_500), "waited only {waited:?}: the date was ignored");
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}: past the date");
+}

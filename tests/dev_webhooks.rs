@@ -65,6 +65,15 @@ struct TestApp {
 
 impl TestApp {
     async fn install(site: &Site) -> TestApp {
+        TestApp::install_with(
+            site,
+            json!([{"event": "jira:issue_created", "url": DESCRIPTOR_HOOK}]),
+        )
+        .await
+    }
+
+    /// Installs the test app with these descriptor webhooks.
+    async fn install_with(site: &Site, webhooks: Value) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let descriptor = json!({
@@ -76,7 +85,7 @@ impl TestApp {
                           "enabled": "/enabled", "disabled": "/disabled"},
             "apiMigrations": {"signed-install": true, "context-qsh": true},
             "scopes": ["READ", "WRITE", "DELETE"],
-            "modules": {"webhooks": [{"event": "jira:issue_created", "url": DESCRIPTOR_HOOK}]},
+            "modules": {"webhooks": webhooks},
         });
         let received = Arc::new(Mutex::new(Vec::new()));
         let answers: Arc<Mutex<VecDeque<Answer>>> = Arc::new(Mutex::new(VecDeque::new()));
@@ -337,6 +346,111 @@ async fn a_descriptor_webhook_arrives_signed_for_its_url_query_included() {
     assert_eq!(status, 204);
     assert_eq!(deliveries_settled(site, APP).await.len(), 1, "the edit fired no delivery");
     assert_eq!(app.at("/hooks/descriptor").len(), 1);
+}
+
+/// Issue 16, item 4 ("descriptor webhook `filter`"): a descriptor
+/// webhook's JQL `filter` decides whether it is sent (Atlassian: "Webhook"
+/// module); a filter the emulator cannot read sends nothing and says why.
+#[tokio::test]
+async fn a_descriptor_filter_sends_an_issue_event_only_to_the_webhook_it_matches() {
+    use lodger::devhost::inspector::exchanges::{Kind, Selection};
+    let world = world().await;
+    let site = &world.site;
+    let app = TestApp::install_with(
+        site,
+        json!([
+            {"event": "jira:issue_created", "url": "/hooks/lod", "filter": "project = LOD AND issuetype = Task"},
+            {"event": "jira:issue_created", "url": "/hooks/other", "filter": "project = OTHER"},
+            {"event": "jira:issue_created", "url": "/hooks/unreadable", "filter": "summary ~ hooks"},
+        ]),
+    )
+    .await;
+    let (status, created) = app
+        .call(site, Method::POST, "/rest/api/3/issue", new_issue("Filtered by the descriptor"))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let delivery = app.wait_for("/hooks/lod", 1).await.remove(0);
+    app.verify(site, &delivery);
+    assert_eq!(delivery.json()["issue"]["key"], created["key"]);
+    let settled = deliveries_settled(site, APP).await;
+    assert_eq!(settled.len(), 1, "one delivery only: {settled:?}");
+    assert!(app.at("/hooks/other").is_empty(), "project = OTHER does not match");
+    assert!(app.at("/hooks/unreadable").is_empty(), "a refused filter sends nothing");
+    let selection = Selection { kind: Some(Kind::Webhook), ..Selection::default() };
+    let refused = site.exchanges().newest_first(&selection);
+    let refused: Vec<_> = refused.iter().filter(|e| e.url.ends_with("/hooks/unreadable")).collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let error = refused[0].error.as_deref().unwrap_or_default();
+    assert!(error.contains("The clause summary is unsupported"), "{error}");
+}
+
+/// Issue 16, item 4 ("property events"): writing and deleting an issue's
+/// property fires `issue_property_set` and `issue_property_deleted`
+/// (Atlassian: "Webhooks"), to descriptor webhooks and to dynamic ones
+/// whose `issuePropertyKeysFilter` names the key; project properties fire
+/// nothing.
+#[tokio::test]
+async fn issue_property_writes_and_deletions_fire_property_events() {
+    let world = world().await;
+    let site = &world.site;
+    let app = TestApp::install_with(
+        site,
+        json!([
+            {"event": "issue_property_set", "url": "/hooks/set"},
+            {"event": "issue_property_deleted", "url": "/hooks/deleted", "filter": "project = LOD"},
+        ]),
+    )
+    .await;
+    let url = format!("{}/hooks/dynamic", app.base_url);
+    let (status, body) = app
+        .call(
+            site,
+            Method::POST,
+            "/rest/api/3/webhook",
+            Some(json!({"url": url, "webhooks": [
+                {"events": ["issue_property_set"], "jqlFilter": "project = LOD", "issuePropertyKeysFilter": ["wanted"]},
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["webhookRegistrationResult"][0]["createdWebhookId"].as_u64().unwrap();
+
+    let property = |key: &str| format!("/rest/api/3/issue/LOD-1/properties/{key}");
+    let (status, _) =
+        app.call(site, Method::PUT, &property("wanted"), Some(json!({"open": 2}))).await;
+    assert_eq!(status, 201);
+    let (status, _) = app.call(site, Method::PUT, &property("other"), Some(json!(true))).await;
+    assert_eq!(status, 201);
+    let (status, _) = app.call(site, Method::DELETE, &property("wanted"), None).await;
+    assert_eq!(status, 204);
+    let (status, _) = app
+        .call(site, Method::PUT, "/rest/api/3/project/LOD/properties/quiet", Some(json!(1)))
+        .await;
+    assert_eq!(status, 201);
+
+    let set = app.wait_for("/hooks/set", 2).await;
+    let deleted = app.wait_for("/hooks/deleted", 1).await;
+    let dynamic = app.wait_for("/hooks/dynamic", 1).await;
+    let settled = deliveries_settled(site, APP).await;
+    assert_eq!(settled.len(), 4, "two sets, one deletion, one dynamic: {settled:?}");
+    for delivery in set.iter().chain(&deleted).chain(&dynamic) {
+        app.verify(site, delivery);
+    }
+    let bodies: Vec<Value> = set.iter().map(Received::json).collect();
+    let mut keys: Vec<&str> =
+        bodies.iter().map(|b| b["property"]["key"].as_str().unwrap()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["other", "wanted"]);
+    let wanted = bodies.iter().find(|b| b["property"]["key"] == "wanted").unwrap();
+    assert_eq!(wanted["webhookEvent"], "issue_property_set");
+    assert_eq!(wanted["property"]["value"], json!({"open": 2}));
+    assert_eq!(wanted["issue"]["key"], "LOD-1");
+    let gone = deleted[0].json();
+    assert_eq!(gone["webhookEvent"], "issue_property_deleted");
+    assert_eq!(gone["property"], json!({"key": "wanted"}));
+    let matched = dynamic[0].json();
+    assert_eq!(matched["property"]["key"], "wanted", "the keys filter lets only `wanted` through");
+    assert_eq!(matched["matchedWebhookIds"], json!([id]));
 }
 
 #[tokio::test]

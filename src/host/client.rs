@@ -9,10 +9,11 @@
 //!
 //! Requests go only to the tenant's own base URL (the sealed record's, or a
 //! verified invocation token's), never to one from the incoming request. The client times out,
-//! retries 429 and 5xx with exponential backoff that honours `Retry-After`,
+//! retries 429 and 5xx with exponential backoff that honours `Retry-After`
+//! in both its forms (seconds, or an HTTP date: RFC 9110 §10.2.3), capped,
 //! and logs method, path and status only: never the token or a body.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, StatusCode};
 
@@ -227,11 +228,30 @@ fn is_retryable(method: &Method, failure: &HostError) -> bool {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare from Atlassian and
-/// falls back to backoff).
+/// The wait a `Retry-After` header asks for, if it has one we can read.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    retry_after_at(value, SystemTime::now())
+}
+
+/// Reads `Retry-After` at `now` (RFC 9110 §10.2.3: `HTTP-date /
+/// delay-seconds`). Atlassian's rate limits send seconds ("Rate limiting");
+/// a proxy or gateway in front of a site may send a date. A date in the
+/// past means "now" (no wait). Anything else (a negative or fractional
+/// number, a date in no HTTP format) is `None`, and the caller falls back
+/// to its backoff. The caller caps whatever is read here.
+fn retry_after_at(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: delay-seconds (a number too large for u64 is still a
+        // long wait, and the cap applies).
+        return (!value.is_empty())
+            .then(|| value.parse().map_or(Duration::MAX, Duration::from_secs));
+    }
+    // IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient
+    // must also accept.
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A reqwest error's text without the URL (which could carry a query).
@@ -273,5 +293,57 @@ mod tests {
         assert_eq!(client.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
         assert_eq!(client.delay(1, Some(Duration::from_secs(600))), Duration::from_secs(5));
         assert_eq!(client.delay(40, None), Duration::from_secs(5));
+    }
+
+    /// 1994-11-06 08:49:37 GMT, RFC 9110's example date.
+    fn rfc_example_moment() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
+    #[test]
+    fn retry_after_in_seconds_is_read_as_seconds() {
+        let now = rfc_example_moment();
+        assert_eq!(retry_after_at("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after_at(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(retry_after_at("99999999999999999999999", now), Some(Duration::MAX));
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_waits_until_that_date() {
+        let now = rfc_example_moment();
+        let wait = |value: &str| retry_after_at(value, now);
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:40 GMT"), Some(Duration::from_secs(3)));
+        // The two obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(wait("Sunday, 06-Nov-94 08:49:40 GMT"), Some(Duration::from_secs(3)));
+        assert_eq!(wait("Sun Nov  6 08:49:40 1994"), Some(Duration::from_secs(3)));
+        let half_past = now + Duration::from_millis(500);
+        assert_eq!(
+            retry_after_at("Sun, 06 Nov 1994 08:49:40 GMT", half_past),
+            Some(Duration::from_millis(2_500))
+        );
+    }
+
+    #[test]
+    fn retry_after_in_the_past_means_no_wait() {
+        let now = rfc_example_moment();
+        assert_eq!(retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(retry_after_at("Thu, 01 Jan 1970 00:00:00 GMT", now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn garbage_in_retry_after_falls_back_to_backoff() {
+        let now = rfc_example_moment();
+        for garbage in ["", " ", "-1", "1.5", "soon", "2026-12-05T14:00:00Z", "Sun, 06 Nov 1994"] {
+            assert_eq!(retry_after_at(garbage, now), None, "{garbage:?}");
+        }
+        let client = HostClient::new(RetryPolicy::default()).unwrap();
+        assert_eq!(client.delay(2, retry_after_at("soon", now)), Duration::from_millis(400));
+    }
+
+    #[test]
+    fn a_far_http_date_is_capped_like_a_long_delay() {
+        let client = HostClient::new(RetryPolicy::default()).unwrap();
+        let wait = retry_after_at("Fri, 31 Dec 9999 23:59:59 GMT", rfc_example_moment());
+        assert_eq!(client.delay(1, wait), Duration::from_secs(5));
     }
 }

@@ -33,6 +33,14 @@
 //! asynchronous task runs: here atomically, under the site's lock, so two
 //! bulk writes racing on one issue cannot both see the old value.
 //!
+//! **Webhooks.** Setting or deleting an issue's property fires
+//! `issue_property_set` or `issue_property_deleted` to the apps that
+//! subscribed (Atlassian: "Webhooks", issue property events), with the
+//! issue and `property: {key, value}` (that body is unverified: Atlassian
+//! documents only `timestamp` and `webhookEvent` for these events).
+//! Project and user properties fire nothing, as in Jira's event list; the
+//! bulk operation fires nothing here (unverified for Jira).
+//!
 //! **Search.** [`super::property_index::index`] reads which issue properties installed apps index
 //! (the `jiraEntityProperties` module), which is what makes
 //! `issue.property[key].path` searchable in JQL (see [`super::jql`]).
@@ -45,6 +53,11 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use super::issue_types::IssueType;
+use super::issues::issue_type_of;
+use super::webhooks::delivery::{
+    self as webhooks, ISSUE_PROPERTY_DELETED, ISSUE_PROPERTY_SET, IssueEvent, PropertyChange,
+};
 use crate::platform::auth::Caller;
 use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
@@ -244,9 +257,11 @@ fn not_found(key: &str) -> Response {
     error(StatusCode::NOT_FOUND, &format!("The property with key '{key}' does not exist."))
 }
 
-/// One property request: list, get, set or delete.
+/// One property request: list, get, set or delete. Setting or deleting an
+/// issue's property fires `issue_property_set` / `issue_property_deleted`
+/// (see [`announce`]).
 fn property(
-    site: &Site,
+    site: &Arc<Site>,
     version: &str,
     kind: EntityKind,
     id: Option<String>,
@@ -279,29 +294,65 @@ fn property(
         return json_response(StatusCode::OK, &json!({ "keys": keys }));
     }
     let id = (entity.id.clone(), key.clone());
-    match call.method {
+    let (response, change) = match call.method {
         Method::GET => match properties.get(&id) {
-            Some(value) => json_response(StatusCode::OK, &json!({ "key": key, "value": value })),
-            None => not_found(&key),
+            Some(value) => {
+                return json_response(StatusCode::OK, &json!({ "key": key, "value": value }));
+            }
+            None => return not_found(&key),
         },
         Method::PUT => {
             let value = match checked_value(&key, &call.body) {
                 Ok(value) => value,
                 Err((status, message)) => return error(status, &message),
             };
-            let status = if properties.insert(id, value).is_some() {
+            let status = if properties.insert(id, value.clone()).is_some() {
                 StatusCode::OK
             } else {
                 StatusCode::CREATED
             };
-            warp::reply::with_status(warp::reply(), status).into_response()
+            (warp::reply::with_status(warp::reply(), status).into_response(), Some(Some(value)))
         }
         Method::DELETE => match properties.remove(&id) {
-            Some(_) => StatusCode::NO_CONTENT.into_response(),
-            None => not_found(&key),
+            Some(_) => (StatusCode::NO_CONTENT.into_response(), Some(None)),
+            None => return not_found(&key),
         },
-        _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
+        _ => return error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
+    };
+    let issue_type = issue_type_of(&data, &entity.id);
+    drop(data);
+    if let (EntityKind::Issue, Some(value)) = (kind, change) {
+        announce(site, &entity.id, issue_type, &key, value.as_ref(), call);
     }
+    response
+}
+
+/// Fires `issue_property_set` (with the new value) or
+/// `issue_property_deleted` (`value` is `None`) for an issue's property
+/// (Atlassian: "Webhooks", issue property events; a dynamic webhook's
+/// `issuePropertyKeysFilter` narrows them to some keys). Jira fires them
+/// for every write, an unchanged value included; so does the emulator.
+fn announce(
+    site: &Arc<Site>,
+    issue_id: &str,
+    issue_type: IssueType,
+    key: &str,
+    value: Option<&Value>,
+    call: &Call,
+) {
+    let Some(issue) = site.issue(issue_id) else { return };
+    let name = if value.is_some() { ISSUE_PROPERTY_SET } else { ISSUE_PROPERTY_DELETED };
+    webhooks::fire(
+        site,
+        &IssueEvent {
+            name,
+            issue: &issue,
+            issue_type,
+            user: call.caller.user(),
+            changes: &[],
+            property: Some(PropertyChange { key, value }),
+        },
+    );
 }
 
 pub(crate) fn key_too_long() -> Failure {

@@ -244,6 +244,7 @@ fn create(site: &Arc<Site>, version: &str, call: &Call) -> Response {
             issue_type,
             user: user.as_ref(),
             changes: &[],
+            property: None,
         },
     );
     crate::forge::triggers::issue_created(site, &issue, issue_type, user.as_ref());
@@ -345,6 +346,7 @@ fn edit(site: &Arc<Site>, key: &str, call: &Call) -> Response {
                 issue_type,
                 user: user.as_ref(),
                 changes: &[change],
+                property: None,
             },
         );
     }
@@ -392,6 +394,7 @@ fn delete(site: &Arc<Site>, key: &str, call: &Call) -> Response {
             issue_type,
             user: user.as_ref(),
             changes: &[],
+            property: None,
         },
     );
     StatusCode::NO_CONTENT.into_response()

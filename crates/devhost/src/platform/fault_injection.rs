@@ -6,7 +6,7 @@
 //! What it is not: webhook faults, which delivery rolls itself.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use warp::http::{HeaderValue, StatusCode};
@@ -15,7 +15,9 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::platform::errors::error;
-use crate::platform::faults::{Faults, FaultsError, RestFault};
+use crate::platform::faults::{
+    Faults, FaultsError, MAX_RETRY_AFTER_DATE_SECS, RestFault, RetryAfterForm,
+};
 use crate::site::Site;
 
 impl Site {
@@ -84,9 +86,16 @@ where
 /// The answer to a struck call, as Jira gives it.
 fn answer(fault: RestFault) -> Response {
     match fault {
-        RestFault::TooManyRequests { retry_after_secs } => {
+        RestFault::TooManyRequests { retry_after_secs, form } => {
             let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
-            response.headers_mut().insert("retry-after", HeaderValue::from(retry_after_secs));
+            let value = match form {
+                RetryAfterForm::Seconds => HeaderValue::from(retry_after_secs),
+                RetryAfterForm::HttpDate => {
+                    HeaderValue::from_str(&retry_at(SystemTime::now(), retry_after_secs))
+                        .unwrap_or_else(|_| HeaderValue::from(retry_after_secs))
+                }
+            };
+            response.headers_mut().insert("retry-after", value);
             response
         }
         RestFault::ServerError(status) => error(
@@ -95,6 +104,17 @@ fn answer(fault: RestFault) -> Response {
         ),
         RestFault::Slow { .. } => error(StatusCode::INTERNAL_SERVER_ERROR, "slow is not an answer"),
     }
+}
+
+/// `Retry-After` as an HTTP date (RFC 9110 §10.2.3, IMF-fixdate): `secs`
+/// after `now`, rounded up to a whole second, since an HTTP date has no
+/// fractions and a date rounded down would ask for less than `secs`.
+fn retry_at(now: SystemTime, secs: u64) -> String {
+    let secs = secs.min(MAX_RETRY_AFTER_DATE_SECS);
+    let at = now + Duration::from_secs(secs);
+    let fraction = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let at = if fraction == 0 { at } else { at + Duration::from_secs(1) };
+    httpdate::fmt_http_date(at)
 }
 
 /// `GET`, `PUT` and `DELETE /dev/api/faults`: read, set and clear the setting.
@@ -141,5 +161,34 @@ mod tests {
         assert!(!is_host_rest("/rest/plugins/1.0/"));
         assert!(!is_host_rest("/browse/LOD-1"));
         assert!(!is_host_rest("/dev/api/faults"));
+    }
+
+    #[test]
+    fn retry_after_as_a_date_is_an_imf_fixdate_rounded_up_to_the_second() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        // 1994-11-06 08:49:37 GMT, RFC 9110's own example of an HTTP date.
+        let whole = epoch + Duration::from_secs(784_111_777);
+        assert_eq!(retry_at(whole, 0), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(retry_at(whole, 3), "Sun, 06 Nov 1994 08:49:40 GMT");
+        let later = whole + Duration::from_millis(200);
+        assert_eq!(retry_at(later, 3), "Sun, 06 Nov 1994 08:49:41 GMT", "never less than asked");
+    }
+
+    #[test]
+    fn a_struck_call_answers_429_with_retry_after_in_the_form_asked() {
+        let seconds = answer(RestFault::TooManyRequests {
+            retry_after_secs: 2,
+            form: RetryAfterForm::Seconds,
+        });
+        assert_eq!(seconds.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(seconds.headers()["retry-after"], "2");
+        let dated = answer(RestFault::TooManyRequests {
+            retry_after_secs: 2,
+            form: RetryAfterForm::HttpDate,
+        });
+        let value = dated.headers()["retry-after"].to_str().unwrap();
+        let at = httpdate::parse_http_date(value).unwrap();
+        let ahead = at.duration_since(SystemTime::now()).unwrap();
+        assert!(ahead > Duration::from_secs(1) && ahead <= Duration::from_secs(3), "{value}");
     }
 }

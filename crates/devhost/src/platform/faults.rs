@@ -6,7 +6,7 @@
 //!
 //! | setting | what the app sees | where it is real |
 //! |---|---|---|
-//! | `kind: tooManyRequests` | `429` with `Retry-After` | Jira Cloud's rate limits ("Rate limiting" page) |
+//! | `kind: tooManyRequests` | `429` with `Retry-After` in seconds, or as an HTTP date with `retryAfterForm: httpDate` | Jira Cloud's rate limits ("Rate limiting" page); the header's two forms: RFC 9110 §10.2.3 |
 //! | `kind: serverError` | a `5xx` in Jira's error shape | outages, deploys |
 //! | `kind: slow` | the right answer, late | a busy site |
 //! | `webhooks: drop` | no delivery at all | deliveries lost past the retry window |
@@ -23,12 +23,21 @@
 //! Tests set faults with [`Site::set_faults`](crate::site::Site::set_faults);
 //! the dev world (or `curl`) with `PUT /dev/api/faults` (see
 //! [`super::fault_injection`], which applies the setting):
-//! with `PUT /dev/api/faults`:
+//! for example:
 //!
 //! ```text
 //! curl -X PUT localhost:2990/dev/api/faults -H 'content-type: application/json' \
 //!      -d '{"rate": 0.3, "kind": {"tooManyRequests": {"retryAfterSecs": 2}}}'
+//! curl -X PUT localhost:2990/dev/api/faults -H 'content-type: application/json' \
+//!      -d '{"rate": 1, "kind": {"tooManyRequests": {"retryAfterSecs": 2, "retryAfterForm": "httpDate"}}}'
 //! ```
+//!
+//! Atlassian's rate-limit answers carry `Retry-After` in seconds; HTTP lets
+//! any server send an HTTP date instead (RFC 9110 §10.2.3: `Retry-After =
+//! HTTP-date / delay-seconds`), and proxies and gateways in front of a site
+//! do. `retryAfterForm: httpDate` sends the date `retryAfterSecs` from now,
+//! rounded up to the next whole second (an HTTP date has no fractions), so
+//! that an app that honours it never waits less than asked.
 //!
 //! That endpoint has no authentication: the emulator listens on loopback
 //! only, and a PUT with a JSON body needs a CORS preflight the emulator never
@@ -41,6 +50,10 @@ use serde::{Deserialize, Serialize};
 /// The longest injected latency or webhook delay: a minute, so that a typo
 /// cannot hang a test suite.
 const MAX_MILLIS: u64 = 60_000;
+
+/// The furthest `Retry-After` date the emulator writes: a year ahead, far
+/// inside what an HTTP date can spell (years up to 9999).
+pub const MAX_RETRY_AFTER_DATE_SECS: u64 = 366 * 24 * 60 * 60;
 
 /// How a site misbehaves (Atlassian: "Rate limiting", "Webhooks" retry policy).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -70,6 +83,9 @@ pub enum RestFault {
         /// The `Retry-After` value, in seconds.
         #[serde(rename = "retryAfterSecs")]
         retry_after_secs: u64,
+        /// How `Retry-After` is written (seconds when absent).
+        #[serde(rename = "retryAfterForm", default)]
+        form: RetryAfterForm,
     },
     /// This `5xx` status, in Jira's error shape.
     ServerError(u16),
@@ -78,6 +94,17 @@ pub enum RestFault {
         /// The added latency.
         millis: u64,
     },
+}
+
+/// The two forms of `Retry-After` (RFC 9110 §10.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RetryAfterForm {
+    /// `Retry-After: 2`, as Atlassian sends it.
+    #[default]
+    Seconds,
+    /// `Retry-After: Sat, 05 Dec 2026 14:00:02 GMT`, the moment to retry at.
+    HttpDate,
 }
 
 /// What happens to an affected webhook delivery.
@@ -108,6 +135,9 @@ pub enum FaultsError {
     /// A latency or delay over a minute.
     #[error("millis must be at most 60000, got {0}")]
     TooLong(u64),
+    /// A `Retry-After` date more than a year ahead.
+    #[error("retryAfterSecs must be at most 31622400 with retryAfterForm httpDate, got {0}")]
+    TooFar(u64),
 }
 
 impl Faults {
@@ -122,6 +152,12 @@ impl Faults {
             }
             Some(RestFault::Slow { millis }) if millis > MAX_MILLIS => {
                 Err(FaultsError::TooLong(millis))
+            }
+            Some(RestFault::TooManyRequests {
+                retry_after_secs,
+                form: RetryAfterForm::HttpDate,
+            }) if retry_after_secs > MAX_RETRY_AFTER_DATE_SECS => {
+                Err(FaultsError::TooFar(retry_after_secs))
             }
             _ => match self.webhooks {
                 WebhookFault::Delay { millis } if millis > MAX_MILLIS => {
@@ -199,6 +235,15 @@ mod tests {
         let bad_status =
             Faults { rate: 1.0, kind: Some(RestFault::ServerError(404)), ..Faults::default() };
         assert_eq!(bad_status.validate(), Err(FaultsError::Status(404)));
+        let too_far = Faults {
+            rate: 1.0,
+            kind: Some(RestFault::TooManyRequests {
+                retry_after_secs: u64::MAX,
+                form: RetryAfterForm::HttpDate,
+            }),
+            ..Faults::default()
+        };
+        assert_eq!(too_far.validate(), Err(FaultsError::TooFar(u64::MAX)));
     }
 
     #[test]
@@ -207,7 +252,23 @@ mod tests {
             r#"{"rate": 1, "kind": {"tooManyRequests": {"retryAfterSecs": 2}}, "webhooks": {"delay": {"millis": 5}}}"#,
         )
         .unwrap();
-        assert_eq!(faults.kind, Some(RestFault::TooManyRequests { retry_after_secs: 2 }));
+        assert_eq!(
+            faults.kind,
+            Some(RestFault::TooManyRequests { retry_after_secs: 2, form: RetryAfterForm::Seconds })
+        );
+        let dated: Faults = serde_json::from_str(
+            r#"{"rate": 1, "kind": {"tooManyRequests": {"retryAfterSecs": 3, "retryAfterForm": "httpDate"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dated.kind,
+            Some(RestFault::TooManyRequests {
+                retry_after_secs: 3,
+                form: RetryAfterForm::HttpDate
+            })
+        );
+        let odd = r#"{"rate": 1, "kind": {"tooManyRequests": {"retryAfterSecs": 3, "retryAfterForm": "date"}}}"#;
+        assert!(serde_json::from_str::<Faults>(odd).is_err(), "an unknown form is refused");
         assert_eq!(faults.webhooks, WebhookFault::Delay { millis: 5 });
         let drop: Faults = serde_json::from_str(r#"{"rate": 1, "webhooks": "drop"}"#).unwrap();
         assert_eq!((drop.kind, drop.webhooks), (None, WebhookFault::Drop));

@@ -1,15 +1,27 @@
 //! Delivering Jira webhooks, as an emulated site fires them: which apps get
-//! told about an issue change, how the request is signed, and how failures
-//! are retried (Atlassian: "Webhooks" for Jira Cloud). An app subscribes
-//! with *descriptor webhooks* in `modules.webhooks` (`{event, url,
-//! excludeBody?}`, the URL relative to its base URL), which live as long as
+//! told about an issue change (created, updated, deleted) or an issue
+//! property change (`issue_property_set`, `issue_property_deleted`, fired by
+//! [`crate::jira::entity_properties`]), how the request is signed, and how
+//! failures are retried (Atlassian: "Webhooks" for Jira Cloud). An app
+//! subscribes with *descriptor webhooks* in `modules.webhooks` (`{event,
+//! url, excludeBody?, filter?}`, the URL relative to its base URL), which live as long as
 //! the installation, or with dynamic webhooks registered over REST
 //! ([`super::registration`]), whose `jqlFilter` is matched by
 //! [`super::filter`].
 //!
+//! **A descriptor webhook's `filter`** (Atlassian: "Webhook" module,
+//! `filter`; "Webhooks", JQL filtering of issue events) is a JQL query:
+//! the event is sent only when its issue matches. The emulator reads it
+//! with the same parser and subset as a dynamic webhook's `jqlFilter`
+//! (`=`, `!=`, `IN`, `NOT IN`, `AND`, `OR` over project, issue key, issue
+//! type and status). Whether Jira accepts more in a descriptor filter is
+//! unverified; a filter outside the subset is never guessed at: that
+//! webhook is not sent, and the inspector and the log say why, so the app's
+//! developer sees it at once rather than receiving events the filter meant
+//! to exclude. A filter is read when an event fires (not once at install).
 //!
 //! **Delivery** is a `POST` of `{timestamp, webhookEvent, issue, user?,
-//! changelog?, matchedWebhookIds?}` (dynamic webhooks of one app matching
+//! changelog?, property?, matchedWebhookIds?}` (dynamic webhooks of one app matching
 //! one event share a request and are listed in `matchedWebhookIds`), signed
 //! as the host signs everything it sends an app: `Authorization: JWT`, HS256
 //! with the installation's shared secret, `iss` the site's `clientKey`, `qsh`
@@ -23,7 +35,7 @@
 //! **Retries**, like Jira Cloud's retry policy: on 408, 409, 425, 429, any 5xx,
 //! a refused connection or a timeout the delivery is tried again, up to
 //! [`DeliveryPolicy::max_attempts`], after an exponential backoff from
-//! [`DeliveryPolicy::base_backoff`] or the answer's `Retry-After` (seconds,
+//! [`DeliveryPolicy::base_backoff`] or the answer's `Retry-After` (seconds or an HTTP date,
 //! capped). Jira spreads its retries over about 30 minutes; the emulator over
 //! seconds. An app may therefore see one event more than once and must use
 //! the identifier to stay idempotent. Any other answer, or the last failed
@@ -35,11 +47,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::filter::Subject;
+use super::filter::{self, Subject};
 use super::state::{DeliveryPolicy, DeliveryRecord, FailedDelivery, Outcome, WebhookState};
 use crate::inspector::exchanges::{Exchange, Kind};
 use crate::inspector::record::outcome;
@@ -58,6 +70,11 @@ pub const ISSUE_CREATED: &str = "jira:issue_created";
 pub const ISSUE_UPDATED: &str = "jira:issue_updated";
 /// `webhookEvent` of an issue deletion.
 pub const ISSUE_DELETED: &str = "jira:issue_deleted";
+/// `webhookEvent` of an issue property written (Atlassian: "Webhooks",
+/// issue property events).
+pub const ISSUE_PROPERTY_SET: &str = "issue_property_set";
+/// `webhookEvent` of an issue property removed.
+pub const ISSUE_PROPERTY_DELETED: &str = "issue_property_deleted";
 
 /// How many deliveries [`WebhookState::deliveries`] remembers.
 const DELIVERY_LOG: usize = 200;
@@ -82,10 +99,21 @@ pub struct FieldChange {
     pub to: String,
 }
 
+/// The issue property an [`ISSUE_PROPERTY_SET`] or
+/// [`ISSUE_PROPERTY_DELETED`] event is about.
+#[derive(Debug, Clone)]
+pub struct PropertyChange<'a> {
+    /// The property key.
+    pub key: &'a str,
+    /// The new value; `None` for a deletion.
+    pub value: Option<&'a Value>,
+}
+
 /// An issue change to tell apps about.
 #[derive(Debug)]
 pub struct IssueEvent<'a> {
-    /// [`ISSUE_CREATED`], [`ISSUE_UPDATED`] or [`ISSUE_DELETED`].
+    /// [`ISSUE_CREATED`], [`ISSUE_UPDATED`], [`ISSUE_DELETED`],
+    /// [`ISSUE_PROPERTY_SET`] or [`ISSUE_PROPERTY_DELETED`].
     pub name: &'static str,
     /// The issue, after the change (before it, for a deletion).
     pub issue: &'a Issue,
@@ -95,6 +123,8 @@ pub struct IssueEvent<'a> {
     pub user: Option<&'a User>,
     /// What an edit changed.
     pub changes: &'a [FieldChange],
+    /// The property, for a property event.
+    pub property: Option<PropertyChange<'a>>,
 }
 
 /// One request to make, with its retries.
@@ -152,7 +182,9 @@ pub fn fire(site: &Arc<Site>, event: &IssueEvent<'_>) {
 }
 
 /// The (URL, body) pairs one app gets for `event`: one per matching
-/// descriptor webhook, and one per URL of its matching dynamic webhooks.
+/// descriptor webhook (its `filter` passed), and one per URL of its
+/// matching dynamic webhooks. A descriptor webhook whose `filter` the
+/// emulator cannot read is left out and reported.
 fn subscriptions(
     site: &Site,
     install: &AppInstall,
@@ -160,17 +192,6 @@ fn subscriptions(
     event: &IssueEvent<'_>,
     payload: &Value,
 ) -> Vec<(String, Option<String>)> {
-    let mut targets = Vec::new();
-    let declared = install.descriptor["modules"]["webhooks"].as_array();
-    for hook in declared.into_iter().flatten() {
-        let (Some(name), Some(url)) = (hook["event"].as_str(), hook["url"].as_str()) else {
-            continue;
-        };
-        if name == event.name {
-            let body = (hook["excludeBody"] != Value::Bool(true)).then(|| payload.to_string());
-            targets.push((absolute(&install.app_base_url, url), body));
-        }
-    }
     let project = site.project(&event.issue.project_id);
     let subject = Subject {
         project: project.map_or_else(Vec::new, |p| vec![p.id.as_str(), &p.key, &p.name]),
@@ -178,6 +199,25 @@ fn subscriptions(
         issue_type: vec![event.issue_type.id, event.issue_type.name],
         status: vec![STATUS.0, STATUS.1],
     };
+    let mut targets = Vec::new();
+    let declared = install.descriptor["modules"]["webhooks"].as_array();
+    for hook in declared.into_iter().flatten() {
+        let (Some(name), Some(url)) = (hook["event"].as_str(), hook["url"].as_str()) else {
+            continue;
+        };
+        if name != event.name {
+            continue;
+        }
+        let url = absolute(&install.app_base_url, url);
+        match descriptor_filter(hook, &subject) {
+            Ok(true) => {
+                let body = (hook["excludeBody"] != Value::Bool(true)).then(|| payload.to_string());
+                targets.push((url, body));
+            }
+            Ok(false) => {}
+            Err(why) => refuse_filter(site, &install.app_key, event.name, &url, &why),
+        }
+    }
     let changed = |fields: &[String]| event.changes.iter().any(|c| fields.contains(&c.field));
     let mut matched: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for registration in &state.registrations {
@@ -186,6 +226,12 @@ fn subscriptions(
             && registration.filter.matches(&subject)
             && match (&registration.field_ids_filter, event.name) {
                 (Some(fields), ISSUE_UPDATED) if !fields.is_empty() => changed(fields),
+                _ => true,
+            }
+            && match (&registration.issue_property_keys_filter, &event.property) {
+                (Some(keys), Some(property)) if !keys.is_empty() => {
+                    keys.iter().any(|k| k == property.key)
+                }
                 _ => true,
             };
         if wanted {
@@ -198,6 +244,30 @@ fn subscriptions(
         targets.push((url.to_owned(), Some(body.to_string())));
     }
     targets
+}
+
+/// Whether a descriptor webhook's `filter` lets the issue in `subject`
+/// through: yes without a filter (or an empty one), else what the filter
+/// says; `Err` with the sentence why when the filter cannot be read.
+fn descriptor_filter(hook: &Value, subject: &Subject<'_>) -> Result<bool, String> {
+    match hook.get("filter") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(true),
+        Some(Value::String(text)) => filter::parse(text).map(|f| f.matches(subject)),
+        Some(_) => Err("The filter must be a string of JQL.".into()),
+    }
+}
+
+/// Records a descriptor webhook not sent because its `filter` cannot be
+/// read: in the inspector (with the reason) and the log.
+fn refuse_filter(site: &Site, app_key: &str, event: &str, url: &str, why: &str) {
+    site.record(
+        Exchange::to_app(Kind::Webhook, app_key, "POST", url)
+            .about(format!("{event}: not sent, the descriptor filter was refused"))
+            .answered(Err::<u16, _>(format!("filter refused: {why}")), Instant::now()),
+    );
+    tracing::warn!(site = %site.name, app = %app_key, event, url = %loggable(url),
+        "descriptor webhook not sent: its filter was refused: {why}");
 }
 
 /// Rolls the site's webhook fault for each delivery, logs each one, and
@@ -268,6 +338,15 @@ fn payload(site: &Site, event: &IssueEvent<'_>, now_ms: i64) -> Value {
         ISSUE_CREATED => body["issue_event_type_name"] = json!("issue_created"),
         ISSUE_UPDATED => body["issue_event_type_name"] = json!("issue_updated"),
         _ => {}
+    }
+    if let Some(property) = &event.property {
+        // The property event's body beyond `timestamp` and `webhookEvent`
+        // is not documented by Atlassian (unverified): the issue, as for
+        // issue events, and the property as Jira's REST API shapes one.
+        body["property"] = match property.value {
+            Some(value) => json!({"key": property.key, "value": value}),
+            None => json!({"key": property.key}),
+        };
     }
     if let Some(user) = event.user {
         body["user"] = json!({
@@ -382,8 +461,8 @@ impl Delivery {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|seconds| Duration::from_secs(seconds).min(policy.retry_after_cap));
+                    .and_then(|v| retry_after(v, SystemTime::now()))
+                    .map(|wait| wait.min(policy.retry_after_cap));
                 Attempt::Retry { reason, wait: retry_after.unwrap_or(backoff(policy, attempt)) }
             }
             Err(err) => {
@@ -449,6 +528,17 @@ async fn deliver(delivery: Delivery, policy: DeliveryPolicy, client: reqwest::Cl
     });
 }
 
+/// The wait an app's `Retry-After` asks for at `now`: seconds, or an HTTP
+/// date (RFC 9110 §10.2.3; a past date is no wait); `None` when unreadable.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// The wait after failed attempt `attempt` (0-based): base, 2×base, 4×base…
 pub(crate) fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
     policy.base_backoff.saturating_mul(1u32 << attempt.min(16))
@@ -466,6 +556,15 @@ mod tests {
         for status in [200, 204, 301, 400, 401, 403, 404, 410] {
             assert!(!is_retried(status), "{status}");
         }
+    }
+
+    #[test]
+    fn an_apps_retry_after_is_read_in_seconds_or_as_an_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("later", now), None);
     }
 
     #[test]
@@ -496,5 +595,36 @@ mod tests {
         assert_eq!(absolute("http://a.test", "/hook?x=1"), "http://a.test/hook?x=1");
         assert_eq!(absolute("http://a.test", "hook"), "http://a.test/hook");
         assert_eq!(absolute("http://a.test", "https://b.test/h"), "https://b.test/h");
+    }
+
+    fn lod_1() -> Subject<'static> {
+        Subject {
+            project: vec!["10000", "LOD", "Lodger demo"],
+            issue: vec!["10001", "LOD-1"],
+            issue_type: vec!["10001", "Task"],
+            status: vec![STATUS.0, STATUS.1],
+        }
+    }
+
+    #[test]
+    fn a_descriptor_filter_decides_whether_its_webhook_is_sent() {
+        let hook = |filter: Value| json!({"event": ISSUE_CREATED, "url": "/h", "filter": filter});
+        let subject = lod_1();
+        assert_eq!(
+            descriptor_filter(&json!({"event": ISSUE_CREATED, "url": "/h"}), &subject),
+            Ok(true)
+        );
+        assert_eq!(descriptor_filter(&hook(json!("")), &subject), Ok(true));
+        assert_eq!(descriptor_filter(&hook(json!("project = LOD")), &subject), Ok(true));
+        assert_eq!(descriptor_filter(&hook(json!("project = OTHER")), &subject), Ok(false));
+        assert_eq!(
+            descriptor_filter(&hook(json!("issuetype = Bug OR issuekey = LOD-1")), &subject),
+            Ok(true)
+        );
+        assert_eq!(
+            descriptor_filter(&hook(json!("summary ~ x")), &subject),
+            Err("The clause summary is unsupported".into())
+        );
+        assert!(descriptor_filter(&hook(json!(7)), &subject).is_err());
     }
 }

@@ -4,8 +4,8 @@
 //! | file | what of a real site it emulates |
 //! |---|---|
 //! | [`registration`] | the dynamic webhook REST API: register, list, refresh, delete, failed |
-//! | [`filter`] | a registration's `jqlFilter`: the JQL subset it may use, matched per issue |
-//! | [`delivery`] | who gets told about an issue change, signing, retries |
+//! | [`filter`] | a registration's `jqlFilter` and a descriptor webhook's `filter`: the JQL subset, matched per issue |
+//! | [`delivery`] | who gets told about an issue or issue property change, signing, retries |
 //! | [`state`] | registrations, delivery policy, failed and recent deliveries |
 
 pub mod delivery;

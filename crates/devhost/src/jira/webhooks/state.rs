@@ -54,7 +54,8 @@ pub struct Registration {
     pub jql_filter: String,
     /// Only `jira:issue_updated` events changing one of these fields, if set.
     pub field_ids_filter: Option<Vec<String>>,
-    /// Kept and listed; the emulator fires no property events.
+    /// Only `issue_property_set` / `issue_property_deleted` events for one
+    /// of these property keys, if set (and not empty).
     pub issue_property_keys_filter: Option<Vec<String>>,
     /// When it lapses, milliseconds since the epoch.
     pub expires_at_ms: i64,
