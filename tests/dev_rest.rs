@@ -668,5 +668,6 @@ async fn the_host_client_waits_until_a_retry_after_date_and_then_succeeds() {
     assert_eq!(answer.status, 200);
     assert_eq!(statuses(&site, path), [429, 200], "one refusal, then the retry");
     assert!(waited >= Duration::from_millis(1_500), "waited only {waited:?}: the date was ignored");
-    assert!(waited < Duration::from_secs(5), "waited {waited:?}: past the date");
+    // Below the policy's 10 s cap: a date misread as a huge wait is capped there.
+    assert!(waited < Duration::from_secs(9), "waited {waited:?}: not the date's 2 s");
 }
