@@ -37,7 +37,7 @@ use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
 };
-use crate::pages::{app_pages, confluence_page, forge_modules, issue, session};
+use crate::pages::{app_pages, confluence_page, forge_modules, issue, issue_view, session};
 use crate::platform::auth::Refusal;
 use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
 use crate::platform::{app_properties, fault_injection, host, upm};
@@ -184,6 +184,8 @@ fn pages(
         .or(forge_modules::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(issue::home_route(Arc::clone(&site)).boxed())
+        .unify()
+        .or(issue_view::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(session::login_route().boxed())
         .unify()

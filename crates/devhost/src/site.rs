@@ -14,7 +14,7 @@
 //! and a test suite, not a crowd, and a single lock keeps every operation
 //! atomic the way a real host's database would.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -127,6 +127,10 @@ pub struct SiteData {
     /// The site's Forge side: its `cloudId`, Forge apps, product tokens,
     /// Forge app properties and event deliveries ([`crate::forge`]).
     pub forge: ForgeState,
+    /// Content panels added to issues with their quick-add buttons, as
+    /// (issue id, app key or Forge app id, module key)
+    /// ([`crate::pages::issue_view`]).
+    pub added_content: BTreeSet<(String, String, String)>,
 }
 
 impl SiteData {

@@ -124,6 +124,8 @@ pub struct UiModule {
     pub resolver_endpoint: Option<String>,
     /// Its `title` (the panel's or page's heading), if any.
     pub title: Option<String>,
+    /// Its `label` (an issue context's collapsed line), if any.
+    pub label: Option<String>,
 }
 
 /// A Custom UI resource (`resources[]`): a folder of static files the
@@ -326,6 +328,7 @@ impl ForgeManifest {
                     resource,
                     resolver_endpoint,
                     title: text_of(entry, "title"),
+                    label: text_of(entry, "label"),
                 });
             }
         }

@@ -205,12 +205,8 @@
     }
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-color-mode'] });
 
-  for (const module of modules) {
-    const slot = document.getElementById(module.slot);
-    if (!slot) {
-      console.warn('[lodger dev host] no slot #' + module.slot + ' for Forge module ' + module.moduleKey);
-      continue;
-    }
+  // Creates a module's frame in its slot.
+  function frame(module, slot) {
     const frame = document.createElement('iframe');
     frame.src = module.url;
     frame.title = module.title;
@@ -221,8 +217,23 @@
     frame.style.width = '100%';
     frame.style.border = '0';
     frame.style.height = module.compact ? '40px' : '80px';
-    slot.dataset.established = 'false';
     slot.append(frame);
     frames.set(frame.contentWindow, { module: module, frame: frame, slot: slot });
+  }
+
+  for (const module of modules) {
+    const slot = document.getElementById(module.slot);
+    if (!slot) {
+      console.warn('[lodger dev host] no slot #' + module.slot + ' for Forge module ' + module.moduleKey);
+      continue;
+    }
+    slot.dataset.established = 'false';
+    // An issue context, or an issue panel not yet added, is framed when the
+    // page opens it (issue-view.js).
+    if (slot.dataset.deferred === 'true') {
+      slot.addEventListener('lodger-dev:open', () => frame(module, slot), { once: true });
+    } else {
+      frame(module, slot);
+    }
   }
 })();

@@ -30,6 +30,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::issue_view::{self, Presentation};
 use super::shell::{Page, respond};
 use crate::forge::install::ForgeInstallation;
 use crate::forge::manifest::UiModule;
@@ -79,18 +80,28 @@ fn entry(
 ) -> Option<Value> {
     let url = resource_url(site, install, &module.resource)?;
     let label = origin_label(&install.app_id)?;
+    let presentation = Presentation::of(&module.module_type);
+    let deferred = match presentation {
+        Presentation::Panel => false,
+        Presentation::Glance | Presentation::Context => true,
+        Presentation::Content => !issue_view::is_added(site, &install.app_id, &module.key, context),
+    };
+    let title = module.title.clone().unwrap_or_else(|| module.key.clone());
     Some(json!({
         "forge": true,
         "addonKey": install.app_id,
         "appId": install.app_id,
         "moduleKey": module.key,
         "moduleType": module.module_type,
-        "title": module.title.clone().unwrap_or_else(|| module.key.clone()),
+        "title": title,
+        "label": module.label,
+        "presentation": presentation.as_str(),
+        "deferred": deferred,
         "slot": format!("slot-forge-{label}-{}", module.key),
         "url": url,
         "origin": resource_origin(site, &install.app_id),
         "context": context_of(site, install, module, context, user),
-        "compact": module.module_type == "jira:issueContext",
+        "compact": presentation == Presentation::Context,
     }))
 }
 
