@@ -19,7 +19,7 @@
 // exits 0; on failure it says which step failed, saves the screenshot when
 // it can, prints the browser console and exits 1.
 
-import { launch, loggingPage } from './chromium.mjs';
+import { launch, loggingPage, openSlot } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -103,6 +103,10 @@ async function main() {
   step = 'finding the Forge panel and issue context';
   const slots = await forgeSlots();
   if (!slots['bridge-panel'] || !slots['bridge-context']) throw new Error(`missing Forge modules: ${JSON.stringify(slots)}`);
+  // The issue panel is added with its quick-add button, the issue context
+  // expanded from its header (pages/issue_view.rs).
+  await openSlot(page, slots['bridge-panel']);
+  await openSlot(page, slots['bridge-context']);
   const panel = await frameIn(slots['bridge-panel']);
   const context = await frameIn(slots['bridge-context']);
   report.frameUrl = panel.url();
