@@ -584,7 +584,12 @@ async fn an_issue_glance_is_one_compact_entry_with_the_status_property_that_open
         .issue_properties
         .insert(("10001".into(), property), json!({"type": "badge", "value": {"label": "3/5"}}));
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
-    assert!(html.contains("<span class=\"glance-name\">Progress</span> <span class=\"badge\">3/5</span></button>"), "{html}");
+    assert!(
+        html.contains(
+            "<span class=\"glance-name\">Progress</span> <span class=\"badge\">3/5</span></button>"
+        ),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -621,7 +626,12 @@ async fn issue_content_waits_for_its_quick_add_button_unless_its_present_conditi
         html.contains(&format!("<div class=\"slot\" id=\"{slot}\" data-deferred=\"true\">"))
     };
     let (_, html) = page_as(site, "/browse/LOD-1", &dev.account_id).await;
-    assert!(html.contains(&format!("data-adds=\"{notes}\" data-app=\"{key}\" data-module=\"notes\" title=\"Add notes\">")), "{html}");
+    assert!(
+        html.contains(&format!(
+            "data-adds=\"{notes}\" data-app=\"{key}\" data-module=\"notes\" title=\"Add notes\">"
+        )),
+        "{html}"
+    );
     assert!(deferred(&html, &notes) && deferred(&html, &admin_notes));
     // Its `contentPresentConditions` hold once the issue has the property.
     site.data().issue_properties.insert(("10001".into(), "admin-notes".into()), json!(true));
@@ -637,11 +647,16 @@ async fn issue_content_waits_for_its_quick_add_button_unless_its_present_conditi
             .body(body.to_string())
             .send()
     };
-    let refused = add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "text/plain").await.unwrap();
+    let refused =
+        add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "text/plain").await.unwrap();
     assert!(refused.status().is_client_error(), "a form post from another page is refused");
-    let unknown = add(json!({"issue": "LOD-1", "app": key, "module": "nope"}), "application/json").await.unwrap();
+    let unknown = add(json!({"issue": "LOD-1", "app": key, "module": "nope"}), "application/json")
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
-    let added = add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "application/json").await.unwrap();
+    let added = add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "application/json")
+        .await
+        .unwrap();
     assert_eq!(added.status(), 204);
     let (_, html) = page_as(site, "/browse/LOD-1", &admin.account_id).await;
     assert!(!deferred(&html, &notes) && html.contains("/notes?issue=LOD-1&"), "{html}");

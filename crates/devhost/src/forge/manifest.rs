@@ -126,6 +126,8 @@ pub struct UiModule {
     pub title: Option<String>,
     /// Its `label` (an issue context's collapsed line), if any.
     pub label: Option<String>,
+    /// Its `displayConditions`, as written ([`super::display_conditions`]).
+    pub display_conditions: Option<serde_json::Value>,
 }
 
 /// A Custom UI resource (`resources[]`): a folder of static files the
@@ -329,6 +331,7 @@ impl ForgeManifest {
                     resolver_endpoint,
                     title: text_of(entry, "title"),
                     label: text_of(entry, "label"),
+                    display_conditions: entry.get("displayConditions").cloned(),
                 });
             }
         }

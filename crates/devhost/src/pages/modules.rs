@@ -84,7 +84,11 @@ fn entry(
         }
     };
     let icon = module["icon"]["url"].as_str().map(|url| {
-        if url.starts_with("http") { url.to_owned() } else { format!("{}{url}", install.app_base_url) }
+        if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", install.app_base_url)
+        }
     });
     let height = if full_page { "400px" } else { "60px" };
     json!({
