@@ -141,7 +141,11 @@ await run('forge host browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: ST
   login.searchParams.set('account', viewer);
   login.searchParams.set('next', new URL(pageUrl).pathname);
   await page.goto(login.href, { waitUntil: 'domcontentloaded' });
+  // The panel added by the admin is on the issue for the viewer too; the
+  // issue context this browser expanded opens expanded again.
   const viewerPanel = await frameIn((await forgeSlots())['bridge-panel']);
+  report.contextStillExpanded = await page.locator(`[id="${slots['bridge-context']}"]`).isVisible()
+    && (await page.locator(`[data-opens="${slots['bridge-context']}"]`).getAttribute('aria-expanded')) === 'true';
   report.viewerContext = await viewerPanel.evaluate(() => window.fixture.context());
   report.viewerPut = await viewerPanel.evaluate(([key, name]) => window.fixture.put(key, name, { by: 'viewer' }), [issueKey, PROPERTY]);
   report.viewerGet = await viewerPanel.evaluate(([key, name]) => window.fixture.get(key, name), [issueKey, PROPERTY]);
