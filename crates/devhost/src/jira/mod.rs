@@ -5,6 +5,7 @@
 //! | file | what of a real site it emulates |
 //! |---|---|
 //! | [`issues`] | creating, reading, editing and deleting issues, and the webhooks that fires |
+//! | [`comments`] | issue comments: list, add, read, edit, delete, by ids; their webhooks |
 //! | [`issue_types`] | the issue types, the one status, issue id counters |
 //! | [`entity_properties`] | issue, project and user entity properties |
 //! | [`bulk_properties`] | the bulk issue-property task: set or delete over many issues |
@@ -19,6 +20,7 @@
 //! | [`webhooks`] | descriptor and dynamic webhooks: registration, filters, delivery |
 
 pub mod bulk_properties;
+pub mod comments;
 pub mod entity_properties;
 pub mod issue_types;
 pub mod issues;
