@@ -52,7 +52,9 @@ use crate::forge::events::iso_timestamp;
 use crate::platform::auth::Caller;
 use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
-use crate::platform::http::{api_version, encode, json_response, now_millis, query_param, raw_query};
+use crate::platform::http::{
+    api_version, encode, json_response, now_millis, query_param, raw_query,
+};
 use crate::platform::permissions::caller_may;
 use crate::site::{Issue, Site};
 
@@ -122,17 +124,17 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
         .and(raw_query())
         .and(with_site(Arc::clone(&site)))
         .and(call(Arc::clone(&site)))
-        .map(|version: String, key: String, query: String, site: Arc<Site>, call: Call| {
-            match call.method {
-                Method::GET => list(&site, &version, &key, &query, &call),
-                Method::POST => add(&site, &version, &key, &call),
-                _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
-            }
+        .map(|version: String, key: String, query: String, site: Arc<Site>, call: Call| match call
+            .method
+        {
+            Method::GET => list(&site, &version, &key, &query, &call),
+            Method::POST => add(&site, &version, &key, &call),
+            _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         });
     let one = warp::path!("rest" / "api" / String / "issue" / String / "comment" / String)
-        .and_then(|version, key, id| async move {
-            api_version(version).await.map(|v| (v, key, id))
-        })
+        .and_then(
+            |version, key, id| async move { api_version(version).await.map(|v| (v, key, id)) },
+        )
         .untuple_one()
         .and(with_site(Arc::clone(&site)))
         .and(call(Arc::clone(&site)))
@@ -330,7 +332,10 @@ fn list(site: &Site, version: &str, key: &str, query: &str, call: &Call) -> Resp
 fn add(site: &Arc<Site>, version: &str, key: &str, call: &Call) -> Response {
     let Some(issue) = browsable(site, key, &call.caller) else { return issue_not_found() };
     if !caller_may(&site.data(), &call.caller, "ADD_COMMENTS") {
-        return error(StatusCode::BAD_REQUEST, "You do not have the permission to comment on this issue.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "You do not have the permission to comment on this issue.",
+        );
     }
     let body = match read_body(version, &call.body) {
         Ok(body) => body,
@@ -384,7 +389,10 @@ fn edit(site: &Arc<Site>, version: &str, key: &str, id: &str, call: &Call) -> Re
     let Some(issue) = browsable(site, key, &call.caller) else { return issue_not_found() };
     let Some(comment) = find(site, &issue, id) else { return comment_not_found(id) };
     if !may_change(site, &call.caller, &comment, "EDIT_OWN_COMMENTS", "EDIT_ALL_COMMENTS") {
-        return error(StatusCode::BAD_REQUEST, "You do not have the permission to edit this comment.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "You do not have the permission to edit this comment.",
+        );
     }
     let body = match read_body(version, &call.body) {
         Ok(body) => body,
@@ -409,7 +417,10 @@ fn delete(site: &Arc<Site>, key: &str, id: &str, call: &Call) -> Response {
     let Some(issue) = browsable(site, key, &call.caller) else { return issue_not_found() };
     let Some(comment) = find(site, &issue, id) else { return comment_not_found(id) };
     if !may_change(site, &call.caller, &comment, "DELETE_OWN_COMMENTS", "DELETE_ALL_COMMENTS") {
-        return error(StatusCode::BAD_REQUEST, "You do not have the permission to delete this comment.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "You do not have the permission to delete this comment.",
+        );
     }
     site.data().comments.all.retain(|c| c.id != comment.id);
     tracing::info!(site = %site.name, issue = %issue.key, comment = %comment.id, "comment deleted");
@@ -462,7 +473,13 @@ fn list_by_ids(site: &Site, version: &str, call: &Call) -> Response {
 
 /// Fires `event` about `comment` to descriptor and dynamic webhooks, and
 /// a new comment to Forge triggers.
-fn tell_apps(site: &Arc<Site>, event: &'static str, issue: &Issue, comment: &Comment, caller: &Caller) {
+fn tell_apps(
+    site: &Arc<Site>,
+    event: &'static str,
+    issue: &Issue,
+    comment: &Comment,
+    caller: &Caller,
+) {
     let issue_type = issue_type_of(&site.data(), &issue.id);
     let user = caller.user().cloned();
     // Webhook bodies carry `self` links of API v2, as Jira's do.
@@ -478,7 +495,13 @@ fn tell_apps(site: &Arc<Site>, event: &'static str, issue: &Issue, comment: &Com
     webhooks::fire_comment(site, &about, &body);
     if event == webhooks::COMMENT_CREATED {
         let forge_body = comment_json(site, "3", comment);
-        crate::forge::triggers::issue_commented(site, issue, issue_type, user.as_ref(), &forge_body);
+        crate::forge::triggers::issue_commented(
+            site,
+            issue,
+            issue_type,
+            user.as_ref(),
+            &forge_body,
+        );
     }
 }
 
@@ -505,7 +528,10 @@ mod tests {
         assert_eq!(v2(json!("   ")), Err(BodyProblem::Empty));
         assert!(matches!(v2(json!({"type": "doc"})), Err(BodyProblem::WrongKind(_))));
         assert!(matches!(v3(json!("hi")), Err(BodyProblem::WrongKind(_))));
-        assert_eq!(v3(json!({"type": "doc", "version": 1, "content": []})), Err(BodyProblem::Empty));
+        assert_eq!(
+            v3(json!({"type": "doc", "version": 1, "content": []})),
+            Err(BodyProblem::Empty)
+        );
         assert_eq!(read_body("3", &Bytes::from_static(b"{}")), Err(BodyProblem::Empty));
     }
 }

@@ -117,10 +117,13 @@ pub fn role_may(role: Option<Role>, permission: &str) -> bool {
             matches!(role, Role::SiteAdmin | Role::ProjectAdmin)
         }
         "USER_PICKER" | "BROWSE_PROJECTS" => true,
-        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
-        | "TRANSITION_ISSUES" | "EDIT_OWN_COMMENTS" | "DELETE_OWN_COMMENTS" => {
-            role != Role::Viewer
-        }
+        "CREATE_ISSUES"
+        | "EDIT_ISSUES"
+        | "ASSIGN_ISSUES"
+        | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES"
+        | "EDIT_OWN_COMMENTS"
+        | "DELETE_OWN_COMMENTS" => role != Role::Viewer,
         _ => false,
     }
 }
@@ -150,9 +153,16 @@ pub fn scopes_may(scopes: &[String], permission: &str) -> bool {
 pub fn forge_scopes_may(scopes: &[String], permission: &str) -> bool {
     let needed = match permission {
         "USER_PICKER" | "BROWSE_PROJECTS" => "read:jira-work",
-        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
-        | "TRANSITION_ISSUES" | "DELETE_ISSUES" | "EDIT_OWN_COMMENTS" | "EDIT_ALL_COMMENTS"
-        | "DELETE_OWN_COMMENTS" | "DELETE_ALL_COMMENTS" => "write:jira-work",
+        "CREATE_ISSUES"
+        | "EDIT_ISSUES"
+        | "ASSIGN_ISSUES"
+        | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES"
+        | "DELETE_ISSUES"
+        | "EDIT_OWN_COMMENTS"
+        | "EDIT_ALL_COMMENTS"
+        | "DELETE_OWN_COMMENTS"
+        | "DELETE_ALL_COMMENTS" => "write:jira-work",
         "ADMINISTER_PROJECTS" => "manage:jira-project",
         "ADMINISTER" => "manage:jira-configuration",
         _ => return false,
