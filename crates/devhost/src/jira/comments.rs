@@ -183,7 +183,8 @@ fn is_v3(version: &str) -> bool {
     version == "3"
 }
 
-/// The text of an ADF node: its `text`s, block nodes on lines of their own.
+/// The text of an ADF node: its `text`s, each paragraph, heading and code
+/// block a line of its own.
 pub fn plain_text(node: &Value) -> String {
     let mut out = String::new();
     collect_text(node, &mut out);
@@ -200,8 +201,8 @@ fn collect_text(node: &Value, out: &mut String) {
     for child in node["content"].as_array().into_iter().flatten() {
         collect_text(child, out);
     }
-    let inline = matches!(node["type"].as_str(), Some("text" | "hardBreak" | "mention" | "emoji"));
-    if !inline && node["type"] != "doc" && !out.ends_with('\n') {
+    // Blocks of inline content end a line; containers (lists, quotes) do not.
+    if matches!(node["type"].as_str(), Some("paragraph" | "heading" | "codeBlock")) {
         out.push('\n');
     }
 }
