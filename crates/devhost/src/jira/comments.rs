@@ -46,6 +46,7 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use super::adf::{adf_of, plain_text};
 use super::issues::issue_type_of;
 use super::webhooks::delivery::{self as webhooks, IssueEvent};
 use crate::forge::events::iso_timestamp;
@@ -181,45 +182,6 @@ fn browsable(site: &Site, key: &str, caller: &Caller) -> Option<Issue> {
 /// The API version a body is shaped for: `3` gets ADF, `2` and `latest` text.
 fn is_v3(version: &str) -> bool {
     version == "3"
-}
-
-/// The text of an ADF node: its `text`s, each paragraph, heading and code
-/// block a line of its own.
-pub fn plain_text(node: &Value) -> String {
-    let mut out = String::new();
-    collect_text(node, &mut out);
-    out.trim_end_matches('\n').to_owned()
-}
-
-fn collect_text(node: &Value, out: &mut String) {
-    if let Some(text) = node["text"].as_str() {
-        out.push_str(text);
-    }
-    if node["type"] == "hardBreak" {
-        out.push('\n');
-    }
-    for child in node["content"].as_array().into_iter().flatten() {
-        collect_text(child, out);
-    }
-    // Blocks of inline content end a line; containers (lists, quotes) do not.
-    if matches!(node["type"].as_str(), Some("paragraph" | "heading" | "codeBlock")) {
-        out.push('\n');
-    }
-}
-
-/// Plain text as an ADF document: one paragraph per line.
-pub fn adf_of(text: &str) -> Value {
-    let paragraphs: Vec<Value> = text
-        .split('\n')
-        .map(|line| {
-            if line.is_empty() {
-                json!({"type": "paragraph", "content": []})
-            } else {
-                json!({"type": "paragraph", "content": [{"type": "text", "text": line}]})
-            }
-        })
-        .collect();
-    json!({"type": "doc", "version": 1, "content": paragraphs})
 }
 
 /// Reads `{"body"}` as the version expects it: an ADF `doc` in v3, a
@@ -509,17 +471,6 @@ fn tell_apps(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_and_adf_convert_both_ways() {
-        let doc = adf_of("first line\n\nthird");
-        assert_eq!(plain_text(&doc), "first line\n\nthird");
-        let nested = json!({"type": "doc", "version": 1, "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "a"}, {"type": "hardBreak"}, {"type": "text", "text": "b"}]},
-            {"type": "bulletList", "content": [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "c"}]}]}]},
-        ]});
-        assert_eq!(plain_text(&nested), "a\nb\nc");
-    }
 
     #[test]
     fn bodies_are_read_as_each_version_expects() {
