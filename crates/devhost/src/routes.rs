@@ -155,6 +155,8 @@ fn jira(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection
         .unify()
         .or(issues::read_route(Arc::clone(&site)).boxed())
         .unify()
+        .or(crate::jira::comments::routes(Arc::clone(&site)).boxed())
+        .unify()
         // Before the per-issue property routes: `/issue/properties/{key}` is the bulk one.
         .or(bulk_properties::routes(Arc::clone(&site)).boxed())
         .unify()

@@ -121,6 +121,8 @@ pub struct SiteData {
     pub faults: Faults,
     /// Issue types and id counters ([`crate::jira::issues`]).
     pub issue_extras: IssueExtras,
+    /// Issue comments ([`crate::jira::comments`]).
+    pub comments: crate::jira::comments::Comments,
     /// The site's Confluence: its installations, app properties, pages and
     /// content properties ([`crate::confluence`]). Everything above is Jira's.
     pub confluence: ConfluenceData,
