@@ -352,9 +352,19 @@ fn template() -> Result<&'static Tera, tera::Error> {
     let parsed = TERA.get_or_init(|| {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(escape);
         tera.add_raw_templates([TEMPLATE]).map(|()| tera).map_err(|e| e.to_string())
     });
     parsed.as_ref().map_err(|message| tera::Error::msg(message.clone()))
+}
+
+/// HTML escaping for text and attribute values, as the shell's.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]
