@@ -128,7 +128,13 @@ pub enum Check {
     ConditionFalse,
     /// The user lacks the permission the resource needs.
     UserPermission,
-    /// Anything else (a cloudId of another site, an unavailable resource).
+    /// A credential of the wrong kind for the path: a Forge product token
+    /// outside `apiBaseUrl`, or anything but one under it.
+    CredentialKind,
+    /// Another tenant: an `apiBaseUrl` cloudId of another site, or a Forge
+    /// app not installed in the product called.
+    WrongTenant,
+    /// Anything else (a resource not served to Forge apps).
     Other,
 }
 
