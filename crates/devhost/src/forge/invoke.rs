@@ -115,6 +115,7 @@ pub async fn invoke(
         }
     };
     tracing::info!(site = %site.name, app = %app_id, module = %module_key, "Forge UI invocation");
+    let started = std::time::Instant::now();
     let sent = request.send().await;
     site.record(
         Exchange::to_app(Kind::ForgeInvocation, app_id, invocation_method.as_str(), &url)
