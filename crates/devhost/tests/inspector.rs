@@ -345,3 +345,256 @@ async fn a_users_call_through_an_apps_frame_shows_the_user_and_a_permission_refu
     assert!(call["token"]["subject"].as_str().unwrap().contains(&viewer.account_id));
     assert_eq!(call["refusal"]["check"], "user-permission");
 }
+
+/// The refusal of `/dev/inspector.json`'s newest exchange of `kind`.
+async fn newest(world: &World, kind: &str) -> Value {
+    let (_, listing) = inspector(world, &format!("kind={kind}")).await;
+    listing["exchanges"][0].clone()
+}
+
+#[tokio::test]
+async fn each_check_that_refuses_a_call_comes_through_with_the_products_error_body_unchanged() {
+    let world = World::start().await;
+    let remote = Remote::start(200).await;
+    world.install(&remote).await;
+    let system = installed_system_token(&world, &remote).await;
+    let secret = installed(&world, &["READ"]).await;
+    let path = "/rest/api/3/myself";
+    let url = format!("{}{path}", world.base);
+    let qsh = query_string_hash("GET", path, "");
+    let now = lodger_connect::now();
+
+    let cases: Vec<(String, String, u16, &str)> = vec![
+        (url.clone(), "JWT not-a-token".into(), 401, "malformed"),
+        (
+            url.clone(),
+            format!("JWT {}", sign(&Claims::new("someone.else", now, 180, &qsh), &secret)),
+            401,
+            "issuer-unknown",
+        ),
+        (url.clone(), format!("JWT {}", jwt(&secret, now + 3600, &qsh)), 401, "not-yet-valid"),
+        (url.clone(), bearer(&system), 401, "credential-kind"),
+        (
+            format!("{}{path}", world.api_base()),
+            format!("JWT {}", jwt(&secret, now, &qsh)),
+            401,
+            "credential-kind",
+        ),
+        (format!("{}{path}", world.api_base()), bearer("forge-dev.unknown"), 401, "credentials"),
+        (
+            format!("{}/ex/jira/another-cloud{path}", world.base),
+            bearer(&system),
+            401,
+            "wrong-tenant",
+        ),
+    ];
+    for (url, auth, status, check) in cases {
+        let response = world.http.get(&url).header("Authorization", &auth).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{check}");
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        let call = newest(&world, "rest").await;
+        assert_eq!(call["refusal"]["check"], check, "{call}");
+        // Jira's error shape, its one message the refusal's message.
+        assert_eq!(body["errors"], json!({}), "{check}: {body}");
+        assert_eq!(body["errorMessages"], json!([call["refusal"]["message"]]), "{check}");
+    }
+
+    // Confluence is its own tenant: a Jira installation's token is of an
+    // unknown issuer there, answered in Confluence's error shape.
+    let wiki = "/rest/api/content/1";
+    let token = jwt(&secret, now, &query_string_hash("GET", wiki, ""));
+    let url = format!("{}/wiki{wiki}", world.base);
+    let (status, body) = world.call(Method::GET, &url, &format!("JWT {token}"), None).await;
+    assert_eq!(status, 401);
+    let call = newest(&world, "rest").await;
+    assert_eq!(call["refusal"]["check"], "issuer-unknown");
+    assert_eq!(body["statusCode"], 401);
+    assert_eq!(body["reason"], "Unauthorized");
+    assert_eq!(body["message"], call["refusal"]["message"]);
+    assert_eq!(body["message"], "JWT issuer is not an app installed on this site");
+}
+
+#[tokio::test]
+async fn a_custom_ui_frame_load_is_recorded_under_the_forge_app_id() {
+    let world = World::start().await;
+    let remote = Remote::start(200).await;
+    let install = world.install(&remote).await;
+    let resource = install.folder.join("static");
+    std::fs::create_dir_all(&resource).unwrap();
+    std::fs::write(resource.join("index.html"), "<html><head></head><body>hi</body></html>")
+        .unwrap();
+    std::fs::write(resource.join("app.js"), "console.log(1)").unwrap();
+    let origin = lodger_devhost::forge::resources::resource_origin(&world.site, APP).unwrap();
+    let host = origin.strip_prefix("http://").unwrap().to_owned();
+    let get = |path: &str| {
+        world.http.get(format!("{}{path}", world.base)).header("Host", host.clone()).send()
+    };
+    assert_eq!(get("/main/index.html").await.unwrap().status(), 200);
+    assert_eq!(get("/main/app.js").await.unwrap().status(), 200);
+    assert_eq!(get("/other/index.html").await.unwrap().status(), 404);
+
+    let (_, listing) = inspector(&world, &format!("kind=iframe&app={APP}")).await;
+    let loads = listing["exchanges"].as_array().unwrap();
+    assert_eq!(loads.len(), 2, "the document and the miss, not the script: {loads:?}");
+    assert_eq!(loads[0]["status"], 404);
+    assert_eq!(loads[0]["url"], format!("{origin}/other/index.html"));
+    assert_eq!(loads[1]["status"], 200);
+    assert_eq!(loads[1]["method"], "GET");
+    assert_eq!(loads[1]["url"], format!("{origin}/main/index.html"));
+    assert_eq!(loads[1]["summary"], "Custom UI resource main");
+    assert_eq!(loads[1]["direction"], "site-to-app");
+    assert!(loads[1]["durationMs"].is_u64());
+}
+
+#[tokio::test]
+async fn a_ui_invocation_that_fails_before_sending_is_recorded_with_why() {
+    let world = World::start().await;
+    let remote = Remote::start(200).await;
+    world.install(&remote).await;
+    let ask = |module: &str, method: &str| UiInvocation {
+        module_key: module.into(),
+        method: method.into(),
+        ..UiInvocation::default()
+    };
+    assert!(invoke(&world.host, &world.site, APP, ask("nope", "POST")).await.is_err());
+    let failed = newest(&world, "forge-invocation").await;
+    assert_eq!(failed["app"], APP);
+    assert!(failed["status"].is_null());
+    assert_eq!(failed["error"], "the app has no UI module `nope`");
+    assert_eq!(failed["summary"], "module nope: not sent");
+
+    assert!(invoke(&world.host, &world.site, APP, ask("admin", "TRACE")).await.is_err());
+    let failed = newest(&world, "forge-invocation").await;
+    assert_eq!(failed["error"], "method TRACE is not one of GET, POST, PUT, PATCH, DELETE");
+
+    let unknown = "ari:cloud:ecosystem::app/unknown";
+    assert!(invoke(&world.host, &world.site, unknown, ask("admin", "GET")).await.is_err());
+    let failed = newest(&world, "forge-invocation").await;
+    assert_eq!(failed["app"], unknown);
+    assert!(failed["error"].as_str().unwrap().contains("is not installed"), "{failed}");
+    assert!(remote.seen_at("/forge/invoke-admin").is_empty(), "nothing was sent");
+
+    // The remote gone: sent, and recorded with why there was no answer.
+    let gone = Remote::start(200).await;
+    let folder = forge_support::app_folder("http://127.0.0.1:9");
+    lodger_devhost::forge::install::install(&world.host, &world.site, &folder).await.unwrap();
+    assert!(invoke(&world.host, &world.site, APP, ask("admin", "GET")).await.is_err());
+    let failed = newest(&world, "forge-invocation").await;
+    assert_eq!(failed["error"], "connection failed");
+    assert!(failed["url"].as_str().unwrap().starts_with("http://127.0.0.1:9/forge/invoke-admin"));
+    drop(gone);
+}
+
+/// `user:password` as a Basic `Authorization` header.
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{user}:{password}");
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+}
+
+#[tokio::test]
+async fn upm_calls_show_the_user_but_never_the_api_token() {
+    let world = World::start().await;
+    let app = connect_app(&["READ"]).await;
+    let upm = format!("{}/rest/plugins/1.0/", world.base);
+    let wrong = basic("admin@acme.test", "wrong-s3cret-api-token");
+    let refused = world.http.get(&upm).header("Authorization", &wrong).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let admin = basic("admin@acme.test", "admin");
+    let listed = world.http.get(&upm).header("Authorization", &admin).send().await.unwrap();
+    let token = listed.headers()["upm-token"].to_str().unwrap().to_owned();
+    let posted = world
+        .http
+        .post(format!("{upm}?token={token}"))
+        .header("Authorization", &admin)
+        .header("Content-Type", "application/vnd.atl.plugins.install.uri+json")
+        .body(json!({"pluginUri": format!("{app}/atlassian-connect.json")}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 202);
+    let task: Value = serde_json::from_str(&posted.text().await.unwrap()).unwrap();
+    let task_url = task["links"]["self"].as_str().unwrap().to_owned();
+    assert_eq!(world.http.get(&task_url).send().await.unwrap().status(), 200);
+    let delete = format!("{upm}{KEY}-key");
+    let deleted = world.http.delete(&delete).header("Authorization", &admin).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let (text, listing) = inspector(&world, "kind=upm").await;
+    assert!(!text.contains("wrong-s3cret-api-token"), "a password is shown: {text}");
+    assert!(!text.contains(wrong.trim_start_matches("Basic ")), "an Authorization header is shown");
+    let calls = listing["exchanges"].as_array().unwrap();
+    let seen: Vec<(&str, u64)> = calls
+        .iter()
+        .map(|c| (c["method"].as_str().unwrap(), c["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(seen, [("DELETE", 204), ("GET", 200), ("POST", 202), ("GET", 200), ("GET", 401)]);
+    assert_eq!(calls[0]["app"], KEY);
+    assert_eq!(calls[0]["url"], format!("/rest/plugins/1.0/{KEY}-key"));
+    assert_eq!(calls[1]["app"], KEY, "the task names the app it installed");
+    assert_eq!(calls[2]["url"], "/rest/plugins/1.0/", "no upm-token is shown");
+    assert!(!text.contains(&token), "a upm-token is shown");
+    assert_eq!(calls[2]["direction"], "admin-to-site");
+    assert_eq!(calls[3]["token"], json!({"type": "basic", "subject": "admin@acme.test"}));
+    assert_eq!(calls[3]["summary"], "UPM, as admin@acme.test");
+    assert!(calls[1]["token"].is_null(), "the task is polled without credentials");
+    let refusal = &calls[4]["refusal"];
+    assert_eq!(refusal["check"], "credentials");
+    assert_eq!(
+        refusal["message"],
+        "site admin credentials required (Basic auth: email and API token)"
+    );
+}
+
+/// A server answering every GET with `status` and `body` as `text/html`.
+async fn serving(status: u16, body: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let reply = warp::any().map(move || {
+        warp::reply::with_status(warp::reply::html(body), StatusCode::from_u16(status).unwrap())
+    });
+    tokio::spawn(warp::serve(reply).incoming(listener).run());
+    base
+}
+
+#[tokio::test]
+async fn descriptor_fetches_show_their_status_and_why_one_was_refused() {
+    let world = World::start().await;
+    installed(&world, &["READ"]).await;
+    let fetched = newest(&world, "descriptor").await;
+    assert_eq!(fetched["app"], KEY);
+    assert_eq!(fetched["method"], "GET");
+    assert_eq!(fetched["status"], 200);
+    assert!(fetched["url"].as_str().unwrap().ends_with("/atlassian-connect.json"));
+    assert!(fetched["durationMs"].is_u64());
+    assert!(fetched["refusal"].is_null());
+
+    let html = serving(200, "<html>not a descriptor</html>").await;
+    let install = |url: String| {
+        let world = &world;
+        async move { install::install(&world.host, &world.site, Product::Jira, &url).await }
+    };
+    assert!(install(format!("{html}/atlassian-connect.json")).await.is_err());
+    let refused = newest(&world, "descriptor").await;
+    assert_eq!(refused["app"], "?");
+    assert_eq!(refused["status"], 200);
+    assert_eq!(refused["refusal"]["check"], "descriptor");
+    assert!(refused["refusal"]["message"].as_str().unwrap().contains("not JSON"), "{refused}");
+
+    let missing = serving(404, "no").await;
+    assert!(install(format!("{missing}/atlassian-connect.json")).await.is_err());
+    let refused = newest(&world, "descriptor").await;
+    assert_eq!(refused["status"], 404);
+    assert_eq!(refused["refusal"]["message"], "it answered 404 Not Found");
+
+    let remote = Remote::start(200).await;
+    assert!(install(format!("{}/descriptor.json", remote.url)).await.is_err());
+    let refused = newest(&world, "descriptor").await;
+    let message = refused["refusal"]["message"].as_str().unwrap();
+    assert!(message.starts_with("the descriptor is invalid: "), "{message}");
+
+    assert!(install("http://127.0.0.1:9/atlassian-connect.json".into()).await.is_err());
+    let unreachable = newest(&world, "descriptor").await;
+    assert!(unreachable["status"].is_null());
+    assert_eq!(unreachable["error"], "connection refused (is the app running?)");
+}

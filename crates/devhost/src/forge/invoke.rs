@@ -91,12 +91,76 @@ pub enum InvokeError {
 }
 
 /// Invokes the remote behind `invocation.module_key` of app `app_id`.
+/// Every invocation is recorded in the site's inspector, one that fails
+/// before anything is sent (unknown app or module, no endpoint, a method
+/// Forge does not accept) with why.
 pub async fn invoke(
     host: &DevHost,
     site: &Arc<Site>,
     app_id: &str,
     invocation: UiInvocation,
 ) -> Result<RemoteAnswer, InvokeError> {
+    let module_key = invocation.module_key.clone();
+    let asked = invocation.method.to_ascii_uppercase();
+    let started = std::time::Instant::now();
+    let (request, url, fit, invocation_method) = match prepare(host, site, app_id, invocation) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            site.record(
+                Exchange::to_app(Kind::ForgeInvocation, app_id, &asked, "")
+                    .about(format!("module {module_key}: not sent"))
+                    .answered(Err::<u16, _>(&e), started),
+            );
+            return Err(e);
+        }
+    };
+    tracing::info!(site = %site.name, app = %app_id, module = %module_key, "Forge UI invocation");
+    let started = std::time::Instant::now();
+    let sent = request.send().await;
+    site.record(
+        Exchange::to_app(Kind::ForgeInvocation, app_id, invocation_method.as_str(), &url)
+            .about(format!("module {module_key}"))
+            .token("FIT", &fit)
+            .answered(outcome(&sent), started),
+    );
+    let response = sent.map_err(|e| {
+        if e.is_timeout() {
+            InvokeError::TimedOut
+        } else {
+            InvokeError::Unreachable(format!(
+                "{} ({url})",
+                if e.is_connect() { "connection failed" } else { "request failed" }
+            ))
+        }
+    })?;
+    let status = response.status().as_u16();
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in response.headers() {
+        let value = value.to_str().unwrap_or_default().to_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let body =
+        response.text().await.map_err(|_| InvokeError::Unreachable("body unreadable".into()))?;
+    Ok(RemoteAnswer { status, headers, body })
+}
+
+/// What [`prepare`] makes: the request, its URL, the FIT, the method.
+type Prepared = (reqwest::RequestBuilder, String, String, Method);
+
+/// The request to the remote, its URL, the FIT it carries and its method;
+/// or why there is none.
+fn prepare(
+    host: &DevHost,
+    site: &Site,
+    app_id: &str,
+    invocation: UiInvocation,
+) -> Result<Prepared, InvokeError> {
     let method = invocation.method.to_ascii_uppercase();
     let method = match method.as_str() {
         "GET" | "POST" | "PUT" | "PATCH" | "DELETE" => Method::from_bytes(method.as_bytes())
@@ -176,40 +240,7 @@ pub async fn invoke(
         }
         (request, url, fit)
     };
-    tracing::info!(site = %site.name, app = %app_id, module = %module_key, "Forge UI invocation");
-    let started = std::time::Instant::now();
-    let sent = request.send().await;
-    site.record(
-        Exchange::to_app(Kind::ForgeInvocation, app_id, invocation_method.as_str(), &url)
-            .about(format!("module {module_key}"))
-            .token("FIT", &fit)
-            .answered(outcome(&sent), started),
-    );
-    let response = sent.map_err(|e| {
-        if e.is_timeout() {
-            InvokeError::TimedOut
-        } else {
-            InvokeError::Unreachable(format!(
-                "{} ({url})",
-                if e.is_connect() { "connection failed" } else { "request failed" }
-            ))
-        }
-    })?;
-    let status = response.status().as_u16();
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in response.headers() {
-        let value = value.to_str().unwrap_or_default().to_owned();
-        headers
-            .entry(name.as_str().to_owned())
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert(value);
-    }
-    let body =
-        response.text().await.map_err(|_| InvokeError::Unreachable("body unreadable".into()))?;
-    Ok(RemoteAnswer { status, headers, body })
+    Ok((request, url, fit, invocation_method))
 }
 
 /// `base + route + path`, with one slash where two would meet.

@@ -35,11 +35,16 @@
 //! directives Forge sends are not published in full (unverified beyond the
 //! documented rules).
 //!
+//! Each frame's document (and each request that finds nothing) is
+//! recorded in the site's inspector, kind `iframe`, under the Forge app id.
+//!
 //! What it is not: Forge's CDN. No cache headers beyond `no-cache`, no
 //! asset hashing, no `permissions.external` egress beyond the above.
 
+use std::convert::Infallible;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -48,6 +53,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::state::ForgeInstallation;
+use crate::inspector::exchanges::{Exchange, Kind};
 use crate::site::Site;
 
 /// The frame half of the bridge, injected into every resource's `index.html`.
@@ -145,9 +151,14 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
             let site = Arc::clone(&site);
             async move {
                 let label = host.as_deref().and_then(resource_label);
-                match label {
-                    Some(label) => Ok(serve(&site, &label, path.as_str())),
-                    None => Err(warp::reject::not_found()),
+                match (label, host) {
+                    (Some(label), Some(host)) => {
+                        let started = Instant::now();
+                        let response = serve(&site, &label, path.as_str());
+                        record(&site, &label, &host, path.as_str(), &response, started);
+                        Ok(response)
+                    }
+                    _ => Err(warp::reject::not_found()),
                 }
             }
         },
@@ -159,6 +170,33 @@ fn resource_label(host: &str) -> Option<String> {
     let name = host.rsplit_once(':').map_or(host, |(name, _port)| name).to_ascii_lowercase();
     let label = name.strip_suffix(SUFFIX)?;
     (!label.is_empty() && !label.contains('.')).then(|| label.to_owned())
+}
+
+/// Records a frame's load in the site's inspector: a document (HTML) or
+/// a request that found nothing, under the Forge app id (the origin's
+/// label when no app has it). Scripts, styles and images are left out.
+fn record(site: &Site, label: &str, host: &str, path: &str, response: &Response, started: Instant) {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !html && response.status().is_success() {
+        return;
+    }
+    let app = site
+        .data()
+        .forge
+        .installs
+        .values()
+        .find(|i| origin_label(&i.app_id).as_deref() == Some(label))
+        .map_or_else(|| label.to_owned(), |i| i.app_id.clone());
+    let key = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let url = format!("http://{host}{path}");
+    site.record(
+        Exchange::to_app(Kind::Iframe, &app, "GET", &url)
+            .about(format!("Custom UI resource {key}"))
+            .answered(Ok::<u16, Infallible>(response.status().as_u16()), started),
+    );
 }
 
 fn serve(site: &Site, label: &str, path: &str) -> Response {

@@ -15,7 +15,7 @@
 //! turn refuses Bearer tokens on the site's own paths.
 
 use super::product_tokens::{self, TokenKind};
-use crate::platform::auth::{Caller, Refusal, RestRequest};
+use crate::platform::auth::{Caller, Refusal, RefusalReason, RestRequest};
 use crate::site::Site;
 
 /// The Forge side of a verified call.
@@ -42,26 +42,27 @@ pub fn authenticate(
     now: i64,
 ) -> Result<(Caller, ForgeCall), Refusal> {
     let Some(token) = request.authorization.and_then(|h| h.strip_prefix("Bearer ")) else {
-        return Err(Refusal::Unauthorized(
-            "under apiBaseUrl only a Forge product token is accepted (Authorization: Bearer)"
-                .into(),
+        return Err(Refusal::unauthorized(
+            RefusalReason::CredentialKind,
+            "under apiBaseUrl only a Forge product token is accepted (Authorization: Bearer)",
         ));
     };
     let data = site.data();
     let grant = product_tokens::lookup(&data.forge, token.trim(), now).ok_or_else(|| {
-        Refusal::Unauthorized("product token is unknown, expired or of an uninstalled app".into())
+        Refusal::unauthorized(
+            RefusalReason::UnknownProductToken,
+            "product token is unknown, expired or of an uninstalled app",
+        )
     })?;
-    let install = data
-        .forge
-        .installs
-        .get(&grant.app_id)
-        .ok_or_else(|| Refusal::Unauthorized("app not installed".into()))?;
+    let install = data.forge.installs.get(&grant.app_id).ok_or_else(|| {
+        Refusal::unauthorized(RefusalReason::UnknownProductToken, "app not installed")
+    })?;
     let caller = match &grant.kind {
         TokenKind::System => Caller::App { app_key: grant.app_id.clone() },
         TokenKind::User { account_id } => {
-            let user = site
-                .user(account_id)
-                .ok_or_else(|| Refusal::Unauthorized("user token names no user".into()))?;
+            let user = site.user(account_id).ok_or_else(|| {
+                Refusal::unauthorized(RefusalReason::UnknownUser, "user token names no user")
+            })?;
             Caller::User { user: user.clone(), app_key: Some(grant.app_id.clone()) }
         }
     };

@@ -38,7 +38,7 @@ use warp::http::Method;
 use lodger_connect::installation::Product;
 
 use super::state::ForgeInstallation;
-use crate::platform::auth::Refusal;
+use crate::platform::auth::{Refusal, RefusalReason};
 
 /// Whether Forge app `install`'s manifest grants the scope `method path`
 /// needs in `product` ([`required_scope`]); a refusal names the scope
@@ -50,15 +50,16 @@ pub fn check(
     path: &str,
 ) -> Result<(), Refusal> {
     let Some(scope) = required_scope(product, method, path) else {
-        return Err(Refusal::Forbidden(format!(
-            "{method} {path} is not available to Forge apps on this emulated site"
-        )));
+        return Err(Refusal::forbidden(
+            RefusalReason::NotAvailable,
+            format!("{method} {path} is not available to Forge apps on this emulated site"),
+        ));
     };
     if !install.manifest.has_scope(scope) {
-        return Err(Refusal::Forbidden(format!(
-            "app {} lacks the {scope} scope for {method} {path}",
-            install.app_id
-        )));
+        return Err(Refusal::forbidden(
+            RefusalReason::MissingScope { scope: scope.to_owned() },
+            format!("app {} lacks the {scope} scope for {method} {path}", install.app_id),
+        ));
     }
     Ok(())
 }

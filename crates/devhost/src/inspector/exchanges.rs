@@ -9,8 +9,9 @@
 //! claims decoded but never its signature, no shared secret, no
 //! `Authorization` header, and of a Forge product token only its kind.
 //!
-//! What it is not: a log of the site's own pages, of UPM calls made with
-//! Basic auth, or of request and response bodies.
+//! What it is not: a log of the site's own pages, of a Custom UI frame's
+//! scripts and styles (only its documents), or of request and response
+//! bodies.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -32,6 +33,8 @@ pub enum Direction {
     SiteToApp,
     /// The app called the site (REST).
     AppToSite,
+    /// An admin or a tool called the site with Basic auth (UPM).
+    AdminToSite,
 }
 
 /// What kind of exchange it was.
@@ -41,7 +44,8 @@ pub enum Kind {
     /// `installed`, `enabled`, `disabled`, `uninstalled`.
     Lifecycle,
     /// A module's signed iframe URL, built for a page (or a module hidden
-    /// by its conditions).
+    /// by its conditions), or a Forge Custom UI frame's document served
+    /// from the app's resource origin.
     Iframe,
     /// One attempt of a Connect webhook delivery.
     Webhook,
@@ -52,17 +56,23 @@ pub enum Kind {
     /// A REST call by an app (Connect JWT, Forge product token, or a user
     /// through an app's frame).
     Rest,
+    /// A call to the Universal Plugin Manager's REST API with Basic auth.
+    Upm,
+    /// The fetch of a Connect app's descriptor during an install.
+    Descriptor,
 }
 
 impl Kind {
     /// Every kind, in the order the page lists them.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Lifecycle,
         Kind::Iframe,
         Kind::Webhook,
         Kind::ForgeTrigger,
         Kind::ForgeInvocation,
         Kind::Rest,
+        Kind::Upm,
+        Kind::Descriptor,
     ];
 
     /// The name used in JSON and query strings.
@@ -74,6 +84,8 @@ impl Kind {
             Kind::ForgeTrigger => "forge-trigger",
             Kind::ForgeInvocation => "forge-invocation",
             Kind::Rest => "rest",
+            Kind::Upm => "upm",
+            Kind::Descriptor => "descriptor",
         }
     }
 
@@ -87,7 +99,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenView {
     /// `JWT` (Connect HS256), `signed install` (RS256), `FIT` (Forge
-    /// invocation token), `product token` or `session`.
+    /// invocation token), `product token`, `session` or `basic` (UPM; the user name only).
     #[serde(rename = "type")]
     pub kind: String,
     /// The JOSE header's `alg`, `kid` and `typ`, for JWTs.
@@ -128,7 +140,16 @@ pub enum Check {
     ConditionFalse,
     /// The user lacks the permission the resource needs.
     UserPermission,
-    /// Anything else (a cloudId of another site, an unavailable resource).
+    /// A credential of the wrong kind for the path: a Forge product token
+    /// outside `apiBaseUrl`, or anything but one under it.
+    CredentialKind,
+    /// Another tenant: an `apiBaseUrl` cloudId of another site, or a Forge
+    /// app not installed in the product called.
+    WrongTenant,
+    /// A descriptor the site could not use: answered non-2xx, not JSON, or
+    /// breaking the rules hosts enforce (the message says which).
+    Descriptor,
+    /// Anything else (a resource not served to Forge apps, a UPM token).
     Other,
 }
 

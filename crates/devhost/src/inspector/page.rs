@@ -134,6 +134,7 @@ fn row(exchange: &Exchange) -> Value {
         "arrow": match exchange.direction {
             super::exchanges::Direction::SiteToApp => "site → app",
             super::exchanges::Direction::AppToSite => "app → site",
+            super::exchanges::Direction::AdminToSite => "admin → site",
         },
         "kind": exchange.kind.as_str(),
         "app": exchange.app,

@@ -5,14 +5,14 @@
 //! Connect JWT, a Forge product token, or a session naming the app's frame
 //! in `X-Lodger-Dev-App`), with its status, timing and decoded token.
 //!
-//! A refused call (401 or 403) gets a [`Reason`]: the checks of
-//! [`crate::platform::auth`] and [`crate::forge::rest_auth`] are run again
-//! on the same request, this time to say which one fails and, for a `qsh`
-//! mismatch, the canonical request the site computed next to the `qsh` the
-//! token carried. The message is the one the site answered (carried on the
-//! response as [`ErrorMessage`]). A check that depends on the clock is run
-//! a moment later than the refusal; a token expiring in between would show
-//! as expired, which is what it then is.
+//! A refused call (401 or 403) gets a [`Reason`]: the [`Refusal`] that
+//! [`crate::platform::auth`] or [`crate::forge::rest_auth`] returned when
+//! it checked the call, carried on the response (with its message, as
+//! [`ErrorMessage`]) by [`crate::platform::errors::refused`]. So the check
+//! shown is the one that refused, found once, at the time of the call:
+//! which one failed and, for a `qsh` mismatch, the canonical request the
+//! site computed next to the `qsh` the token carried. A refusal by the
+//! resource itself (no [`Refusal`] on the response) is named by its status.
 //!
 //! What it is not: authentication. Nothing here decides what is allowed.
 
@@ -28,13 +28,10 @@ use warp::reply::Response;
 use super::exchanges::{Check, Direction, Exchange, Kind, Reason};
 use super::record::{opaque, token_view};
 use crate::forge::product_tokens::{self, TokenKind};
-use crate::forge::scopes::required_scope;
-use crate::platform::auth::{APP_HEADER, SESSION_COOKIE, has_scope, scope_for};
+use crate::platform::auth::{APP_HEADER, Refusal, RefusalReason, SESSION_COOKIE};
 use crate::platform::errors::ErrorMessage;
 use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
 use lodger_connect::installation::Product;
-use lodger_connect::jwt::{Expectation, JwtError, UnverifiedToken};
-use lodger_connect::qsh::{canonical_request, query_string_hash};
 
 /// `inner`, with the REST calls of apps recorded in `site`'s inspector.
 pub fn around<F>(
@@ -90,7 +87,7 @@ fn exchange(
     response: &Response,
     started: Instant,
 ) -> Option<Exchange> {
-    let (product, relative, api_base) = product_path(request.path)?;
+    let (product, _, _) = product_path(request.path)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let authorization = header("authorization").map(str::trim);
     let via_app = header(APP_HEADER).filter(|app| !app.is_empty());
@@ -134,16 +131,17 @@ fn exchange(
         Exchange::new(Direction::AppToSite, Kind::Rest, &app, request.method.as_str(), &full)
             .about(format!("{} REST", product.as_str()))
             .answered(Ok::<u16, Infallible>(status), started);
-    exchange.token = Some(token);
     if status == 401 || status == 403 {
-        let message = response.extensions().get::<ErrorMessage>().map_or_else(
-            || response.status().canonical_reason().unwrap_or_default().to_owned(),
-            |m| m.0.clone(),
-        );
-        let call = Call { product, method: request.method, path: relative, query: request.query };
-        let reason = diagnose(site, &call, &credential, api_base, status, now, message);
-        exchange = exchange.refused(reason);
+        let as_user = match &credential {
+            Credential::Session { .. } => true,
+            Credential::Bearer(_) => {
+                token.subject.as_deref().is_some_and(|s| s.starts_with("user "))
+            }
+            Credential::Jwt(_) => false,
+        };
+        exchange = exchange.refused(reason(response, status, as_user));
     }
+    exchange.token = Some(token);
     Some(exchange)
 }
 
@@ -172,121 +170,56 @@ fn cookie(header: Option<&str>, name: &str) -> Option<String> {
     })
 }
 
-/// A refused call, as the site's checks saw it.
-struct Call<'a> {
-    product: Product,
-    method: &'a Method,
-    path: &'a str,
-    query: &'a str,
-}
-
-/// Which check refused `call`, and what it found.
-fn diagnose(
-    site: &Site,
-    call: &Call<'_>,
-    credential: &Credential<'_>,
-    api_base: bool,
-    status: u16,
-    now: i64,
-    message: String,
-) -> Reason {
-    let found = match credential {
-        Credential::Jwt(_) | Credential::Session { .. } if api_base => None,
-        Credential::Bearer(_) if !api_base => None,
-        Credential::Jwt(token) => jwt(site, call, token, now),
-        Credential::Bearer(token) => bearer(site, call, token, now),
-        Credential::Session { account, app } => session(site, call, account.as_deref(), app),
-    };
-    // A call that passed every check of the app's credential and scope was
-    // refused by the resource: for a user, that is the user's permission.
-    let as_user = match credential {
-        Credential::Session { .. } => true,
-        Credential::Bearer(token) => product_tokens::lookup(&site.data().forge, token, now)
-            .is_some_and(|grant| matches!(grant.kind, TokenKind::User { .. })),
-        Credential::Jwt(_) => false,
-    };
-    let mut reason = found.unwrap_or_else(|| {
-        let check = match status {
-            401 => Check::Credentials,
-            _ if as_user => Check::UserPermission,
-            _ => Check::Other,
-        };
-        Reason::new(check, String::new())
-    });
-    reason.message = message;
-    reason
-}
-
-/// The Connect JWT checks: shape, issuer, signature, time, `qsh`, scope.
-fn jwt(site: &Site, call: &Call<'_>, token: &str, now: i64) -> Option<Reason> {
-    let unverified = match UnverifiedToken::parse(token) {
-        Ok(unverified) => unverified,
-        Err(_) => return Some(Reason::new(Check::Malformed, "")),
-    };
-    let issuer = unverified.issuer().to_owned();
-    let install = site.data().installs_in(call.product).get(&issuer).cloned();
-    let Some(install) = install else { return Some(Reason::new(Check::IssuerUnknown, "")) };
-    let received = lodger_connect::jwt::inspect(token)
-        .ok()
-        .and_then(|(_, claims)| claims["qsh"].as_str().map(str::to_owned));
-    let method = call.method.as_str();
-    let qsh = query_string_hash(method, call.path, call.query);
-    match unverified.verify(&install.shared_secret, &Expectation::request(&qsh, now)) {
-        Err(JwtError::QshMismatch | JwtError::ContextTokenNotAccepted) => Some(Reason {
-            canonical_request: Some(canonical_request(method, call.path, call.query)),
-            qsh_expected: Some(qsh),
-            qsh_received: received,
-            ..Reason::new(Check::Qsh, "")
-        }),
-        Err(JwtError::BadSignature) => Some(Reason::new(Check::Signature, "")),
-        Err(JwtError::Expired) => Some(Reason::new(Check::Expiry, "")),
-        Err(JwtError::NotYetValid) => Some(Reason::new(Check::NotYetValid, "")),
-        Err(_) => Some(Reason::new(Check::Malformed, "")),
-        Ok(_) => connect_scope(&install.scopes, call),
+/// Why a call answered `status` was refused: the [`Refusal`] the site's
+/// checks returned, carried on the response by
+/// [`crate::platform::errors::refused`], or for a refusal of the resource
+/// itself (no [`Refusal`] on the response) what its status says: 401,
+/// credentials; 403 to a user, the user's permission.
+fn reason(response: &Response, status: u16, as_user: bool) -> Reason {
+    let message = response.extensions().get::<ErrorMessage>().map_or_else(
+        || response.status().canonical_reason().unwrap_or_default().to_owned(),
+        |m| m.0.clone(),
+    );
+    if let Some(refusal) = response.extensions().get::<Refusal>() {
+        return Reason { message, ..found(&refusal.reason) };
     }
+    let check = match status {
+        401 => Check::Credentials,
+        _ if as_user => Check::UserPermission,
+        _ => Check::Other,
+    };
+    Reason::new(check, message)
 }
 
-/// The scope a Connect app lacks for `call`, if it lacks one.
-fn connect_scope(granted: &[String], call: &Call<'_>) -> Option<Reason> {
-    let needed = scope_for(call.method, call.path);
-    (!has_scope(granted, needed))
-        .then(|| Reason { scope: Some(needed.to_owned()), ..Reason::new(Check::MissingScope, "") })
-}
-
-/// The Forge scope an app lacks for `call`, if it lacks one.
-fn forge_scope(site: &Site, app_id: &str, call: &Call<'_>) -> Option<Reason> {
-    let data = site.data();
-    let install = data.forge.installs.get(app_id)?;
-    match required_scope(call.product, call.method, call.path) {
-        None => Some(Reason::new(Check::Other, "")),
-        Some(scope) if !install.manifest.has_scope(scope) => {
-            Some(Reason { scope: Some(scope.to_owned()), ..Reason::new(Check::MissingScope, "") })
+/// The inspector's view of the check that failed (the message is set by
+/// the caller).
+pub fn found(reason: &RefusalReason) -> Reason {
+    let check = match reason {
+        RefusalReason::NoCredentials
+        | RefusalReason::UnknownUser
+        | RefusalReason::UnknownProductToken => Check::Credentials,
+        RefusalReason::Malformed => Check::Malformed,
+        RefusalReason::UnknownIssuer => Check::IssuerUnknown,
+        RefusalReason::Signature => Check::Signature,
+        RefusalReason::Expired => Check::Expiry,
+        RefusalReason::NotYetValid => Check::NotYetValid,
+        RefusalReason::Qsh { canonical_request, expected, received } => {
+            return Reason {
+                canonical_request: Some(canonical_request.clone()),
+                qsh_expected: Some(expected.clone()),
+                qsh_received: received.clone(),
+                ..Reason::new(Check::Qsh, "")
+            };
         }
-        Some(_) => None,
-    }
-}
-
-/// The Forge product token checks: known and live, then the scope.
-fn bearer(site: &Site, call: &Call<'_>, token: &str, now: i64) -> Option<Reason> {
-    let grant = product_tokens::lookup(&site.data().forge, token, now);
-    let Some(grant) = grant else { return Some(Reason::new(Check::Credentials, "")) };
-    forge_scope(site, &grant.app_id, call)
-}
-
-/// The checks of a user's call through an app's frame: session, app
-/// enabled, then the app's scope.
-fn session(site: &Site, call: &Call<'_>, account: Option<&str>, app: &str) -> Option<Reason> {
-    if account.and_then(|a| site.user(a)).is_none() {
-        return Some(Reason::new(Check::Credentials, ""));
-    }
-    if site.data().forge.installs.contains_key(app) {
-        return forge_scope(site, app, call);
-    }
-    let install = site.data().installs_in(call.product).get(app).cloned();
-    match install {
-        Some(install) if install.enabled => connect_scope(&install.scopes, call),
-        _ => Some(Reason::new(Check::NotEnabled, "")),
-    }
+        RefusalReason::NotEnabled => Check::NotEnabled,
+        RefusalReason::MissingScope { scope } => {
+            return Reason { scope: Some(scope.clone()), ..Reason::new(Check::MissingScope, "") };
+        }
+        RefusalReason::CredentialKind => Check::CredentialKind,
+        RefusalReason::WrongTenant => Check::WrongTenant,
+        RefusalReason::NotAvailable => Check::Other,
+    };
+    Reason::new(check, "")
 }
 
 #[cfg(test)]
@@ -313,6 +246,29 @@ mod tests {
         );
         assert_eq!(product_path("/browse/LOD-1"), None);
         assert_eq!(product_path("/dev/inspector.json"), None);
+    }
+
+    /// The reason shown is the one the response carries, not a second run
+    /// of the checks: a re-check of this request would find an unknown
+    /// issuer (no app is installed), the refusal says the token expired.
+    #[test]
+    fn the_refusal_recorded_is_the_one_the_response_carries() {
+        use lodger_connect::jwt::{Claims, sign};
+        use lodger_connect::secret::Secret;
+
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let token = sign(&Claims::new("app", 1000, 180, "abc"), &Secret::new("s"));
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("JWT {token}").parse().unwrap());
+        let refusal =
+            Refusal::unauthorized(RefusalReason::Expired, "JWT rejected: the token has expired");
+        let response = crate::platform::errors::refused(&refusal);
+        let seen = Seen { method: &Method::GET, path: "/rest/api/3/myself", query: "" };
+        let exchange = exchange(&site, &seen, &headers, &response, Instant::now()).unwrap();
+        let reason = exchange.refusal.unwrap();
+        assert_eq!(reason.check, Check::Expiry);
+        assert_eq!(reason.message, "JWT rejected: the token has expired");
+        assert_eq!(exchange.status, Some(401));
     }
 
     #[test]

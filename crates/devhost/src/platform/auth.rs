@@ -21,13 +21,13 @@
 //! `<site>/wiki`, the base URL Confluence gave the app. A token signed with a
 //! Jira installation's secret means nothing there.
 
-use warp::http::Method;
+use warp::http::{Method, StatusCode};
 
 use crate::forge::install::ForgeInstallation;
 use crate::site::{AppInstall, Site, User};
 use lodger_connect::installation::Product;
-use lodger_connect::jwt::{Expectation, UnverifiedToken};
-use lodger_connect::qsh::query_string_hash;
+use lodger_connect::jwt::{Expectation, JwtError, UnverifiedToken};
+use lodger_connect::qsh::{canonical_request, query_string_hash};
 
 /// The cookie holding the emulated session's account id.
 pub const SESSION_COOKIE: &str = "lodger_dev_user";
@@ -69,15 +69,117 @@ impl Caller {
     }
 }
 
-/// Why the emulator refused a REST call.
+/// Why the emulator refused a REST call: the status, the message the
+/// product's error body carries, and the check that failed with what it
+/// found, as data from the check that ran (the inspector,
+/// [`crate::inspector::rest`], shows it without checking again).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// No credentials, or credentials that do not verify.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// A known caller without the permission or scope.
-    #[error("{0}")]
-    Forbidden(String),
+#[error("{message}")]
+pub struct Refusal {
+    /// 401 or 403.
+    pub status: RefusalStatus,
+    /// The message of the error body.
+    pub message: String,
+    /// The check that failed.
+    pub reason: RefusalReason,
+}
+
+/// The status of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalStatus {
+    /// 401: no credentials, or credentials that do not verify.
+    Unauthorized,
+    /// 403: a known caller without the permission or scope.
+    Forbidden,
+}
+
+/// The check that refused a REST call, with what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// No credentials, or a session outside an `AP.request` call.
+    NoCredentials,
+    /// The token is not a well-formed JWT of the expected algorithm.
+    Malformed,
+    /// `iss` names no app installed in the product called.
+    UnknownIssuer,
+    /// The signature does not verify with the installation's secret.
+    Signature,
+    /// `exp` is in the past.
+    Expired,
+    /// `iat` or `nbf` is in the future.
+    NotYetValid,
+    /// `qsh` is not the hash of the request the site received (or is the
+    /// context `qsh`, which REST calls may not carry).
+    Qsh {
+        /// The canonical request the site computed.
+        canonical_request: String,
+        /// Its hash, the `qsh` the site expected.
+        expected: String,
+        /// The `qsh` claim the token carried.
+        received: Option<String>,
+    },
+    /// The session or user token names no user of this site.
+    UnknownUser,
+    /// The app is installed but not enabled.
+    NotEnabled,
+    /// The app lacks a scope.
+    MissingScope {
+        /// The scope the request needs.
+        scope: String,
+    },
+    /// A credential of the wrong kind for the path: a Forge product token
+    /// outside `apiBaseUrl`, or anything but one under it.
+    CredentialKind,
+    /// A product token that is unknown, expired or of an uninstalled app.
+    UnknownProductToken,
+    /// Another tenant: an `apiBaseUrl` cloudId of another site, or a Forge
+    /// app not installed in the product called.
+    WrongTenant,
+    /// The resource is not served to Forge apps on the emulated site.
+    NotAvailable,
+}
+
+impl Refusal {
+    /// A 401.
+    pub fn unauthorized(reason: RefusalReason, message: impl Into<String>) -> Refusal {
+        Refusal { status: RefusalStatus::Unauthorized, message: message.into(), reason }
+    }
+
+    /// A 403.
+    pub fn forbidden(reason: RefusalReason, message: impl Into<String>) -> Refusal {
+        Refusal { status: RefusalStatus::Forbidden, message: message.into(), reason }
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        match self.status {
+            RefusalStatus::Unauthorized => StatusCode::UNAUTHORIZED,
+            RefusalStatus::Forbidden => StatusCode::FORBIDDEN,
+        }
+    }
+}
+
+/// The refusal of a Connect JWT that did not verify, by what
+/// [`UnverifiedToken::verify`] found.
+fn jwt_refusal(error: JwtError, token: &str, request: &RestRequest<'_>, qsh: String) -> Refusal {
+    let reason = match error {
+        JwtError::QshMismatch | JwtError::ContextTokenNotAccepted => RefusalReason::Qsh {
+            canonical_request: canonical_request(
+                request.method.as_str(),
+                request.path,
+                request.query,
+            ),
+            expected: qsh,
+            received: lodger_connect::jwt::inspect(token)
+                .ok()
+                .and_then(|(_, claims)| claims["qsh"].as_str().map(str::to_owned)),
+        },
+        JwtError::BadSignature => RefusalReason::Signature,
+        JwtError::Expired => RefusalReason::Expired,
+        JwtError::NotYetValid => RefusalReason::NotYetValid,
+        _ => RefusalReason::Malformed,
+    };
+    Refusal::unauthorized(reason, format!("JWT rejected: {error}"))
 }
 
 /// The parts of a request authentication needs.
@@ -104,34 +206,45 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
     // Forge product tokens count only under the site's apiBaseUrl
     // ([`crate::forge::rest_auth`]), as they do only at api.atlassian.com.
     if request.authorization.is_some_and(|h| h.starts_with("Bearer ")) {
-        return Err(Refusal::Unauthorized(
-            "a Bearer product token is accepted only under apiBaseUrl (/ex/jira/{cloudId}/…)"
-                .into(),
+        return Err(Refusal::unauthorized(
+            RefusalReason::CredentialKind,
+            "a Bearer product token is accepted only under apiBaseUrl (/ex/jira/{cloudId}/…)",
         ));
     }
     let caller = if let Some(token) = request.authorization.and_then(|h| h.strip_prefix("JWT ")) {
-        let unverified = UnverifiedToken::parse(token.trim())
-            .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;
+        let token = token.trim();
+        let unverified = UnverifiedToken::parse(token).map_err(|e| {
+            Refusal::unauthorized(RefusalReason::Malformed, format!("JWT rejected: {e}"))
+        })?;
         let app_key = unverified.issuer().to_owned();
         let install = install_of(site, request.product, &app_key).ok_or_else(|| {
-            Refusal::Unauthorized("JWT issuer is not an app installed on this site".into())
+            Refusal::unauthorized(
+                RefusalReason::UnknownIssuer,
+                "JWT issuer is not an app installed on this site",
+            )
         })?;
         let qsh = query_string_hash(request.method.as_str(), request.path, request.query);
         unverified
             .verify(&install.shared_secret, &Expectation::request(&qsh, now))
-            .map_err(|e| Refusal::Unauthorized(format!("JWT rejected: {e}")))?;
+            .map_err(|e| jwt_refusal(e, token, request, qsh.clone()))?;
         Caller::App { app_key }
     } else if let Some(account_id) = request.session {
         let user = site
             .user(account_id)
-            .ok_or_else(|| Refusal::Unauthorized("session names no user of this site".into()))?
+            .ok_or_else(|| {
+                Refusal::unauthorized(
+                    RefusalReason::UnknownUser,
+                    "session names no user of this site",
+                )
+            })?
             .clone();
         // A session cookie counts only on calls the product page forwards for
         // an app's iframe (a custom header, so no other page can forge one
         // without a CORS preflight the emulator never grants).
         let Some(key) = request.via_app.filter(|k| !k.is_empty()) else {
-            return Err(Refusal::Unauthorized(
-                "a session is accepted only on AP.request calls from the product page".into(),
+            return Err(Refusal::unauthorized(
+                RefusalReason::NoCredentials,
+                "a session is accepted only on AP.request calls from the product page",
             ));
         };
         // A Forge app's Custom UI frame (`requestJira` / `requestConfluence`
@@ -143,21 +256,32 @@ pub fn authenticate(site: &Site, request: &RestRequest<'_>, now: i64) -> Result<
         }
         match install_of(site, request.product, key) {
             Some(install) if install.enabled => {}
-            _ => return Err(Refusal::Forbidden(format!("app {key} is not enabled on this site"))),
+            _ => {
+                return Err(Refusal::forbidden(
+                    RefusalReason::NotEnabled,
+                    format!("app {key} is not enabled on this site"),
+                ));
+            }
         }
         Caller::User { user, app_key: Some(key.to_owned()) }
     } else {
-        return Err(Refusal::Unauthorized("authentication required (JWT or session)".into()));
+        return Err(Refusal::unauthorized(
+            RefusalReason::NoCredentials,
+            "authentication required (JWT or session)",
+        ));
     };
     if let Some(app_key) = caller.app_key() {
         let install = install_of(site, request.product, app_key)
-            .ok_or_else(|| Refusal::Forbidden("app not installed".into()))?;
+            .ok_or_else(|| Refusal::forbidden(RefusalReason::UnknownIssuer, "app not installed"))?;
         let needed = scope_for(request.method, request.path);
         if !has_scope(&install.scopes, needed) {
-            return Err(Refusal::Forbidden(format!(
-                "app {app_key} lacks the {needed} scope for {} {}",
-                request.method, request.path
-            )));
+            return Err(Refusal::forbidden(
+                RefusalReason::MissingScope { scope: needed.to_owned() },
+                format!(
+                    "app {app_key} lacks the {needed} scope for {} {}",
+                    request.method, request.path
+                ),
+            ));
         }
     }
     Ok(caller)
@@ -188,11 +312,14 @@ fn forge_install_of(site: &Site, app_id: &str) -> Option<ForgeInstallation> {
 /// `requestJira` runs "as the current user" with the app's scopes).
 fn forge_scopes(install: &ForgeInstallation, request: &RestRequest<'_>) -> Result<(), Refusal> {
     if !install.manifest.products.contains(&request.product) {
-        return Err(Refusal::Forbidden(format!(
-            "Forge app {} is not installed in {}",
-            install.app_id,
-            request.product.as_str()
-        )));
+        return Err(Refusal::forbidden(
+            RefusalReason::WrongTenant,
+            format!(
+                "Forge app {} is not installed in {}",
+                install.app_id,
+                request.product.as_str()
+            ),
+        ));
     }
     crate::forge::scopes::check(install, request.product, request.method, request.path)
 }

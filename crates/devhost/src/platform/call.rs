@@ -17,7 +17,7 @@ use warp::{Filter, Rejection};
 
 use crate::forge::rest_auth::{self, ForgeCall};
 use crate::platform::auth::{
-    APP_HEADER, Caller, Refusal, RestRequest, SESSION_COOKIE, authenticate,
+    APP_HEADER, Caller, Refusal, RefusalReason, RestRequest, SESSION_COOKIE, authenticate,
 };
 use crate::platform::errors::{Refused, TooLarge};
 use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
@@ -90,7 +90,8 @@ pub(crate) fn call_in(
                 if let Some(cloud_id) = cloud_id {
                     if site.data().forge.cloud_id.as_deref() != Some(cloud_id) {
                         let why = "apiBaseUrl names a cloudId that is not this site's";
-                        return futures_ready(Err(reject(Refusal::Unauthorized(why.into()))));
+                        let refusal = Refusal::unauthorized(RefusalReason::WrongTenant, why);
+                        return futures_ready(Err(reject(refusal)));
                     }
                 }
                 let relative = match product {

@@ -34,12 +34,12 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 
 impl warp::reject::Reject for Refusal {}
 
-/// The response for a refused caller (used by the site's `recover`).
+/// The response for a refused caller (used by the site's `recover`), with
+/// the refusal carried on it for the inspector.
 pub fn refused(refusal: &Refusal) -> Response {
-    match refusal {
-        Refusal::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, m),
-        Refusal::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
-    }
+    let mut response = error(refusal.status_code(), &refusal.message);
+    response.extensions_mut().insert(refusal.clone());
+    response
 }
 
 /// A refused call to Confluence's REST API (answered in Confluence's shape).
@@ -62,8 +62,8 @@ pub fn confluence_error(status: StatusCode, message: &str) -> Response {
 
 /// The response for a refused Confluence caller (used by the site's `recover`).
 pub fn confluence_refused(refused: &Refused) -> Response {
-    match &refused.0 {
-        Refusal::Unauthorized(m) => confluence_error(StatusCode::UNAUTHORIZED, m),
-        Refusal::Forbidden(m) => confluence_error(StatusCode::FORBIDDEN, m),
-    }
+    let refusal = &refused.0;
+    let mut response = confluence_error(refusal.status_code(), &refusal.message);
+    response.extensions_mut().insert(refusal.clone());
+    response
 }

@@ -14,12 +14,12 @@
 //! shared secret, `productType` `jira` or `confluence`, and a `baseUrl` that
 //! for Confluence ends in `/wiki`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::DevHost;
-use crate::inspector::exchanges::{Exchange, Kind};
+use crate::inspector::exchanges::{Check, Exchange, Kind, Reason};
 use crate::site::{AppInstall, Site};
 use lodger_connect::descriptor;
 use lodger_connect::installation::Product;
@@ -65,7 +65,7 @@ pub async fn install(
     product: Product,
     descriptor_url: &str,
 ) -> Result<String, InstallError> {
-    let descriptor = fetch_descriptor(host, descriptor_url).await?;
+    let descriptor = fetch_descriptor(host, site, descriptor_url).await?;
     let app_key = descriptor["key"].as_str().unwrap_or_default().to_owned();
     let app_base_url =
         descriptor["baseUrl"].as_str().unwrap_or_default().trim_end_matches('/').to_owned();
@@ -178,20 +178,71 @@ pub async fn uninstall(host: &DevHost, site: &Site, product: Product, app_key: &
     true
 }
 
-async fn fetch_descriptor(host: &DevHost, url: &str) -> Result<Value, InstallError> {
+/// The descriptor at `url`, checked as hosts check it (Atlassian: "App
+/// descriptor"); the fetch is recorded in the site's inspector, kind
+/// `descriptor`, with its status, timing and, for a descriptor the site
+/// cannot use, why.
+async fn fetch_descriptor(host: &DevHost, site: &Site, url: &str) -> Result<Value, InstallError> {
+    let started = Instant::now();
+    let fetched = read_descriptor(host, url).await;
+    let app = match &fetched {
+        Ok((_, Ok(descriptor))) => descriptor["key"].as_str().unwrap_or("?"),
+        _ => "?",
+    };
+    let exchange = Exchange::to_app(Kind::Descriptor, app, "GET", url).about("descriptor");
+    let (exchange, descriptor) = match fetched {
+        Err(e) => (exchange.answered(Err::<u16, _>(why(&e)), started), Err(e)),
+        Ok((status, outcome)) => {
+            let exchange = exchange.answered(Ok::<u16, String>(status), started);
+            match outcome {
+                Ok(descriptor) => (exchange, Ok(descriptor)),
+                Err(e) => (exchange.refused(Reason::new(Check::Descriptor, why(&e))), Err(e)),
+            }
+        }
+    };
+    site.record(exchange);
+    descriptor
+}
+
+/// Why a descriptor fetch failed, without its URL (the inspector shows the
+/// URL redacted).
+fn why(error: &InstallError) -> String {
+    match error {
+        InstallError::Unreachable { reason, .. } => reason.clone(),
+        InstallError::InvalidDescriptor(problems) => {
+            format!("the descriptor is invalid: {problems}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The descriptor at `url`: the status it was answered with and the
+/// descriptor or why it is refused; `Err` when there was no answer.
+async fn read_descriptor(
+    host: &DevHost,
+    url: &str,
+) -> Result<(u16, Result<Value, InstallError>), InstallError> {
     let unreachable = |reason: String| InstallError::Unreachable { url: url.to_owned(), reason };
     let response = host.http.get(url).send().await.map_err(|e| unreachable(short_reason(&e)))?;
-    if !response.status().is_success() {
-        return Err(unreachable(format!("it answered {}", response.status())));
+    let status = response.status();
+    if !status.is_success() {
+        return Ok((status.as_u16(), Err(unreachable(format!("it answered {status}")))));
     }
-    let text = response.text().await.map_err(|e| unreachable(short_reason(&e)))?;
-    let descriptor: Value = serde_json::from_str(&text)
-        .map_err(|e| InstallError::InvalidDescriptor(format!("not JSON ({e})")))?;
-    let problems = descriptor::problems(&descriptor);
-    if !problems.is_empty() {
-        return Err(InstallError::InvalidDescriptor(problems.join("; ")));
-    }
-    Ok(descriptor)
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => return Ok((status.as_u16(), Err(unreachable(short_reason(&e))))),
+    };
+    let descriptor = serde_json::from_str::<Value>(&text)
+        .map_err(|e| InstallError::InvalidDescriptor(format!("not JSON ({e})")))
+        .and_then(|descriptor| {
+            let problems = descriptor::problems(&descriptor);
+            if problems.is_empty() {
+                Ok(descriptor)
+            } else {
+                Err(InstallError::InvalidDescriptor(problems.join("; ")))
+            }
+        });
+    Ok((status.as_u16(), descriptor))
 }
 
 /// The lifecycle payload Atlassian documents, for the site's `product`.

@@ -111,7 +111,8 @@ pub fn routes(
                     }
                 },
             );
-    token.or(post).unify().or(settings).unify().or(task).unify().or(delete).unify()
+    let upm = token.or(post).unify().or(settings).unify().or(task).unify().or(delete).unify();
+    crate::inspector::upm::around(site, upm)
 }
 
 fn is_admin(site: &Site, auth: Option<&str>) -> bool {
