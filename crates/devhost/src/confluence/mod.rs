@@ -4,11 +4,13 @@
 //! | file | what of a real site it emulates |
 //! |---|---|
 //! | [`data`] | Confluence's state: installations, pages, content properties, macro parameters |
+//! | [`conditions`] | Confluence's named conditions, evaluated for the modules a page frames |
 //! | [`content`] | content, users and versioned content properties over REST |
 //! | [`page_view`] | what a page view holds: its path, context and framed macros |
 //! | [`macro_parameters`] | a macro instance's parameters and the URL variables they make |
 //! | [`macro_editor`] | the macro editor dialog's endpoints |
 
+pub mod conditions;
 pub mod content;
 pub mod data;
 pub mod macro_editor;

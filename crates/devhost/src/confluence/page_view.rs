@@ -15,16 +15,22 @@
 //! macro with an `editor` gets an "Edit" button (see
 //! [`super::macro_editor`]).
 //!
+//! A macro whose descriptor carries `conditions` is framed only when they
+//! hold (Atlassian's macro reference lists no `conditions` field; the
+//! emulator evaluates them where a descriptor gives them, as on any
+//! Confluence module; see [`super::conditions`]).
+//!
 //! Not here: macro bodies, static content macros and the page editor.
 //! The HTML shell that shows it is the host's ([`crate::pages`]); this
 //! file says what the page holds: its path, its context and its macros.
 
 use serde_json::{Value, json};
 
+use super::conditions::shows_on_page;
 use super::data::{ContentPage, SPACE_NAME};
 use super::macro_parameters;
 use crate::platform::iframe::{ConfluenceContext, ViewContext, module_url};
-use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site};
+use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site, User};
 
 /// The path of a page's view, under the site's origin.
 pub fn page_path(page: &ContentPage) -> String {
@@ -80,8 +86,10 @@ pub fn stated_context(site: &Site, asked: &Value) -> Option<ViewContext> {
 }
 
 /// The macros framed on `page`: every enabled Confluence app's dynamic
-/// content macros, in app key order, as the page's view entries.
-pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) -> Vec<Value> {
+/// content macros whose `conditions` hold for `user` (see
+/// [`super::conditions`]), in app key order, as the page's view entries.
+pub fn framed_macros(site: &Site, page: &ContentPage, user: Option<&User>) -> Vec<Value> {
+    let account_id = user.map(|u| u.account_id.as_str());
     let installs: Vec<AppInstall> = {
         let data = site.data();
         let mut installs: Vec<AppInstall> =
@@ -96,7 +104,7 @@ pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) 
             Value::Null => Vec::new(),
             one => vec![one.clone()],
         };
-        for module in &macros {
+        for module in macros.iter().filter(|m| shows_on_page(site, install, page, user, m)) {
             let key = module["key"].as_str().unwrap_or("macro");
             let id = macro_id(&install.app_key, key);
             let values = macro_parameters::parameters(site, &page.id, &id, module);

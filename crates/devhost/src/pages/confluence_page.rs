@@ -35,7 +35,7 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         return error(StatusCode::NOT_FOUND, "Page not found");
     };
     let user = current_user(site, session.as_deref());
-    let modules = framed_macros(site, &page, user.map(|u| u.account_id.as_str()));
+    let modules = framed_macros(site, &page, user);
     let mut page_view = Page {
         product: Product::Confluence,
         path: page_path(&page),
