@@ -7,6 +7,8 @@ mod forge_support;
 
 use forge_support::World;
 use lodger_connect::installation::Product;
+use lodger_connect::jwt::{Claims, sign};
+use lodger_connect::qsh::query_string_hash;
 use lodger_devhost::confluence::page_view::framed_macros;
 use lodger_devhost::inspector::exchanges::{Check, Selection};
 use lodger_devhost::platform::install;
@@ -114,4 +116,110 @@ async fn a_macro_hidden_by_a_confluence_condition_is_recorded_with_it() {
     let hidden = recorded.iter().find_map(|e| e.refusal.as_ref()).unwrap();
     assert_eq!(hidden.check, Check::ConditionFalse);
     assert_eq!(hidden.condition, Some(condition));
+}
+
+/// Sets a content property on a seeded page, as the REST resource would.
+fn set_property(world: &World, page: &str, key: &str, value: Value) {
+    world.site.data().confluence.content_properties.insert(
+        (page.into(), key.into()),
+        lodger_devhost::confluence::data::ContentProperty { id: "1".into(), value, version: 1 },
+    );
+}
+
+/// `GET /wiki/<path>?<query>` signed by the app (its JWT, qsh of the path
+/// under the Confluence base URL); status and body.
+async fn world_get(world: &World, path: &str, query: &str) -> (u16, Value) {
+    let secret = world.site.data().confluence.installs[KEY].shared_secret.clone();
+    let qsh = query_string_hash("GET", path, query);
+    let token = sign(&Claims::new(KEY, lodger_connect::now(), 180, &qsh), &secret);
+    let url = format!("{}/wiki{path}?{query}", world.base);
+    let response =
+        world.http.get(url).header("authorization", format!("JWT {token}")).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn cql(query: &str) -> String {
+    format!("cql={}", query.replace(' ', "%20").replace('=', "%3D").replace('~', "%7E"))
+}
+
+fn found(body: &Value) -> Vec<String> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn content_search_reads_a_cql_subset_over_the_seeded_pages() {
+    let world = world_with(json!({})).await;
+    let path = "/rest/api/content/search";
+    let (status, body) =
+        world_get(&world, path, &cql("type = page AND space = LOD ORDER BY title DESC")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(found(&body), ["Team checklist", "Onboarding", "Meeting notes"]);
+    assert_eq!(body["results"][0]["space"]["key"], "LOD");
+
+    let (_, body) =
+        world_get(&world, path, &cql("title ~ notes OR (id = 65539 AND NOT type = blogpost)"))
+            .await;
+    assert_eq!(found(&body), ["Meeting notes", "Onboarding"]);
+
+    let (_, body) =
+        world_get(&world, path, &format!("{}&start=1&limit=1", cql("type = page"))).await;
+    assert_eq!(found(&body), ["Meeting notes"]);
+    assert_eq!(
+        (body["start"].as_u64(), body["limit"].as_u64(), body["size"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    assert!(body["_links"]["next"].as_str().unwrap().contains("start=2"));
+
+    let (_, body) = world_get(&world, "/rest/api/search", &cql("title = onboarding")).await;
+    assert_eq!(body["results"][0]["content"]["id"], "65539");
+    assert_eq!(body["totalSize"], 1);
+}
+
+#[tokio::test]
+async fn content_search_answers_cql_it_cannot_read_with_confluences_400() {
+    let world = world_with(json!({})).await;
+    for bad in ["creator = currentUser()", "label = x", "type = page ORDER BY", "(type = page"] {
+        let (status, body) = world_get(&world, "/rest/api/content/search", &cql(bad)).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["statusCode"], 400);
+        assert!(body["message"].as_str().unwrap().contains("Could not parse cql"), "{body}");
+    }
+    let (status, _) = world_get(&world, "/rest/api/content/search", "").await;
+    assert_eq!(status, 400, "cql is required");
+}
+
+#[tokio::test]
+async fn content_properties_are_searchable_only_where_an_app_indexes_them() {
+    let world = world_with(json!({"confluenceContentProperties": [{
+        "key": "review-index",
+        "name": {"value": "Review"},
+        "keyConfigurations": [{"propertyKey": "review", "extractions": [
+            {"objectName": "state", "type": "string", "alias": "reviewState"},
+            {"objectName": "open", "type": "number"}
+        ]}]
+    }]}))
+    .await;
+    set_property(&world, "65537", "review", json!({"state": "open", "open": 3}));
+    set_property(&world, "65538", "review", json!({"state": "done", "open": 0}));
+    set_property(&world, "65538", "unindexed", json!({"state": "open"}));
+    let path = "/rest/api/content/search";
+    let (_, body) = world_get(&world, path, &cql("content.property[review].state = open")).await;
+    assert_eq!(found(&body), ["Team checklist"]);
+    let (_, body) =
+        world_get(&world, path, &cql("reviewState in (open, done) order by id desc")).await;
+    assert_eq!(found(&body), ["Meeting notes", "Team checklist"]);
+    let (_, body) =
+        world_get(&world, path, &format!("{}%3E%3D%201", cql("content.property[review].open ")))
+            .await;
+    assert_eq!(found(&body), ["Team checklist"]);
+    let (status, body) =
+        world_get(&world, path, &cql("content.property[unindexed].state = open")).await;
+    assert_eq!((status, found(&body).len()), (200, 0), "nobody indexes it");
 }

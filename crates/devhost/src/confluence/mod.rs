@@ -5,6 +5,8 @@
 //! |---|---|
 //! | [`data`] | Confluence's state: installations, pages, content properties, macro parameters |
 //! | [`conditions`] | Confluence's named conditions, evaluated for the modules a page frames |
+//! | [`cql`] | the CQL subset content search reads |
+//! | [`search`] | content search by CQL, over the seeded pages and indexed content properties |
 //! | [`content`] | content, users and versioned content properties over REST |
 //! | [`page_view`] | what a page view holds: its path, context and framed macros |
 //! | [`macro_parameters`] | a macro instance's parameters and the URL variables they make |
@@ -12,7 +14,9 @@
 
 pub mod conditions;
 pub mod content;
+pub mod cql;
 pub mod data;
 pub mod macro_editor;
 pub mod macro_parameters;
 pub mod page_view;
+pub mod search;
