@@ -223,3 +223,104 @@ async fn content_properties_are_searchable_only_where_an_app_indexes_them() {
         world_get(&world, path, &cql("content.property[unindexed].state = open")).await;
     assert_eq!((status, found(&body).len()), (200, 0), "nobody indexes it");
 }
+
+/// `PUT /wiki/dev/api/<what>` as `account`, naming the instance of `macro_key`.
+async fn dev_put(
+    world: &World,
+    account: &str,
+    what: &str,
+    macro_key: &str,
+    extra: Value,
+) -> (u16, Value) {
+    let mut body = json!({"addonKey": KEY, "moduleKey": macro_key, "contentId": PAGE_ID,
+        "macroId": format!("{KEY}__{macro_key}")});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let response = world
+        .http
+        .put(format!("{}/wiki/dev/api/{what}", world.base))
+        .header("cookie", format!("lodger_dev_user=557058:acme-{account}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn entry(world: &World, macro_key: &str) -> Value {
+    let page = world.site.data().confluence.page(PAGE_ID).unwrap();
+    let entries = framed_macros(&world.site, &page, None);
+    entries.into_iter().find(|e| e["moduleKey"] == macro_key).unwrap()
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn a_macro_with_a_body_carries_it_to_its_url_and_to_get_macro_body() {
+    let world = world_with(json!({"dynamicContentMacros": [
+        {"key": "note", "name": {"value": "Note"}, "bodyType": "rich-text",
+         "url": "/note?truncated={macro.truncated}&hash={macro.hash}&body={macro.body}"},
+        {"key": "plain", "name": {"value": "Plain"}, "url": "/plain?body={macro.body}"}
+    ]}))
+    .await;
+    let note = entry(&world, "note").await;
+    let seeded = "<p>The body of this Note macro.</p>";
+    assert_eq!(note["body"], seeded);
+    let url = note["url"].as_str().unwrap();
+    assert!(
+        url.contains(&format!("truncated=false&hash={}&body=%3Cp%3E", sha256_hex(seeded))),
+        "{url}"
+    );
+    assert_eq!(entry(&world, "plain").await["body"], Value::Null);
+    assert!(
+        entry(&world, "plain").await["url"].as_str().unwrap().contains("body=&"),
+        "no body, empty variable"
+    );
+
+    let long = format!("<p>{}</p>", "word ".repeat(40));
+    assert_eq!(dev_put(&world, "dev", "macro-body", "note", json!({"body": long})).await.0, 200);
+    let note = entry(&world, "note").await;
+    assert_eq!(note["body"], long.as_str());
+    assert!(note["url"].as_str().unwrap().contains("truncated=true"));
+    assert_eq!(dev_put(&world, "viewer", "macro-body", "note", json!({"body": "x"})).await.0, 403);
+    assert_eq!(dev_put(&world, "dev", "macro-body", "plain", json!({"body": "x"})).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_macro_without_an_editor_gets_a_generated_form_whose_saves_are_checked() {
+    let world = world_with(json!({"dynamicContentMacros": [{
+        "key": "status", "name": {"value": "Status"}, "url": "/status?colour={colour}&big={big}",
+        "parameters": [
+            {"identifier": "label", "name": {"value": "Label"}, "type": "string", "required": true, "defaultValue": "Todo"},
+            {"identifier": "colour", "name": {"value": "Colour"}, "type": "enum", "values": ["green", "red"]},
+            {"identifier": "big", "name": {"value": "Big"}, "type": "boolean"}
+        ]
+    }]}))
+    .await;
+    let status = entry(&world, "status").await;
+    assert_eq!(status["editor"]["macroId"], format!("{KEY}__status"), "an Edit button");
+    let form = status["form"].as_array().unwrap();
+    assert_eq!(form.len(), 3);
+    assert_eq!(
+        (form[1]["type"].as_str(), form[1]["values"].clone()),
+        (Some("enum"), json!(["green", "red"]))
+    );
+
+    let bad = json!({"parameters": {"label": "Done", "colour": "blue"}});
+    let (code, answer) = dev_put(&world, "dev", "macro-parameters", "status", bad).await;
+    assert_eq!(code, 400, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("colour"));
+    let missing = json!({"parameters": {"colour": "red"}});
+    assert_eq!(dev_put(&world, "dev", "macro-parameters", "status", missing).await.0, 400);
+
+    let good = json!({"parameters": {"label": "Done", "colour": "red", "big": "true"}});
+    assert_eq!(dev_put(&world, "dev", "macro-parameters", "status", good).await.0, 200);
+    let status = entry(&world, "status").await;
+    assert_eq!(status["parameters"]["colour"], "red");
+    assert!(status["url"].as_str().unwrap().contains("colour=red&big=true"));
+}

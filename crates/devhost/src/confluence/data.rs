@@ -60,6 +60,9 @@ pub struct ConfluenceData {
     /// editor saved them; before that, the descriptor's `defaultValue`s
     /// apply (see [`super::macro_editor`]).
     pub macro_parameters: BTreeMap<(String, String), BTreeMap<String, String>>,
+    /// Each macro instance's body, by (content id, macro id), once set;
+    /// before that, a seeded one (see [`super::macro_body`]).
+    pub macro_bodies: BTreeMap<(String, String), String>,
 }
 
 impl ConfluenceData {
