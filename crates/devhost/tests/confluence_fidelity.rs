@@ -11,6 +11,7 @@ use lodger_connect::jwt::{Claims, sign};
 use lodger_connect::qsh::query_string_hash;
 use lodger_devhost::confluence::page_view::framed_macros;
 use lodger_devhost::inspector::exchanges::{Check, Selection};
+use lodger_devhost::pages::confluence_page::page_modules;
 use lodger_devhost::platform::install;
 use serde_json::{Value, json};
 use warp::Filter;
@@ -323,4 +324,69 @@ async fn a_macro_without_an_editor_gets_a_generated_form_whose_saves_are_checked
     let status = entry(&world, "status").await;
     assert_eq!(status["parameters"]["colour"], "red");
     assert!(status["url"].as_str().unwrap().contains("colour=red&big=true"));
+}
+
+/// A world with a Forge app whose `macro` names a `config` resource.
+async fn forge_macro_world() -> (World, String) {
+    let world = World::start().await;
+    let remote = forge_support::Remote::start(200).await;
+    let folder = std::env::temp_dir().join(format!("lodger-forge-macro-{}", std::process::id()));
+    std::fs::create_dir_all(folder.join("static")).unwrap();
+    std::fs::write(folder.join("static/index.html"), "<!doctype html><title>m</title>").unwrap();
+    let manifest = format!(
+        "app:
+  id: {app}
+  runtime: {{name: nodejs22.x}}
+  compatibility: {{jira: {{required: true}}, confluence: {{required: false}}}}
+modules:
+  macro:
+    - {{key: checklist, title: Checklist, resource: main, resolver: {{endpoint: ui}}, config: {{resource: editor, title: Edit checklist}}}}
+  endpoint:
+    - {{key: ui, remote: r, route: {{path: /forge/invoke}}, auth: {{appSystemToken: {{enabled: true}}}}}}
+resources:
+  - {{key: main, path: static}}
+  - {{key: editor, path: static}}
+remotes:
+  - {{key: r, baseUrl: '{remote}', operations: [compute], auth: {{appSystemToken: {{enabled: true}}}}}}
+permissions:
+  scopes: [read:confluence-props]
+",
+        app = forge_support::APP,
+        remote = remote.url
+    );
+    std::fs::write(folder.join("manifest.yml"), manifest).unwrap();
+    lodger_devhost::forge::install::install(&world.host, &world.site, &folder).await.unwrap();
+    (world, forge_support::APP.to_owned())
+}
+
+fn forge_macro(world: &World) -> Value {
+    let page = world.site.data().confluence.page(PAGE_ID).unwrap();
+    let user = world.site.user("557058:acme-dev");
+    let modules = page_modules(&world.site, &page, user);
+    modules.into_iter().find(|m| m["forge"] == true && m["moduleKey"] == "checklist").unwrap()
+}
+
+#[tokio::test]
+async fn a_forge_macros_config_resource_opens_as_its_editor_and_its_submit_is_the_next_context() {
+    let (world, app) = forge_macro_world().await;
+    let before = forge_macro(&world);
+    assert_eq!(before["editor"]["contentId"], PAGE_ID, "an Edit button");
+    assert!(before["config"]["url"].as_str().unwrap().contains("/editor/"), "{before:#}");
+    assert_eq!(before["context"]["extension"]["config"], Value::Null, "nothing saved yet");
+
+    let put = |account: &'static str, payload: Value| {
+        let body = json!({"appId": app, "moduleKey": "checklist", "contentId": PAGE_ID, "payload": payload});
+        let request = world
+            .http
+            .put(format!("{}/wiki/dev/api/forge-macro-config", world.base))
+            .header("cookie", format!("lodger_dev_user=557058:acme-{account}"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(put("viewer", json!({"config": {"title": "Mine"}})).await, 403);
+    assert_eq!(put("dev", json!({"title": "not wrapped"})).await, 400);
+    assert_eq!(put("dev", json!({"config": {"title": "Mine"}})).await, 200);
+    let after = forge_macro(&world);
+    assert_eq!(after["context"]["extension"]["config"], json!({"title": "Mine"}));
 }

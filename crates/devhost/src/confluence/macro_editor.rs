@@ -70,6 +70,7 @@ pub fn macro_module(install: &AppInstall, module_key: &str) -> Option<Value> {
 /// `POST /wiki/dev/api/macro-editor` (a freshly signed editor URL) and
 /// `PUT /wiki/dev/api/macro-parameters` (what `saveMacro` stores).
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let forge_config = super::forge_macro_config::routes(Arc::clone(&site));
     let with = warp::any().map(move || Arc::clone(&site));
     let session = warp::cookie::optional::<String>(SESSION_COOKIE);
     let body = warp::body::content_length_limit(256 * 1024).and(warp::body::json::<Value>());
@@ -97,7 +98,7 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
         .map(|session: Option<String>, body: Value, site: Arc<Site>| {
             set_body(&site, session.as_deref(), &body)
         });
-    editor.or(save).unify().or(set_body).unify()
+    editor.or(save).unify().or(set_body).unify().or(forge_config).unify()
 }
 
 /// The macro instance a request names, and the user who may edit it.

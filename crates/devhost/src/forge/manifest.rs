@@ -124,6 +124,9 @@ pub struct UiModule {
     pub resolver_endpoint: Option<String>,
     /// Its `title` (the panel's or page's heading), if any.
     pub title: Option<String>,
+    /// A macro's `config.resource`: the Custom UI resource that edits its
+    /// configuration (Forge: "Macro" module, `config`), if any.
+    pub config_resource: Option<String>,
 }
 
 /// A Custom UI resource (`resources[]`): a folder of static files the
@@ -326,6 +329,7 @@ impl ForgeManifest {
                     resource,
                     resolver_endpoint,
                     title: text_of(entry, "title"),
+                    config_resource: text_of(&entry["config"], "resource"),
                 });
             }
         }

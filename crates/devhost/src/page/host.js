@@ -416,7 +416,8 @@
 
   for (const button of document.querySelectorAll('button.macro-edit')) {
     const module = (view.modules || []).find((m) => m.slot === button.dataset.slot);
-    if (module && module.editor) button.addEventListener('click', () => (module.form ? openForm(module) : openEditor(module)));
+    // Forge macros' config buttons are forge-host.js's.
+    if (module && module.editor && !module.forge) button.addEventListener('click', () => (module.form ? openForm(module) : openEditor(module)));
   }
 
   host.defineModule('confluence', {
