@@ -411,6 +411,13 @@ async fn install_pages_app(world: &World) -> String {
             "jiraProjectAdminTabPanels": [{"key": "settings", "name": {"value": "Settings"}, "location": "projectgroup4", "url": "/settings?project={project.key}"}],
             "jiraIssueGlances": [{"key": "progress", "name": {"value": "Progress"}, "icon": {"width": 24, "height": 24, "url": "/icon.svg"},
                 "content": {"type": "label", "label": {"value": "Progress"}}, "target": {"type": "web_panel", "url": "/glance?issue={issue.key}"}}],
+            "jiraIssueContexts": [{"key": "context", "name": {"value": "Context"}, "icon": {"width": 24, "height": 24, "url": "/icon.svg"},
+                "content": {"type": "label", "label": {"value": "Context"}}, "target": {"type": "web_panel", "url": "/context?issue={issue.key}"}}],
+            "jiraIssueContents": [
+                {"key": "notes", "name": {"value": "Notes"}, "icon": {"width": 24, "height": 24, "url": "/icon.svg"}, "tooltip": {"value": "Add notes"},
+                    "target": {"type": "web_panel", "url": "/notes?issue={issue.key}"}},
+                {"key": "admin-notes", "name": {"value": "Admin notes"}, "icon": {"width": 24, "height": 24, "url": "/icon.svg"},
+                    "target": {"type": "web_panel", "url": "/admin-notes"}, "contentPresentConditions": [{"condition": "entity_property_exists", "params": {"entity": "issue", "propertyKey": "admin-notes"}}]}],
             "webPanels": [{"key": "conditional", "name": {"value": "Conditional"}, "location": "atl.jira.view.issue.right.context", "url": "/cond",
                 "conditions": [{"condition": "entity_property_equal_to", "params": {"entity": "addon", "propertyKey": "flags", "objectName": "show", "value": "true"}}]}]
         }
@@ -557,7 +564,7 @@ async fn page_edits_show_on_reload_and_descriptor_edits_reinstall() {
 }
 
 #[tokio::test]
-async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
+async fn an_issue_glance_is_one_compact_entry_with_the_status_property_that_opens_its_target() {
     if !pages() {
         return;
     }
@@ -567,13 +574,94 @@ async fn an_issue_glance_frames_its_target_and_shows_the_status_property() {
     let admin = user(site, Role::SiteAdmin).account_id.clone();
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
     assert!(html.contains("\"moduleKey\":\"progress\"") && html.contains("/glance?issue=LOD-1&"));
+    let slot = format!("slot-{key}-progress");
+    // One line beside the fields; its target is framed only when opened.
+    assert!(html.contains(&format!("class=\"glance-open\" data-opens=\"{slot}\"")), "{html}");
+    assert!(html.contains(&format!("<div class=\"slot\" id=\"{slot}\" data-deferred=\"true\">")));
     assert!(!html.contains("class=\"badge\""));
     let property = format!("com.atlassian.jira.issue:{key}:progress:status");
     site.data()
         .issue_properties
         .insert(("10001".into(), property), json!({"type": "badge", "value": {"label": "3/5"}}));
     let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
-    assert!(html.contains("<span class=\"badge\">3/5</span>"), "{html}");
+    assert!(
+        html.contains(
+            "<span class=\"glance-name\">Progress</span> <span class=\"badge\">3/5</span></button>"
+        ),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn an_issue_context_is_a_collapsed_panel_with_its_status() {
+    if !pages() {
+        return;
+    }
+    let world = world().await;
+    let key = install_pages_app(&world).await;
+    let site = &world.site;
+    let property = format!("com.atlassian.jira.issue:{key}:context:status");
+    site.data()
+        .issue_properties
+        .insert(("10001".into(), property), json!({"type": "lozenge", "value": {"label": "late"}}));
+    let admin = user(site, Role::SiteAdmin).account_id.clone();
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin).await;
+    let slot = format!("slot-{key}-context");
+    assert!(html.contains(&format!("class=\"context-toggle\" data-opens=\"{slot}\" aria-expanded=\"false\">Context <span class=\"lozenge\">late</span></button></h2><div class=\"context-body\" hidden><div class=\"slot\" id=\"{slot}\" data-deferred=\"true\">")), "{html}");
+    assert!(html.contains("/context?issue=LOD-1&"));
+}
+
+#[tokio::test]
+async fn issue_content_waits_for_its_quick_add_button_unless_its_present_conditions_hold() {
+    if !pages() {
+        return;
+    }
+    let world = world().await;
+    let key = install_pages_app(&world).await;
+    let site = &world.site;
+    let (admin, dev) = (user(site, Role::SiteAdmin), user(site, Role::User));
+    let notes = format!("slot-{key}-notes");
+    let admin_notes = format!("slot-{key}-admin-notes");
+    let deferred = |html: &str, slot: &str| {
+        html.contains(&format!("<div class=\"slot\" id=\"{slot}\" data-deferred=\"true\">"))
+    };
+    let (_, html) = page_as(site, "/browse/LOD-1", &dev.account_id).await;
+    assert!(
+        html.contains(&format!(
+            "data-adds=\"{notes}\" data-app=\"{key}\" data-module=\"notes\" title=\"Add notes\">"
+        )),
+        "{html}"
+    );
+    assert!(deferred(&html, &notes) && deferred(&html, &admin_notes));
+    // Its `contentPresentConditions` hold once the issue has the property.
+    site.data().issue_properties.insert(("10001".into(), "admin-notes".into()), json!(true));
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin.account_id).await;
+    assert!(deferred(&html, &notes) && !deferred(&html, &admin_notes), "{html}");
+
+    // The quick-add button adds the panel to this issue, for everyone.
+    let add = |body: Value, content_type: &'static str| {
+        http()
+            .post(format!("{}/dev/issue-content", site.base_url))
+            .header("cookie", session_cookie(&dev.account_id))
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+    };
+    let refused =
+        add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "text/plain").await.unwrap();
+    assert!(refused.status().is_client_error(), "a form post from another page is refused");
+    let unknown = add(json!({"issue": "LOD-1", "app": key, "module": "nope"}), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let added = add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 204);
+    let (_, html) = page_as(site, "/browse/LOD-1", &admin.account_id).await;
+    assert!(!deferred(&html, &notes) && html.contains("/notes?issue=LOD-1&"), "{html}");
+    let (_, other) = page_as(site, "/browse/LOD-2", &admin.account_id).await;
+    assert!(deferred(&other, &notes), "added to LOD-1 only");
 }
 
 #[tokio::test]

@@ -24,9 +24,8 @@
 // and exits 0. On failure it says which step failed, saves a screenshot
 // when it can, prints the browser console, and exits 1.
 
-import { launch, loggingPage } from './chromium.mjs';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from './script.mjs';
 
 const OVERALL_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 30_000;
@@ -38,47 +37,23 @@ if (!generalPageUrl || !issuePageUrl || !appBaseUrl || !screenshotDir) {
   process.exit(2);
 }
 
-const consoleLines = [];
-let browser;
-let page;
-let step = 'starting';
-let finished = false;
-let shot = 'ace-app-failure.png';
-
-async function screenshot(name) {
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, name), fullPage: true, timeout: 10_000 });
-}
-
-async function fail(message) {
-  if (finished) return;
-  finished = true;
-  console.error(`ACE app browser test failed while ${step}: ${message}`);
-  if (page) await screenshot(shot).catch((error) => console.error(`no screenshot: ${error.message}`));
-  console.error('--- browser console (page and frames) ---');
-  for (const line of consoleLines) console.error(line);
-  console.error('--- end of browser console ---');
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  process.exit(1);
-}
-
-const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
+let s;
 
 /** Opens `url`, finds the app's iframe loading `path`, reads what it rendered. */
 async function check(url, path, name) {
-  shot = `${name}.png`;
-  step = `opening ${url}`;
-  const response = await page.goto(url, { waitUntil: 'domcontentloaded' });
+  s.failureShot = join(screenshotDir, `${name}.png`);
+  s.step = `opening ${url}`;
+  const response = await s.page.goto(url, { waitUntil: 'domcontentloaded' });
   if (!response || !response.ok()) throw new Error(`the page answered HTTP ${response ? response.status() : 'nothing'}`);
 
-  step = `waiting for connect-js to establish the bridge of ${path}`;
-  await page.locator('[data-established="true"]').first().waitFor({ state: 'attached' });
-  const frame = page.frames().find((f) => f.url().startsWith(`${appBaseUrl}${path}`));
-  if (!frame) throw new Error(`no frame loads ${appBaseUrl}${path}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+  s.step = `waiting for connect-js to establish the bridge of ${path}`;
+  await s.page.locator('[data-established="true"]').first().waitFor({ state: 'attached' });
+  const frame = s.page.frames().find((f) => f.url().startsWith(`${appBaseUrl}${path}`));
+  if (!frame) throw new Error(`no frame loads ${appBaseUrl}${path}; frames: ${s.page.frames().map((f) => f.url()).join(', ')}`);
 
   const seen = {};
   for (const id of ['myself', 'whoami']) {
-    step = `waiting for #${id} in ${path}`;
+    s.step = `waiting for #${id} in ${path}`;
     const element = frame.locator(`#${id}:not([data-state="loading"])`);
     await element.waitFor();
     const text = await element.textContent();
@@ -86,35 +61,29 @@ async function check(url, path, name) {
     seen[id] = text;
     seen[`${id}AccountId`] = await element.getAttribute('data-account-id');
   }
-  step = `saving the screenshot of ${path}`;
-  await screenshot(shot);
+  s.step = `saving the screenshot of ${path}`;
+  await s.screenshot(s.failureShot);
   return seen;
 }
 
-async function main() {
-  step = 'launching chromium';
-  browser = await launch();
-  page = await loggingPage(browser, consoleLines, { height: 800, timeout: STEP_TIMEOUT_MS });
-  page.on('requestfailed', (request) => consoleLines.push(`[failed] ${request.url()}: ${request.failure()?.errorText}`));
+await run('ACE app browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: STEP_TIMEOUT_MS, failureShot: join(screenshotDir, 'ace-app-failure.png') }, async (script) => {
+  s = script;
+  const page = await s.open({ height: 800 });
+  page.on('requestfailed', (request) => s.lines.push(`[failed] ${request.url()}: ${request.failure()?.errorText}`));
 
-  step = "fetching the site's all.js for the offline CDN";
+  s.step = "fetching the site's all.js for the offline CDN";
   const siteAllJs = new URL('/atlassian-connect/all.js', generalPageUrl).toString();
   const allJs = await fetch(siteAllJs);
   if (!allJs.ok) throw new Error(`${siteAllJs} answered HTTP ${allJs.status}`);
   const allJsBody = Buffer.from(await allJs.arrayBuffer());
   // On the browser context, so that it covers every frame of every page.
   await page.context().route(CDN_ALL_JS, (route) => {
-    consoleLines.push(`[offline CDN] ${route.request().url()} from ${siteAllJs}`);
+    s.lines.push(`[offline CDN] ${route.request().url()} from ${siteAllJs}`);
     return route.fulfill({ status: 200, contentType: 'application/javascript', body: allJsBody });
   });
 
   const generalPage = await check(generalPageUrl, '/hello-world?', 'ace-app-general-page');
   const webPanel = await check(issuePageUrl, '/issue-panel?', 'ace-app-issue-panel');
 
-  finished = true;
-  clearTimeout(watchdog);
-  await browser.close();
-  console.log(JSON.stringify({ generalPage, webPanel }));
-}
-
-main().catch((error) => fail(error && error.message ? error.message : String(error)));
+  return { generalPage, webPanel };
+});

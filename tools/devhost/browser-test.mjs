@@ -189,6 +189,25 @@ async function main() {
     throw new Error(`AP.request PUT was rejected (HTTP ${written.status ?? '?'}): ${written.text}`);
   }
 
+  // The glance is one compact entry beside the fields, its panel framed
+  // only when opened, and then covering the rest (pages/issue_view.rs).
+  step = 'opening the checklist glance';
+  const glance = page.locator('.glance-open').filter({ hasText: 'Checklist' });
+  if (page.frames().some((f) => f.url().includes('surface=glance'))) {
+    throw new Error('the glance panel was framed before anyone opened the glance');
+  }
+  const glanceSlot = await glance.getAttribute('data-opens');
+  await glance.click();
+  await page
+    .locator(`[id="${glanceSlot}"][data-established="true"]`)
+    .waitFor({ state: 'attached', timeout: ESTABLISH_TIMEOUT_MS });
+  if (!page.frames().some((f) => f.url().includes('surface=glance'))) throw new Error('the open glance frames no glance panel');
+  if (await page.locator(`[id="${slotId}"]`).isVisible()) throw new Error('the open glance does not cover the panels beside the fields');
+  step = 'closing the checklist glance';
+  await page.locator('.glance-close').click();
+  await page.locator(`[id="${slotId}"]`).waitFor({ state: 'visible' });
+  if (!(await glance.isVisible())) throw new Error('the glance entry did not come back after closing its panel');
+
   step = 'saving the screenshot';
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });

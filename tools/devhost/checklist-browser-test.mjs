@@ -29,7 +29,7 @@
 // The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
 // driven by playwright-core, which downloads no browser.
 
-import { launch } from './chromium.mjs';
+import { launch, openSlot } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { prng } from './prng.mjs';
@@ -95,6 +95,9 @@ async function attach(name, page, module) {
   }, { ...module, forge: FORGE }).catch((error) => { log.push(`[${name}] ${error.message}`); return null; });
   check(found, `${name}: the page shows no lodger checklist module`);
   const { slot, context } = found;
+  // The Forge issue panel is added with its quick-add button the first time
+  // (pages/issue_view.rs); then it is on the issue for everyone.
+  await openSlot(page, slot);
   await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
   const frame = FORGE
     ? await (await page.locator(`[id="${slot}"] > iframe`).elementHandle()).contentFrame()

@@ -23,3 +23,11 @@ export async function loggingPage(browser, lines, { width = 1280, height = 800, 
   });
   return page;
 }
+
+// Opens a module the issue view draws closed (a glance, an issue context,
+// content not yet added: crates/devhost/src/pages/issue_view.rs) by
+// clicking what a person clicks; a slot already framed is left alone.
+export async function openSlot(page, slot) {
+  if ((await page.locator(`[id="${slot}"][data-deferred="true"]`).count()) === 0) return;
+  await page.locator(`[data-opens="${slot}"], [data-adds="${slot}"]`).first().click();
+}

@@ -19,9 +19,8 @@
 // exits 0; on failure it says which step failed, saves the screenshot when
 // it can, prints the browser console and exits 1.
 
-import { launch, loggingPage } from './chromium.mjs';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSlot } from './chromium.mjs';
+import { run } from './script.mjs';
 
 const OVERALL_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 20_000;
@@ -33,30 +32,7 @@ if (!screenshotPath) {
   process.exit(2);
 }
 
-const consoleLines = [];
-let browser;
 let page;
-let step = 'starting';
-let finished = false;
-
-async function screenshot() {
-  mkdirSync(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true, timeout: 10_000 });
-}
-
-async function fail(message) {
-  if (finished) return;
-  finished = true;
-  console.error(`forge host browser test failed while ${step}: ${message}`);
-  if (page) await screenshot().catch((error) => console.error(`no screenshot: ${error.message}`));
-  console.error('--- browser console (page and frames) ---');
-  for (const line of consoleLines) console.error(line);
-  console.error('--- end of browser console ---');
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  process.exit(1);
-}
-
-const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
 
 // The Forge modules in the page's view JSON, by module key.
 async function forgeSlots() {
@@ -90,64 +66,66 @@ async function waitForHeight(slot, test) {
   return height;
 }
 
-async function main() {
+await run('forge host browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: STEP_TIMEOUT_MS, failureShot: screenshotPath }, async (s) => {
   const report = {};
-  step = 'launching chromium';
-  browser = await launch();
-  page = await loggingPage(browser, consoleLines, { height: 900, timeout: STEP_TIMEOUT_MS });
+  page = await s.open({ height: 900 });
 
-  step = `opening ${pageUrl}`;
+  s.step = `opening ${pageUrl}`;
   const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
   if (!response || !response.ok()) throw new Error(`the issue page answered HTTP ${response ? response.status() : 'nothing'}`);
 
-  step = 'finding the Forge panel and issue context';
+  s.step = 'finding the Forge panel and issue context';
   const slots = await forgeSlots();
   if (!slots['bridge-panel'] || !slots['bridge-context']) throw new Error(`missing Forge modules: ${JSON.stringify(slots)}`);
+  // The issue panel is added with its quick-add button, the issue context
+  // expanded from its header (pages/issue_view.rs).
+  await openSlot(page, slots['bridge-panel']);
+  await openSlot(page, slots['bridge-context']);
   const panel = await frameIn(slots['bridge-panel']);
   const context = await frameIn(slots['bridge-context']);
   report.frameUrl = panel.url();
   report.frameOrigin = new URL(panel.url()).origin;
   if (report.frameOrigin !== resourceOrigin) throw new Error(`the panel is on ${report.frameOrigin}, not ${resourceOrigin}`);
 
-  step = 'view.getContext()';
+  s.step = 'view.getContext()';
   report.context = await panel.evaluate(() => window.fixture.context());
   report.contextOfContext = await context.evaluate(() => window.fixture.context());
   const issueKey = report.context.extension.issue.key;
 
-  step = 'requestJira PUT then GET of an issue property as the admin';
+  s.step = 'requestJira PUT then GET of an issue property as the admin';
   report.put = await panel.evaluate(([key, name]) => window.fixture.put(key, name, { ticked: 2, by: 'forge' }), [issueKey, PROPERTY]);
   report.get = await panel.evaluate(([key, name]) => window.fixture.get(key, name), [issueKey, PROPERTY]);
 
-  step = 'requestJira outside the manifest scopes';
+  s.step = 'requestJira outside the manifest scopes';
   report.outsideScopes = await panel.evaluate(() => window.fixture.myself());
 
-  step = 'requestJira to a path outside the REST API';
+  s.step = 'requestJira to a path outside the REST API';
   report.escape = await panel.evaluate(() => window.fixture.escape());
 
-  step = 'view.theme.enable() and the page theme toggle';
+  s.step = 'view.theme.enable() and the page theme toggle';
   report.themeEnabled = await panel.evaluate(() => window.fixture.theme());
   await page.locator('#theme-toggle').click();
   await panel.waitForFunction(() => document.documentElement.getAttribute('data-color-mode') === 'dark');
   report.themeToggled = await panel.evaluate(() => window.fixture.colorMode());
   await page.locator('#theme-toggle').click();
 
-  step = 'invokeRemote';
+  s.step = 'invokeRemote';
   report.remote = await panel.evaluate(() => window.fixture.remote({ hello: 'remote' }));
 
-  step = 'events.emit from the panel to the issue context';
+  s.step = 'events.emit from the panel to the issue context';
   await panel.evaluate(() => window.fixture.emit({ n: 1, from: 'panel' }));
   await context.locator('#status[data-received="1"]').waitFor({ state: 'attached' });
   report.received = await context.evaluate(() => window.fixture.received);
 
-  step = 'showFlag';
+  s.step = 'showFlag';
   await panel.evaluate(() => window.fixture.flag());
   await page.locator('#flags .flag', { hasText: 'Fixture flag' }).waitFor();
   report.flag = await page.locator('#flags .flag').first().textContent();
 
-  step = 'an unknown bridge call';
+  s.step = 'an unknown bridge call';
   report.unknown = await panel.evaluate(() => window.fixture.unknown().then(() => 'resolved', (e) => e.message));
 
-  step = 'the panel frame following its content';
+  s.step = 'the panel frame following its content';
   const slot = slots['bridge-panel'];
   report.heightBefore = await waitForHeight(slot, (h) => h > 0 && h < 200);
   await panel.evaluate(() => window.fixture.grow(420));
@@ -155,20 +133,24 @@ async function main() {
   await panel.evaluate(() => window.fixture.grow(120));
   report.heightShrunk = await waitForHeight(slot, (h) => h >= 120 && h < 300);
 
-  step = 'saving the screenshot';
-  await screenshot();
+  s.step = 'saving the screenshot';
+  await s.screenshot(screenshotPath);
 
-  step = 'switching to the viewer';
+  s.step = 'switching to the viewer';
   const login = new URL('/dev/login', pageUrl);
   login.searchParams.set('account', viewer);
   login.searchParams.set('next', new URL(pageUrl).pathname);
   await page.goto(login.href, { waitUntil: 'domcontentloaded' });
+  // The panel added by the admin is on the issue for the viewer too; the
+  // issue context this browser expanded opens expanded again.
   const viewerPanel = await frameIn((await forgeSlots())['bridge-panel']);
+  report.contextStillExpanded = await page.locator(`[id="${slots['bridge-context']}"]`).isVisible()
+    && (await page.locator(`[data-opens="${slots['bridge-context']}"]`).getAttribute('aria-expanded')) === 'true';
   report.viewerContext = await viewerPanel.evaluate(() => window.fixture.context());
   report.viewerPut = await viewerPanel.evaluate(([key, name]) => window.fixture.put(key, name, { by: 'viewer' }), [issueKey, PROPERTY]);
   report.viewerGet = await viewerPanel.evaluate(([key, name]) => window.fixture.get(key, name), [issueKey, PROPERTY]);
 
-  step = 'the admin page, as the viewer and as the admin';
+  s.step = 'the admin page, as the viewer and as the admin';
   const refused = await page.goto(adminUrl, { waitUntil: 'domcontentloaded' });
   report.adminPageAsViewer = refused ? refused.status() : 0;
   const back = new URL('/dev/login', pageUrl);
@@ -178,7 +160,7 @@ async function main() {
   const admin = await frameIn((await forgeSlots())['bridge-admin']);
   report.adminContext = await admin.evaluate(() => window.fixture.context());
 
-  step = 'the project settings page, found in the site navigation';
+  s.step = 'the project settings page, found in the site navigation';
   const settingsLink = page.locator('nav.sidebar a', { hasText: 'Bridge fixture project settings (Forge)' });
   report.projectSettingsPath = await settingsLink.getAttribute('href');
   // The click starts a navigation: wait for the new page before reading it.
@@ -188,17 +170,12 @@ async function main() {
   const settings = await frameIn((await forgeSlots())['bridge-project-settings']);
   report.projectSettingsContext = await settings.evaluate(() => window.fixture.context());
 
-  step = 'the Confluence page and its Forge macro';
+  s.step = 'the Confluence page and its Forge macro';
   await page.goto(confluenceUrl, { waitUntil: 'domcontentloaded' });
   const macro = await frameIn((await forgeSlots())['bridge-macro']);
   report.macroContext = await macro.evaluate(() => window.fixture.context());
   report.contentProperty = await macro.evaluate(
     (id) => window.fixture.contentProperty(id, 'forge-fixture'), report.macroContext.extension.content.id);
 
-  finished = true;
-  clearTimeout(watchdog);
-  await browser.close();
-  console.log(JSON.stringify(report));
-}
-
-main().catch((error) => fail(error && error.message ? error.message : String(error)));
+  return report;
+});

@@ -20,12 +20,7 @@
 // The browser is Debian's chromium (`/usr/bin/chromium`, or $CHROMIUM),
 // driven by playwright-core, which downloads no browser.
 
-import { launch, loggingPage } from './chromium.mjs';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
-const OVERALL_TIMEOUT_MS = 60_000;
-const STEP_TIMEOUT_MS = 30_000;
+import { run } from './script.mjs';
 
 const [pageUrl, appBaseUrl, screenshotPath] = process.argv.slice(2);
 if (!pageUrl || !appBaseUrl || !screenshotPath) {
@@ -33,41 +28,14 @@ if (!pageUrl || !appBaseUrl || !screenshotPath) {
   process.exit(2);
 }
 
-const consoleLines = [];
-let browser;
-let page;
-let step = 'starting';
-let finished = false;
+await run('hello-panel browser test', { overallMs: 60_000, stepMs: 30_000, failureShot: screenshotPath }, async (s) => {
+  const page = await s.open({ height: 800 });
 
-async function screenshot() {
-  mkdirSync(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true, timeout: 10_000 });
-}
-
-async function fail(message) {
-  if (finished) return;
-  finished = true;
-  console.error(`hello-panel browser test failed while ${step}: ${message}`);
-  if (page) await screenshot().catch((error) => console.error(`no screenshot: ${error.message}`));
-  console.error('--- browser console (page and frames) ---');
-  for (const line of consoleLines) console.error(line);
-  console.error('--- end of browser console ---');
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  process.exit(1);
-}
-
-const watchdog = setTimeout(() => fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`), OVERALL_TIMEOUT_MS);
-
-async function main() {
-  step = 'launching chromium';
-  browser = await launch();
-  page = await loggingPage(browser, consoleLines, { height: 800, timeout: STEP_TIMEOUT_MS });
-
-  step = `opening ${pageUrl}`;
+  s.step = `opening ${pageUrl}`;
   const response = await page.goto(pageUrl, { waitUntil: 'domcontentloaded' });
   if (!response || !response.ok()) throw new Error(`the issue page answered HTTP ${response ? response.status() : 'nothing'}`);
 
-  step = 'finding both panels in the page view';
+  s.step = 'finding both panels in the page view';
   const slots = await page.evaluate(() => {
     const view = document.getElementById('lodger-dev-view');
     const modules = view ? JSON.parse(view.textContent).modules || [] : [];
@@ -76,16 +44,16 @@ async function main() {
   });
   if (!slots.lodger || !slots.hello) throw new Error(`the page lacks a panel: ${JSON.stringify(slots)}`);
 
-  step = 'waiting for connect-js to establish both panel bridges';
+  s.step = 'waiting for connect-js to establish both panel bridges';
   for (const slot of [slots.lodger, slots.hello]) {
     await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
   }
 
-  step = "finding hello-panel's iframe";
+  s.step = "finding hello-panel's iframe";
   const frame = page.frames().find((f) => f.url().startsWith(`${appBaseUrl}/panel?`));
   if (!frame) throw new Error(`no frame loads ${appBaseUrl}/panel; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
 
-  step = 'waiting for the greeting (AP.request /rest/api/3/myself through connect-js)';
+  s.step = 'waiting for the greeting (AP.request /rest/api/3/myself through connect-js)';
   await frame.locator('#greeting:not([data-state="loading"])').waitFor();
   const greeting = await frame.locator('#greeting').textContent();
   if ((await frame.locator('#greeting').getAttribute('data-state')) !== 'greeted') {
@@ -93,12 +61,7 @@ async function main() {
   }
   const sub = await frame.locator('body').getAttribute('data-sub');
 
-  step = 'saving the screenshot';
-  await screenshot();
-  finished = true;
-  clearTimeout(watchdog);
-  await browser.close();
-  console.log(JSON.stringify({ lodgerPanel: true, greeting, sub, frameUrl: frame.url().split('&jwt=')[0] }));
-}
-
-main().catch((error) => fail(error && error.message ? error.message : String(error)));
+  s.step = 'saving the screenshot';
+  await s.screenshot(screenshotPath);
+  return { lodgerPanel: true, greeting, sub, frameUrl: frame.url().split('&jwt=')[0] };
+});

@@ -37,7 +37,7 @@ use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
 };
-use crate::pages::{app_pages, confluence_page, forge_modules, issue, session};
+use crate::pages::{app_pages, confluence_page, forge_modules, issue, issue_view, session};
 use crate::platform::auth::Refusal;
 use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
 use crate::platform::{app_properties, fault_injection, host, upm};
@@ -155,6 +155,8 @@ fn jira(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection
         .unify()
         .or(issues::read_route(Arc::clone(&site)).boxed())
         .unify()
+        .or(crate::jira::comments::routes(Arc::clone(&site)).boxed())
+        .unify()
         // Before the per-issue property routes: `/issue/properties/{key}` is the bulk one.
         .or(bulk_properties::routes(Arc::clone(&site)).boxed())
         .unify()
@@ -184,6 +186,8 @@ fn pages(
         .or(forge_modules::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(issue::home_route(Arc::clone(&site)).boxed())
+        .unify()
+        .or(issue_view::routes(Arc::clone(&site)).boxed())
         .unify()
         .or(session::login_route().boxed())
         .unify()

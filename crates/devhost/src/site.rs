@@ -14,7 +14,7 @@
 //! and a test suite, not a crowd, and a single lock keeps every operation
 //! atomic the way a real host's database would.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -121,12 +121,18 @@ pub struct SiteData {
     pub faults: Faults,
     /// Issue types and id counters ([`crate::jira::issues`]).
     pub issue_extras: IssueExtras,
+    /// Issue comments ([`crate::jira::comments`]).
+    pub comments: crate::jira::comments::Comments,
     /// The site's Confluence: its installations, app properties, pages and
     /// content properties ([`crate::confluence`]). Everything above is Jira's.
     pub confluence: ConfluenceData,
     /// The site's Forge side: its `cloudId`, Forge apps, product tokens,
     /// Forge app properties and event deliveries ([`crate::forge`]).
     pub forge: ForgeState,
+    /// Content panels added to issues with their quick-add buttons, as
+    /// (issue id, app key or Forge app id, module key)
+    /// ([`crate::pages::issue_view`]).
+    pub added_content: BTreeSet<(String, String, String)>,
 }
 
 impl SiteData {

@@ -1,5 +1,5 @@
 //! The bodies of the events the emulated platform sends a remote (Forge:
-//! "Jira events" for `avi:jira:created:issue`, "Lifecycle events" for
+//! "Jira events" for `avi:jira:created:issue` and `avi:jira:commented:issue`, "Lifecycle events" for
 //! `avi:forge:installed:app`, "Sending product events to a remote").
 //!
 //! An issue event:
@@ -13,6 +13,11 @@
 //!  associatedUsers: [{accountId}],
 //!  context: {cloudId, moduleKey}}
 //! ```
+//!
+//! A comment event (`avi:jira:commented:issue`, Forge: "Jira events",
+//! issue commented) is the issue event's body with `eventType` changed and
+//! `comment: {self, id, author, body (ADF), updateAuthor, created, updated,
+//! jsdPublic}`, the comment as Jira's REST API v3 gives it.
 //!
 //! An install event: `{eventType, id, installerAccountId, app: {id,
 //! version}, environment: {id}, installationId, context: {cloudId,
@@ -63,6 +68,25 @@ pub fn issue_created(
         body["atlassianId"] = json!(user.account_id);
         body["associatedUsers"] = json!([{ "accountId": user.account_id }]);
     }
+    body
+}
+
+/// The Forge event of a new comment on an issue.
+pub const ISSUE_COMMENTED_EVENT: &str = "avi:jira:commented:issue";
+
+/// The body of `avi:jira:commented:issue` about `comment` (its REST v3
+/// JSON): the issue as in [`issue_created`], and the comment (unverified:
+/// Forge shows the fields by example only).
+pub fn issue_commented(
+    site: &Site,
+    issue: &Issue,
+    issue_type: IssueType,
+    user: Option<&User>,
+    comment: &Value,
+) -> Value {
+    let mut body = issue_created(site, issue, issue_type, user);
+    body["eventType"] = json!(ISSUE_COMMENTED_EVENT);
+    body["comment"] = comment.clone();
     body
 }
 

@@ -127,6 +127,10 @@ pub struct UiModule {
     /// A macro's `config.resource`: the Custom UI resource that edits its
     /// configuration (Forge: "Macro" module, `config`), if any.
     pub config_resource: Option<String>,
+    /// Its `label` (an issue context's collapsed line), if any.
+    pub label: Option<String>,
+    /// Its `displayConditions`, as written ([`super::display_conditions`]).
+    pub display_conditions: Option<serde_json::Value>,
 }
 
 /// A Custom UI resource (`resources[]`): a folder of static files the
@@ -330,6 +334,8 @@ impl ForgeManifest {
                     resolver_endpoint,
                     title: text_of(entry, "title"),
                     config_resource: text_of(&entry["config"], "resource"),
+                    label: text_of(entry, "label"),
+                    display_conditions: entry.get("displayConditions").cloned(),
                 });
             }
         }

@@ -35,6 +35,7 @@
 //! reach it only through remotes) and no UI Kit.
 
 pub mod app_properties;
+pub mod display_conditions;
 pub mod entity_property;
 pub mod events;
 pub mod install;

@@ -22,6 +22,8 @@
 //! | `GET /rest/api/{2,3}/user/properties[/{key}]` | `read:jira-user` | "User properties", Get user property |
 //! | `PUT, DELETE /rest/api/{2,3}/user/properties/{key}` | `write:jira-user` | "User properties", Set / Delete user property (unverified: the row read offline was ambiguous) |
 //! | `GET /rest/api/{2,3}/task/{id}` | `read:jira-work` | "Tasks", Get task |
+//! | `GET /rest/api/{2,3}/issue/{id}/comment[/{id}]`, `POST /rest/api/{2,3}/comment/list` | `read:jira-work` | "Issue comments", Get comments / Get comment / Get comments by IDs |
+//! | `POST /rest/api/{2,3}/issue/{id}/comment`, `PUT, DELETE …/comment/{id}` | `write:jira-work` | "Issue comments", Add / Update / Delete comment |
 //! | Confluence `GET /rest/api/content/{id}/property[/{key}]` | `read:confluence-props` | "Content properties", Get content property |
 //! | Confluence `POST, PUT, DELETE /rest/api/content/{id}/property[/{key}]` | `write:confluence-props` | "Content properties", Create / Update / Delete content property |
 //! | Confluence `GET /rest/api/content/{id}` | `read:confluence-content.all` | "Content", Get content by ID |
@@ -80,6 +82,11 @@ fn jira(method: &Method, reads: bool, segments: &[&str]) -> Option<&'static str>
         ["rest", "api", "2" | "3", rest @ ..] => match rest {
             ["issue"] if *method == Method::POST => Some("write:jira-work"),
             ["issue", "properties", _] if writes => Some("write:jira-work"),
+            ["issue", _, "comment"] if *method == Method::POST => Some("write:jira-work"),
+            ["issue", _, "comment"] | ["issue", _, "comment", _] => {
+                Some(if reads { "read:jira-work" } else { "write:jira-work" })
+            }
+            ["comment", "list"] if *method == Method::POST => Some("read:jira-work"),
             ["issue", _] | ["issue", _, "properties", ..] | ["project", _, "properties", ..] => {
                 Some(if reads { "read:jira-work" } else { "write:jira-work" })
             }
@@ -137,6 +144,13 @@ mod tests {
             jira(Method::PUT, "/rest/forge/1/app/properties/s"),
             Some("write:app-data:jira")
         );
+        assert_eq!(jira(Method::GET, "/rest/api/3/issue/LOD-1/comment"), Some("read:jira-work"));
+        assert_eq!(jira(Method::POST, "/rest/api/3/issue/LOD-1/comment"), Some("write:jira-work"));
+        assert_eq!(
+            jira(Method::DELETE, "/rest/api/2/issue/LOD-1/comment/10000"),
+            Some("write:jira-work")
+        );
+        assert_eq!(jira(Method::POST, "/rest/api/3/comment/list"), Some("read:jira-work"));
         assert_eq!(jira(Method::POST, "/rest/api/3/webhook"), None);
         assert_eq!(jira(Method::GET, "/rest/atlassian-connect/1/addons/a/properties/b"), None);
     }

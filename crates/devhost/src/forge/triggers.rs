@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::events::{self, ISSUE_CREATED_EVENT};
+use super::events::{self, ISSUE_COMMENTED_EVENT, ISSUE_CREATED_EVENT};
 use super::invocation_tokens::Invocation;
 use super::manifest::Trigger;
 use super::product_tokens::{self, TokenKind};
@@ -67,23 +67,40 @@ impl Site {
 /// Delivers `avi:jira:created:issue` to every installed Forge app with a
 /// trigger on it, in background tasks.
 pub fn issue_created(site: &Arc<Site>, issue: &Issue, issue_type: IssueType, user: Option<&User>) {
+    to_jira_triggers(site, ISSUE_CREATED_EVENT, || {
+        events::issue_created(site, issue, issue_type, user)
+    });
+}
+
+/// Delivers `avi:jira:commented:issue` about `comment` (its REST v3 JSON)
+/// to every installed Forge app with a trigger on it, in background tasks.
+pub fn issue_commented(
+    site: &Arc<Site>,
+    issue: &Issue,
+    issue_type: IssueType,
+    user: Option<&User>,
+    comment: &Value,
+) {
+    to_jira_triggers(site, ISSUE_COMMENTED_EVENT, || {
+        events::issue_commented(site, issue, issue_type, user, comment)
+    });
+}
+
+/// Delivers the body `make` builds to every trigger on Jira `event` of
+/// every installed Forge app on Jira.
+fn to_jira_triggers(site: &Arc<Site>, event: &'static str, make: impl FnOnce() -> Value) {
     let installs: Vec<ForgeInstallation> = site.data().forge.installs.values().cloned().collect();
     if installs.is_empty() {
         return;
     }
-    let body = events::issue_created(site, issue, issue_type, user);
+    let body = make();
     for install in &installs {
         if !install.manifest.products.contains(&Product::Jira) {
             continue;
         }
-        for trigger in install.manifest.triggers_on(ISSUE_CREATED_EVENT) {
-            let target = EventTarget {
-                install,
-                trigger,
-                event: ISSUE_CREATED_EVENT,
-                product: Product::Jira,
-                body: body.clone(),
-            };
+        for trigger in install.manifest.triggers_on(event) {
+            let target =
+                EventTarget { install, trigger, event, product: Product::Jira, body: body.clone() };
             deliver(site, target);
         }
     }

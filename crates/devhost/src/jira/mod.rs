@@ -5,8 +5,10 @@
 //! | file | what of a real site it emulates |
 //! |---|---|
 //! | [`issues`] | creating, reading, editing and deleting issues, and the webhooks that fires |
+//! | [`comments`] | issue comments: list, add, read, edit, delete, by ids; their webhooks |
 //! | [`issue_types`] | the issue types, the one status, issue id counters |
 //! | [`entity_properties`] | issue, project and user entity properties |
+//! | [`adf`] | Atlassian Document Format: a document's text, text as a document |
 //! | [`bulk_properties`] | the bulk issue-property task: set or delete over many issues |
 //! | [`property_index`] | which issue properties apps index for JQL |
 //! | [`jql`] | the JQL grammar, shared by search and webhook filters |
@@ -18,7 +20,9 @@
 //! | [`license`] | the app resource and its license |
 //! | [`webhooks`] | descriptor and dynamic webhooks: registration, filters, delivery |
 
+pub mod adf;
 pub mod bulk_properties;
+pub mod comments;
 pub mod entity_properties;
 pub mod issue_types;
 pub mod issues;

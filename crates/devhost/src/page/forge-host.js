@@ -224,7 +224,7 @@
     dialog.append(header, body, actions);
     document.body.append(dialog);
     const configModule = Object.assign({}, module, { url: module.config.url, moduleKey: module.moduleKey });
-    const entry = frame(configModule, body, false);
+    const entry = frame(configModule, body);
     entry.dialog = dialog;
     close.addEventListener('click', () => closeConfig(entry));
     dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeConfig(entry); });
@@ -273,21 +273,9 @@
     }
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-color-mode'] });
 
-  for (const module of modules) {
-    const slot = document.getElementById(module.slot);
-    if (!slot) {
-      console.warn('[lodger dev host] no slot #' + module.slot + ' for Forge module ' + module.moduleKey);
-      continue;
-    }
-    frame(module, slot, module.compact);
-    if (module.config) {
-      const button = document.querySelector('button.macro-edit[data-slot="' + module.slot + '"]');
-      if (button) button.addEventListener('click', () => openConfig(module));
-    }
-  }
-
-  // Frames `module` in `slot`; the entry its bridge calls are answered for.
-  function frame(module, slot, compact) {
+  // Creates a module's frame in its slot; answers the entry its bridge
+  // calls are answered for.
+  function frame(module, slot) {
     const frame = document.createElement('iframe');
     frame.src = module.url;
     frame.title = module.title;
@@ -297,11 +285,30 @@
     frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-downloads allow-modals');
     frame.style.width = '100%';
     frame.style.border = '0';
-    frame.style.height = compact ? '40px' : '80px';
-    slot.dataset.established = 'false';
+    frame.style.height = module.compact ? '40px' : '80px';
     slot.append(frame);
     const entry = { module: module, frame: frame, slot: slot };
     frames.set(frame.contentWindow, entry);
     return entry;
+  }
+
+  for (const module of modules) {
+    const slot = document.getElementById(module.slot);
+    if (!slot) {
+      console.warn('[lodger dev host] no slot #' + module.slot + ' for Forge module ' + module.moduleKey);
+      continue;
+    }
+    slot.dataset.established = 'false';
+    // An issue context, or an issue panel not yet added, is framed when the
+    // page opens it (issue-view.js).
+    if (slot.dataset.deferred === 'true') {
+      slot.addEventListener('lodger-dev:open', () => frame(module, slot), { once: true });
+    } else {
+      frame(module, slot);
+    }
+    if (module.config) {
+      const button = document.querySelector('button.macro-edit[data-slot="' + module.slot + '"]');
+      if (button) button.addEventListener('click', () => openConfig(module));
+    }
   }
 })();

@@ -602,22 +602,14 @@
     if (slot) note(slot, 'The app did not respond: is its server running, and does its page load all.js?');
   });
 
-  for (const module of view.modules || []) {
-    // Forge modules are framed by forge-host.js, without connect-js.
-    if (module.forge) continue;
-    const slot = document.getElementById(module.slot);
-    if (!slot) {
-      console.warn('[lodger dev host] no slot #' + module.slot + ' for ' + module.addonKey + '/' + module.moduleKey);
-      continue;
-    }
-    slots.set(slotKey(module.addonKey, module.moduleKey), slot);
-    slot.dataset.established = 'false';
+  // Creates a module's iframe in its slot.
+  function frame(module, slot) {
     // The bundle checks the URL's `jwt` against this browser's clock and
     // shows nothing when it has expired (a product would register a content
     // resolver to fetch a fresh URL). Say so instead of leaving a blank slot.
     if (host.hasJwt(module.url) && host.isJwtExpired(module.url)) {
       note(slot, 'This app\'s signed URL has expired: reload the page.');
-      continue;
+      return;
     }
     try {
       const container = host.create({
@@ -630,6 +622,37 @@
     } catch (error) {
       console.error('[lodger dev host] could not create the iframe of ' + module.addonKey + '/' + module.moduleKey, error);
       note(slot, 'The dev host could not create this app\'s iframe: ' + error.message);
+    }
+  }
+
+  // The issue view's events for a module already framed (issue-view.js
+  // dispatches `lodger-dev:opened` when a glance opens again, and
+  // `lodger-dev:quick-add` when a content panel's button is clicked):
+  // Atlassian's "Issue Glance" (`ISSUE_GLANCE_OPENED`) and "Issue Content"
+  // (`ISSUE_QUICK_ADD_CLICKED`).
+  const issueEvents = { 'lodger-dev:opened': 'ISSUE_GLANCE_OPENED', 'lodger-dev:quick-add': 'ISSUE_QUICK_ADD_CLICKED' };
+
+  for (const module of view.modules || []) {
+    // Forge modules are framed by forge-host.js, without connect-js.
+    if (module.forge) continue;
+    const slot = document.getElementById(module.slot);
+    if (!slot) {
+      console.warn('[lodger dev host] no slot #' + module.slot + ' for ' + module.addonKey + '/' + module.moduleKey);
+      continue;
+    }
+    slots.set(slotKey(module.addonKey, module.moduleKey), slot);
+    slot.dataset.established = 'false';
+    for (const [domEvent, name] of Object.entries(issueEvents)) {
+      slot.addEventListener(domEvent, () => {
+        if (slot.dataset.established === 'true') host.broadcastEvent(name, { addon_key: module.addonKey, key: module.moduleKey }, {});
+      });
+    }
+    // A glance, an issue context or content not yet added is framed when
+    // the page opens it (issue-view.js).
+    if (slot.dataset.deferred === 'true') {
+      slot.addEventListener('lodger-dev:open', () => frame(module, slot), { once: true });
+    } else {
+      frame(module, slot);
     }
   }
 })();

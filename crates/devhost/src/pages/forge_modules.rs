@@ -30,12 +30,15 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::issue_view::{self, Presentation};
 use super::shell::{Page, respond};
 use crate::confluence::forge_macro_config::config_of;
+use crate::forge::display_conditions;
 use crate::forge::install::ForgeInstallation;
 use crate::forge::manifest::UiModule;
 use crate::forge::resources::{origin_label, resource_origin, resource_url};
 use crate::forge::state::license_of;
+use crate::inspector::exchanges::{Check, Exchange, Kind, Reason};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::call::with_site;
 use crate::platform::errors::error;
@@ -70,7 +73,8 @@ pub(crate) fn forge_modules_for(
     entries
 }
 
-/// One module's view entry, `None` when its resource is not in the manifest.
+/// One module's view entry, `None` when its resource is not in the
+/// manifest or its display conditions hide it (recorded in the inspector).
 fn entry(
     site: &Site,
     install: &ForgeInstallation,
@@ -80,18 +84,42 @@ fn entry(
 ) -> Option<Value> {
     let url = resource_url(site, install, &module.resource)?;
     let label = origin_label(&install.app_id)?;
+    let page = display_conditions::Page { site, app_id: &install.app_id, context, user };
+    if let Err(condition) = display_conditions::evaluate(module.display_conditions.as_ref(), &page)
+    {
+        let reason = Reason {
+            condition: Some(condition),
+            ..Reason::new(Check::ConditionFalse, "a display condition is false")
+        };
+        site.record(
+            Exchange::to_app(Kind::Iframe, &install.app_id, "GET", &url)
+                .about(format!("module {} hidden by its display conditions", module.key))
+                .refused(reason),
+        );
+        return None;
+    }
+    let presentation = Presentation::of(&module.module_type);
+    let deferred = match presentation {
+        Presentation::Panel => false,
+        Presentation::Glance | Presentation::Context => true,
+        Presentation::Content => !issue_view::is_added(site, &install.app_id, &module.key, context),
+    };
+    let title = module.title.clone().unwrap_or_else(|| module.key.clone());
     Some(json!({
         "forge": true,
         "addonKey": install.app_id,
         "appId": install.app_id,
         "moduleKey": module.key,
         "moduleType": module.module_type,
-        "title": module.title.clone().unwrap_or_else(|| module.key.clone()),
+        "title": title,
+        "label": module.label,
+        "presentation": presentation.as_str(),
+        "deferred": deferred,
         "slot": format!("slot-forge-{label}-{}", module.key),
         "url": url,
         "origin": resource_origin(site, &install.app_id),
         "context": context_of(site, install, module, context, user),
-        "compact": module.module_type == "jira:issueContext",
+        "compact": presentation == Presentation::Context,
     }))
 }
 

@@ -1,8 +1,10 @@
 //! The issue view, `/browse/{issueKey}`, rendered like Jira renders one:
-//! the server decides which app modules show (enabled apps' issue glances
-//! and web panels whose conditions hold), builds each module's signed
-//! iframe URL, and hands the list to the page's script, which frames them
-//! (Atlassian: "Issue Glance", "Web Panel" in `atl.jira.view.issue.*`).
+//! the server decides which app modules show (enabled apps' issue glances,
+//! issue contexts, issue contents and web panels whose conditions hold),
+//! builds each module's signed iframe URL, and hands the list to the page's
+//! script, which frames them, each as Jira presents its kind
+//! ([`super::issue_view`]; Atlassian: "Issue Glance", "Issue Context",
+//! "Issue Content", "Web Panel" in `atl.jira.view.issue.*`).
 //! The site's root redirects to its first issue.
 //!
 //! What it is not: Jira's issue view. No fields but the summary, no
@@ -70,9 +72,15 @@ fn issue_page(site: &Site, key: &str, session: Option<String>) -> Response {
     };
     let in_issue_view =
         |m: &Value| m["location"].as_str().is_some_and(|l| l.starts_with("atl.jira.view.issue"));
-    let glance = |_: &Value| true;
-    page.modules =
-        modules_for(site, &page.context, page.user, false, &["jiraIssueGlances"], &glance);
+    let any = |_: &Value| true;
+    page.modules = modules_for(
+        site,
+        &page.context,
+        page.user,
+        false,
+        &["jiraIssueGlances", "jiraIssueContexts", "jiraIssueContents"],
+        &any,
+    );
     page.modules.extend(modules_for(
         site,
         &page.context,

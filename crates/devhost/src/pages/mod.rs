@@ -6,6 +6,7 @@
 //! | [`shell`] | every page's HTML shell: top bar, navigation, module slots |
 //! | [`modules`] | which Jira modules a page frames, conditions evaluated server-side |
 //! | [`issue`] | the issue view, `/browse/{key}`, and the site's root |
+//! | [`issue_view`] | how the issue view presents glances, issue contexts and issue contents, and its quick-add buttons |
 //! | [`app_pages`] | an app's full pages, `/plugins/servlet/ac/{app}/{module}` |
 //! | [`confluence_page`] | the Confluence page view with its macros |
 //! | [`forge_modules`] | Forge UI modules on those pages (issue panel, issue context) and the Forge admin and project settings pages |
@@ -15,6 +16,7 @@ pub mod app_pages;
 pub mod confluence_page;
 pub mod forge_modules;
 pub mod issue;
+pub mod issue_view;
 pub mod modules;
 pub mod session;
 pub mod shell;

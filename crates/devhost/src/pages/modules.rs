@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use super::issue_view::{self, Presentation};
 use crate::inspector::exchanges::{Check, Exchange, Kind, Reason};
 use crate::platform::conditions::{self, Facts};
 use crate::platform::iframe::{ViewContext, module_url};
@@ -27,7 +28,6 @@ pub(crate) fn modules_for(
 ) -> Vec<Value> {
     let installs: Vec<AppInstall> =
         site.data().installs.values().filter(|i| i.enabled).cloned().collect();
-    let account_id = user.map(|u| u.account_id.as_str());
     let mut entries = Vec::new();
     for install in &installs {
         for kind in kinds {
@@ -39,56 +39,104 @@ pub(crate) fn modules_for(
             for module in
                 modules.iter().filter(|m| pick(m) && shows_for(site, install, context, user, m))
             {
-                let module_key = module["key"].as_str().unwrap_or("module");
-                let height = if full_page { "400px" } else { "60px" };
-                // A glance opens its target panel; its status badge comes from
-                // an issue property the app writes.
-                let (framed, status) = if *kind == "jiraIssueGlances" {
-                    let mut target = module.clone();
-                    target["url"] = module["target"]["url"].clone();
-                    (target, glance_status(site, install, context, module_key))
-                } else {
-                    (module.clone(), None)
-                };
-                entries.push(json!({
-                    "addonKey": install.app_key,
-                    "moduleKey": module_key,
-                    "title": module["name"]["value"],
-                    "status": status,
-                    "url": module_url(site, install, &framed, context, account_id),
-                    "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
-                    "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": full_page},
-                }));
+                entries.push(entry(site, install, kind, module, context, user, full_page));
             }
         }
     }
     entries
 }
 
-/// The label of an issue glance's status: the issue property
-/// `com.atlassian.jira.issue:<appKey>:<glanceKey>:status`, whose value is
-/// `{"type": "badge" | "lozenge", "value": {"label": ...}}` (Atlassian:
-/// "Issue Glance").
-fn glance_status(
+/// One module's view entry: its signed URL and how the page presents it
+/// ([`Presentation`]). A glance, context or content module frames its
+/// `target`; its status badge comes from an issue property the app writes.
+fn entry(
     site: &Site,
     install: &AppInstall,
+    kind: &str,
+    module: &Value,
     context: &ViewContext,
-    glance: &str,
-) -> Option<String> {
-    let (_, issue_id) = context.issue.as_ref()?;
-    let key = format!("com.atlassian.jira.issue:{}:{glance}:status", install.app_key);
-    let data = site.data();
-    let value = data.issue_properties.get(&(issue_id.clone(), key))?;
-    value["value"]["label"].as_str().map(str::to_owned)
+    user: Option<&User>,
+    full_page: bool,
+) -> Value {
+    let module_key = module["key"].as_str().unwrap_or("module");
+    let presentation = Presentation::of(kind);
+    let mut framed = module.clone();
+    if presentation != Presentation::Panel {
+        framed["url"] = module["target"]["url"].clone();
+    }
+    let status = match presentation {
+        Presentation::Glance | Presentation::Context => {
+            issue_view::status(site, &install.app_key, module_key, context)
+        }
+        Presentation::Panel | Presentation::Content => None,
+    };
+    // Content is on the issue once added, or when its
+    // `contentPresentConditions` hold.
+    let deferred = match presentation {
+        Presentation::Panel => false,
+        Presentation::Glance | Presentation::Context => true,
+        Presentation::Content => {
+            let present = module.get("contentPresentConditions").is_some_and(|conditions| {
+                let facts_module = json!({"key": module_key, "conditions": conditions});
+                conditions_hold(site, install, context, user, &facts_module)
+            });
+            !present && !issue_view::is_added(site, &install.app_key, module_key, context)
+        }
+    };
+    let icon = module["icon"]["url"].as_str().map(|url| {
+        if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", install.app_base_url)
+        }
+    });
+    let height = if full_page { "400px" } else { "60px" };
+    json!({
+        "addonKey": install.app_key,
+        "moduleKey": module_key,
+        "title": module["name"]["value"],
+        "presentation": presentation.as_str(),
+        "deferred": deferred,
+        "status": status,
+        "icon": icon,
+        "tooltip": module["tooltip"]["value"],
+        "url": module_url(site, install, &framed, context, user.map(|u| u.account_id.as_str())),
+        "slot": format!("slot-{}-{module_key}", install.app_key.replace('.', "-")),
+        "options": {"autoresize": true, "width": "100%", "height": height, "isFullPage": full_page},
+    })
 }
 
-/// Evaluates a module's conditions for this page.
+/// Evaluates a module's conditions for this page; a module they hide is
+/// recorded in the inspector.
 pub(crate) fn shows_for(
     site: &Site,
     install: &AppInstall,
     context: &ViewContext,
     user: Option<&User>,
     module: &Value,
+) -> bool {
+    evaluate(site, install, context, user, module, true)
+}
+
+/// Evaluates `module`'s conditions without recording anything (for
+/// conditions that decide how a shown module looks, not whether it shows).
+fn conditions_hold(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    user: Option<&User>,
+    module: &Value,
+) -> bool {
+    evaluate(site, install, context, user, module, false)
+}
+
+fn evaluate(
+    site: &Site,
+    install: &AppInstall,
+    context: &ViewContext,
+    user: Option<&User>,
+    module: &Value,
+    record: bool,
 ) -> bool {
     let property = |entity: &str, key: &str| -> Option<Value> {
         let data = site.data();
@@ -111,7 +159,7 @@ pub(crate) fn shows_for(
         product: &conditions::no_product_conditions,
     };
     let shown = conditions::shows(module.get("conditions"), &facts);
-    if !shown {
+    if !shown && record {
         site.record(hidden(
             install,
             module,

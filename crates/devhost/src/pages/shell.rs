@@ -38,9 +38,10 @@ use crate::site::{AppInstall, Role, Site, User};
 use lodger_connect::installation::Product;
 
 /// The shell templates, by name.
-const TEMPLATES: [(&str, &str); 2] = [
+const TEMPLATES: [(&str, &str); 3] = [
     ("shell.html", include_str!("templates/shell.html")),
     ("slots.html", include_str!("templates/slots.html")),
+    ("content.html", include_str!("templates/content.html")),
 ];
 
 /// A page of the emulated product and the app modules it frames.
@@ -189,20 +190,27 @@ fn render(site: &Site, page: &Page<'_>) -> Result<String, tera::Error> {
             json!({"account": account, "name": name, "selected": selected})
         })
         .collect();
-    let slots: Vec<Value> = page
-        .modules
-        .iter()
-        .map(|m| {
-            json!({
-                "title": m["title"].as_str().unwrap_or(""),
-                "label": m["title"].as_str().unwrap_or("macro"),
-                "badge": m["status"].as_str(),
-                // A macro with a custom editor: host.js opens it from its button.
-                "editable": m["editor"].is_object(),
-                "id": m["slot"].as_str().unwrap_or(""),
-            })
+    let slot = |m: &Value| {
+        json!({
+            "title": m["title"].as_str().unwrap_or(""),
+            "label": m["label"].as_str().or(m["title"].as_str()).unwrap_or("macro"),
+            "badge": m["status"]["label"].as_str().or(m["status"].as_str()),
+            "badge_type": if m["status"]["type"] == "lozenge" { "lozenge" } else { "badge" },
+            "presentation": m["presentation"].as_str().unwrap_or("panel"),
+            "deferred": m["deferred"] == true,
+            "icon": m["icon"].as_str(),
+            "tooltip": m["tooltip"].as_str(),
+            "app": m["addonKey"].as_str().unwrap_or(""),
+            "module": m["moduleKey"].as_str().unwrap_or(""),
+            // A macro with a custom editor: host.js opens it from its button.
+            "editable": m["editor"].is_object(),
+            "id": m["slot"].as_str().unwrap_or(""),
         })
-        .collect();
+    };
+    // The issue view puts content panels (and their quick-add buttons)
+    // under the summary, everything else beside the fields.
+    let (content, slots): (Vec<Value>, Vec<Value>) =
+        page.modules.iter().map(slot).partition(|s| s["presentation"] == "content");
     let view = json!({
         "site": {"name": site.name, "baseUrl": site.base_url_of(page.product), "product": page.product.as_str()},
         "user": page.user.map_or(json!({"loggedIn": false}), |u| json!({"accountId": u.account_id, "displayName": u.display_name, "loggedIn": true})),
@@ -224,6 +232,7 @@ fn render(site: &Site, page: &Page<'_>) -> Result<String, tera::Error> {
         "full_page": page.full_page,
         "body_html": page.body_html,
         "slots": slots,
+        "content_slots": content,
         "view_json": view_json,
     }))?;
     templates()?.render("shell.html", &context)
@@ -266,6 +275,8 @@ mod tests {
             "id=\"theme-toggle\"",
             "<div id=\"flags\" aria-live=\"polite\"></div>",
             "<script src=\"/dev/static/jquery.js\"></script>\n<script src=\"/dev/static/globals.js\"></script>\n<script src=\"/dev/static/connect-host.js\"></script>\n<script src=\"/dev/static/host.js\"></script>",
+            // issue-view.js dispatches the events the two host halves listen for.
+            "<script src=\"/dev/static/forge-host.js\"></script>\n<script src=\"/dev/static/issue-view.js\"></script>",
         ]
         .iter()
         .map(|needle| html.find(needle).unwrap_or_else(|| panic!("{needle} missing")))
@@ -297,11 +308,39 @@ mod tests {
     }
 
     #[test]
+    fn the_issue_view_draws_glances_compact_contexts_collapsed_and_content_behind_quick_add() {
+        let site = Site::seeded("acme", "http://127.0.0.1:2990");
+        let modules = vec![
+            json!({"title": "Checklist", "presentation": "glance", "deferred": true,
+                   "status": {"type": "lozenge", "label": "<done>"}, "icon": "http://app.test/i.svg",
+                   "slot": "slot-g"}),
+            json!({"title": "Progress", "label": "Open it", "presentation": "context", "deferred": true, "slot": "slot-c"}),
+            json!({"title": "Notes", "presentation": "content", "deferred": true, "tooltip": "Add \"notes\"",
+                   "addonKey": "app", "moduleKey": "notes", "slot": "slot-n"}),
+            json!({"title": "Added", "presentation": "content", "deferred": false,
+                   "addonKey": "app", "moduleKey": "added", "slot": "slot-a"}),
+        ];
+        let html = render(&site, &page(&site, modules, false)).unwrap();
+        // The glance: one line with icon, name and escaped status; its panel
+        // hidden and its slot deferred until opened.
+        assert!(html.contains("<section class=\"glance\"><button type=\"button\" class=\"glance-open\" data-opens=\"slot-g\" aria-expanded=\"false\"><img class=\"module-icon\" src=\"http://app.test/i.svg\" alt=\"\" width=\"16\" height=\"16\"><span class=\"glance-name\">Checklist</span> <span class=\"lozenge\">&lt;done&gt;</span></button><div class=\"glance-panel\" hidden>"), "{html}");
+        assert!(html.contains("<div class=\"slot\" id=\"slot-g\" data-deferred=\"true\"></div>"));
+        // The issue context: a collapsed header with its label.
+        assert!(html.contains("class=\"context-toggle\" data-opens=\"slot-c\" aria-expanded=\"false\">Progress <span class=\"subtle\">Open it</span></button></h2><div class=\"context-body\" hidden>"));
+        // Content: quick-add buttons in the main column; the panel not yet
+        // added is hidden, the added one is framed at once.
+        let main = &html[..html.find("<aside").unwrap()];
+        assert!(main.contains("data-adds=\"slot-n\" data-app=\"app\" data-module=\"notes\" title=\"Add &quot;notes&quot;\">Notes</button>"));
+        assert!(main.contains("<section class=\"panel content-panel\" hidden><h2>Notes</h2><div class=\"slot\" id=\"slot-n\" data-deferred=\"true\"></div></section>"));
+        assert!(main.contains("<section class=\"panel content-panel\"><h2>Added</h2><div class=\"slot\" id=\"slot-a\"></div></section>"));
+    }
+
+    #[test]
     fn the_view_json_cannot_close_its_script_element() {
         let site = Site::seeded("acme", "http://127.0.0.1:2990");
         let modules = vec![json!({"title": "</script><script>alert(1)</script>", "slot": "s"})];
         let html = render(&site, &page(&site, modules, false)).unwrap();
-        assert_eq!(html.matches("</script>").count(), 7, "{html}");
+        assert_eq!(html.matches("</script>").count(), 8, "{html}");
         assert!(html.contains("<\\/script><script>alert(1)<\\/script>"));
     }
 }

@@ -200,13 +200,14 @@ fn forge_scopes(install: &ForgeInstallation, request: &RestRequest<'_>) -> Resul
 /// The scope a request needs (Atlassian: "Scopes for Connect apps"): by
 /// method, except for the resources whose POST, PUT or DELETE only reads or
 /// manages the app's own registrations, which Atlassian's REST reference
-/// lists under READ (search, permission checks, dynamic webhooks).
+/// lists under READ (search, permission checks, comments by ids, dynamic
+/// webhooks).
 pub fn scope_for(method: &Method, path: &str) -> &'static str {
     let resource = path
         .strip_prefix("/rest/api/")
         .and_then(|rest| rest.split_once('/'))
         .map_or("", |(_version, resource)| resource);
-    let reads = matches!(resource, "search" | "search/jql" | "permissions/check")
+    let reads = matches!(resource, "search" | "search/jql" | "permissions/check" | "comment/list")
         || resource == "webhook"
         || resource.starts_with("webhook/");
     match *method {
@@ -251,6 +252,9 @@ mod tests {
         assert_eq!(scope_for(&Method::POST, "/rest/api/3/issue"), "WRITE");
         assert_eq!(scope_for(&Method::DELETE, "/rest/api/3/issue/LOD-1"), "DELETE");
         assert_eq!(scope_for(&Method::PUT, "/rest/api/3/searchable"), "WRITE");
+        assert_eq!(scope_for(&Method::POST, "/rest/api/3/comment/list"), "READ");
+        assert_eq!(scope_for(&Method::POST, "/rest/api/3/issue/LOD-1/comment"), "WRITE");
+        assert_eq!(scope_for(&Method::DELETE, "/rest/api/3/issue/LOD-1/comment/1"), "DELETE");
     }
 
     #[test]

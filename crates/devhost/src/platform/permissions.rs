@@ -62,6 +62,34 @@ const PERMISSIONS: &[(&str, &str, &str, &str, &str)] = &[
     ("ADD_COMMENTS", "15", "Add Comments", "PROJECT", "Ability to comment on issues."),
     ("DELETE_ISSUES", "16", "Delete Issues", "PROJECT", "Ability to delete issues."),
     ("TRANSITION_ISSUES", "46", "Transition Issues", "PROJECT", "Ability to transition issues."),
+    (
+        "EDIT_ALL_COMMENTS",
+        "34",
+        "Edit All Comments",
+        "PROJECT",
+        "Ability to edit all comments made on issues.",
+    ),
+    (
+        "EDIT_OWN_COMMENTS",
+        "35",
+        "Edit Own Comments",
+        "PROJECT",
+        "Ability to edit own comments made on issues.",
+    ),
+    (
+        "DELETE_ALL_COMMENTS",
+        "36",
+        "Delete All Comments",
+        "PROJECT",
+        "Ability to delete all comments made on issues.",
+    ),
+    (
+        "DELETE_OWN_COMMENTS",
+        "37",
+        "Delete Own Comments",
+        "PROJECT",
+        "Ability to delete own comments made on issues.",
+    ),
 ];
 
 pub(crate) fn permission_info(
@@ -77,19 +105,25 @@ pub(crate) fn is_global(key: &str) -> bool {
 /// Whether a person with `role` (`None`: anonymous) holds `permission`.
 ///
 /// The emulated site's single permission scheme: everyone logged in browses;
-/// everyone but viewers creates, edits, comments on and transitions issues;
-/// project admins also administer projects and delete issues; site admins
-/// hold everything. Anonymous visitors hold nothing.
+/// everyone but viewers creates, edits, comments on and transitions issues,
+/// and edits and deletes their own comments; project admins also
+/// administer projects, delete issues and edit and delete anyone's
+/// comments; site admins hold everything. Anonymous visitors hold nothing.
 pub fn role_may(role: Option<Role>, permission: &str) -> bool {
     let Some(role) = role else { return false };
     match permission {
         "ADMINISTER" | "SYSTEM_ADMIN" => role == Role::SiteAdmin,
-        "ADMINISTER_PROJECTS" | "DELETE_ISSUES" => {
+        "ADMINISTER_PROJECTS" | "DELETE_ISSUES" | "EDIT_ALL_COMMENTS" | "DELETE_ALL_COMMENTS" => {
             matches!(role, Role::SiteAdmin | Role::ProjectAdmin)
         }
         "USER_PICKER" | "BROWSE_PROJECTS" => true,
-        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
-        | "TRANSITION_ISSUES" => role != Role::Viewer,
+        "CREATE_ISSUES"
+        | "EDIT_ISSUES"
+        | "ASSIGN_ISSUES"
+        | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES"
+        | "EDIT_OWN_COMMENTS"
+        | "DELETE_OWN_COMMENTS" => role != Role::Viewer,
         _ => false,
     }
 }
@@ -102,8 +136,8 @@ pub fn scopes_may(scopes: &[String], permission: &str) -> bool {
     let needed = match permission {
         "USER_PICKER" | "BROWSE_PROJECTS" => "READ",
         "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
-        | "TRANSITION_ISSUES" => "WRITE",
-        "DELETE_ISSUES" => "DELETE",
+        | "TRANSITION_ISSUES" | "EDIT_OWN_COMMENTS" | "EDIT_ALL_COMMENTS" => "WRITE",
+        "DELETE_ISSUES" | "DELETE_OWN_COMMENTS" | "DELETE_ALL_COMMENTS" => "DELETE",
         "ADMINISTER_PROJECTS" => "PROJECT_ADMIN",
         "ADMINISTER" => "ADMIN",
         _ => return false,
@@ -119,8 +153,16 @@ pub fn scopes_may(scopes: &[String], permission: &str) -> bool {
 pub fn forge_scopes_may(scopes: &[String], permission: &str) -> bool {
     let needed = match permission {
         "USER_PICKER" | "BROWSE_PROJECTS" => "read:jira-work",
-        "CREATE_ISSUES" | "EDIT_ISSUES" | "ASSIGN_ISSUES" | "ADD_COMMENTS"
-        | "TRANSITION_ISSUES" | "DELETE_ISSUES" => "write:jira-work",
+        "CREATE_ISSUES"
+        | "EDIT_ISSUES"
+        | "ASSIGN_ISSUES"
+        | "ADD_COMMENTS"
+        | "TRANSITION_ISSUES"
+        | "DELETE_ISSUES"
+        | "EDIT_OWN_COMMENTS"
+        | "EDIT_ALL_COMMENTS"
+        | "DELETE_OWN_COMMENTS"
+        | "DELETE_ALL_COMMENTS" => "write:jira-work",
         "ADMINISTER_PROJECTS" => "manage:jira-project",
         "ADMINISTER" => "manage:jira-configuration",
         _ => return false,
@@ -156,6 +198,10 @@ mod tests {
         assert!(role_may(Some(Role::ProjectAdmin), "ADMINISTER_PROJECTS"));
         assert!(!role_may(Some(Role::ProjectAdmin), "ADMINISTER"));
         assert!(role_may(Some(Role::SiteAdmin), "ADMINISTER"));
+        assert!(role_may(Some(Role::User), "EDIT_OWN_COMMENTS"));
+        assert!(!role_may(Some(Role::User), "DELETE_ALL_COMMENTS"));
+        assert!(role_may(Some(Role::ProjectAdmin), "EDIT_ALL_COMMENTS"));
+        assert!(!role_may(Some(Role::Viewer), "ADD_COMMENTS"));
         assert!(!role_may(None, "BROWSE_PROJECTS"));
     }
 

@@ -1,7 +1,9 @@
 //! Delivering Jira webhooks, as an emulated site fires them: which apps get
 //! told about an issue change (created, updated, deleted) or an issue
 //! property change (`issue_property_set`, `issue_property_deleted`, fired by
-//! [`crate::jira::entity_properties`]), how the request is signed, and how
+//! [`crate::jira::entity_properties`]) or a comment change
+//! (`comment_created`, `comment_updated`, `comment_deleted`, fired by
+//! [`crate::jira::comments`], filtered by the comment's issue), how the request is signed, and how
 //! failures are retried (Atlassian: "Webhooks" for Jira Cloud). An app
 //! subscribes with *descriptor webhooks* in `modules.webhooks` (`{event,
 //! url, excludeBody?, filter?}`, the URL relative to its base URL), which live as long as
@@ -75,6 +77,12 @@ pub const ISSUE_DELETED: &str = "jira:issue_deleted";
 pub const ISSUE_PROPERTY_SET: &str = "issue_property_set";
 /// `webhookEvent` of an issue property removed.
 pub const ISSUE_PROPERTY_DELETED: &str = "issue_property_deleted";
+/// `webhookEvent` of a comment added (Atlassian: "Webhooks", comment events).
+pub const COMMENT_CREATED: &str = "comment_created";
+/// `webhookEvent` of a comment edited.
+pub const COMMENT_UPDATED: &str = "comment_updated";
+/// `webhookEvent` of a comment deleted.
+pub const COMMENT_DELETED: &str = "comment_deleted";
 
 /// How many deliveries [`WebhookState::deliveries`] remembers.
 const DELIVERY_LOG: usize = 200;
@@ -143,15 +151,39 @@ struct Delivery {
 /// Fires `event` to every enabled app that subscribed to it, descriptor and
 /// dynamic webhooks alike, in background tasks (Atlassian: "Webhooks").
 pub fn fire(site: &Arc<Site>, event: &IssueEvent<'_>) {
-    let now_ms = now_millis();
-    let payload = payload(site, event, now_ms);
+    let payload = payload(site, event, now_millis());
+    send(site, event, &payload);
+}
+
+/// Fires a comment event ([`COMMENT_CREATED`], [`COMMENT_UPDATED`],
+/// [`COMMENT_DELETED`]) about `comment` (its REST v2 JSON) on `event.issue`,
+/// to descriptor and dynamic webhooks alike; filters apply to the
+/// comment's issue (Atlassian: "Webhooks", comment events).
+///
+/// The body is `{timestamp, webhookEvent, comment: {self, id, author,
+/// body, updateAuthor, created, updated, jsdPublic}, issue: {id, self, key,
+/// fields: {summary, project, issuetype, status}}, matchedWebhookIds?}`.
+/// Atlassian documents the event names and, for the issue events only,
+/// the body; this shape follows observed deliveries (the comment's body a
+/// string, as REST v2 gives it; no `user`), unverified beyond them.
+pub fn fire_comment(site: &Arc<Site>, event: &IssueEvent<'_>, comment: &Value) {
+    let mut payload = payload(site, event, now_millis());
+    payload["comment"] = comment.clone();
+    if let Some(body) = payload.as_object_mut() {
+        body.remove("user");
+    }
+    send(site, event, &payload);
+}
+
+/// Sends `payload` to every subscription of every enabled app to `event`.
+fn send(site: &Arc<Site>, event: &IssueEvent<'_>, payload: &Value) {
     let (deliveries, policy, client) = {
         let mut guard = site.data();
         let data = &mut *guard;
-        data.webhooks.prune(now_ms, |key| data.installs.contains_key(key));
+        data.webhooks.prune(now_millis(), |key| data.installs.contains_key(key));
         let mut deliveries = Vec::new();
         for install in data.installs.values().filter(|i| i.enabled) {
-            for (url, body) in subscriptions(site, install, &data.webhooks, event, &payload) {
+            for (url, body) in subscriptions(site, install, &data.webhooks, event, payload) {
                 deliveries.push(Delivery {
                     site: Arc::clone(site),
                     app_key: install.app_key.clone(),

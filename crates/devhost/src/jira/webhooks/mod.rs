@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`registration`] | the dynamic webhook REST API: register, list, refresh, delete, failed |
 //! | [`filter`] | a registration's `jqlFilter` and a descriptor webhook's `filter`: the JQL subset, matched per issue |
-//! | [`delivery`] | who gets told about an issue or issue property change, signing, retries |
+//! | [`delivery`] | who gets told about an issue, issue property or comment change, signing, retries |
 //! | [`state`] | registrations, delivery policy, failed and recent deliveries |
 
 pub mod delivery;

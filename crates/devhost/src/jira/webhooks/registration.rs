@@ -42,8 +42,8 @@ use crate::platform::http::{api_version, now_millis};
 use crate::site::Site;
 
 /// The events a dynamic webhook may name (Atlassian: "Jira REST API v3:
-/// Webhooks", `WebhookDetails.events`). The emulator fires the issue and
-/// issue property ones; it has no comments, so never the comment ones.
+/// Webhooks", `WebhookDetails.events`). The emulator fires them all: the
+/// issue, issue property and comment ones.
 const DYNAMIC_EVENTS: [&str; 8] = [
     ISSUE_CREATED,
     ISSUE_UPDATED,
