@@ -16,6 +16,9 @@
 //! are [`crate::pages::forge_modules`]; the issue view frames Forge issue
 //! panels and issue contexts beside the Connect modules.
 //!
+//! Each product's "Manage apps" page (UPM's admin page) is
+//! [`crate::pages::manage_apps`].
+//!
 //! Around everything, the inspector records the REST calls apps make and
 //! why any was refused ([`crate::inspector::rest`]); its page is
 //! `/dev/inspector` ([`crate::inspector::page`]).
@@ -37,7 +40,9 @@ use crate::jira::webhooks::registration as webhooks;
 use crate::jira::{
     bulk_properties, entity_properties, issues, license, people, search, task_resource,
 };
-use crate::pages::{app_pages, confluence_page, forge_modules, issue, issue_view, session};
+use crate::pages::{
+    app_pages, confluence_page, forge_modules, issue, issue_view, manage_apps, session,
+};
 use crate::platform::auth::Refusal;
 use crate::platform::errors::{Refused, TooLarge, confluence_refused, error, refused};
 use crate::platform::{app_properties, fault_injection, host, upm};
@@ -61,6 +66,9 @@ pub fn routes(
                 .or(confluence_page::routes(Arc::clone(&site)).boxed())
                 .unify()
                 .or(macro_editor::routes(Arc::clone(&site)).boxed())
+                .unify()
+                .or(manage_apps::routes(Arc::clone(&host), Arc::clone(&site), Product::Confluence)
+                    .boxed())
                 .unify(),
         )
         .boxed();
@@ -192,6 +200,8 @@ fn pages(
         .or(session::login_route().boxed())
         .unify()
         .or(session::context_token_route(Arc::clone(&site)).boxed())
+        .unify()
+        .or(manage_apps::routes(Arc::clone(&host), Arc::clone(&site), Product::Jira).boxed())
         .unify()
         .or(host::routes(host).boxed())
         .unify()

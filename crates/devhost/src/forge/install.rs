@@ -9,9 +9,13 @@
 //! to the endpoint of any trigger that subscribes to it, with the delivery
 //! rules of [`super::triggers`]. Installing an app that is already there
 //! replaces it (as `forge install --upgrade` would, here without asking):
-//! new installation id, old product tokens void. Uninstalling drops the
-//! app and its tokens; Forge sends no event for it (FRGE-1246), nor does
-//! the emulator.
+//! new installation id, old product tokens void. Uninstalling (from the
+//! "Manage apps" page, [`crate::pages::manage_apps`]) drops the app and its
+//! tokens. Forge's life cycle events are install and upgrade only (Forge:
+//! "Life cycle events"; FRGE-1246), so no event goes out; Forge runs the
+//! app's `preUninstall` module instead (Forge: "Pre-uninstall trigger",
+//! non-blocking), which the emulator does not (its invocation of a remote
+//! endpoint is unverified).
 //!
 //! The products an app is installed into are those of its
 //! `app.compatibility` (Jira when it has none); each gets its own

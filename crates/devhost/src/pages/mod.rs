@@ -10,6 +10,7 @@
 //! | [`app_pages`] | an app's full pages, `/plugins/servlet/ac/{app}/{module}` |
 //! | [`confluence_page`] | the Confluence page view with its macros |
 //! | [`forge_modules`] | Forge UI modules on those pages (issue panel, issue context) and the Forge admin and project settings pages |
+//! | [`manage_apps`] | "Manage apps" (UPM's admin page), `/plugins/servlet/upm` and `/wiki/plugins/servlet/upm`: installed apps, Uninstall, Upload app |
 //! | [`session`] | switching user, and `AP.context.getToken()` |
 
 pub mod app_pages;
@@ -17,6 +18,7 @@ pub mod confluence_page;
 pub mod forge_modules;
 pub mod issue;
 pub mod issue_view;
+pub mod manage_apps;
 pub mod modules;
 pub mod session;
 pub mod shell;

@@ -28,6 +28,7 @@ use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use super::forge_modules::{admin_page_path, project_settings_path};
+use super::manage_apps;
 use super::modules::{PAGE_MODULES, may_open};
 use crate::confluence::page_view;
 use crate::forge::install::ForgeInstallation;
@@ -135,6 +136,11 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
         }
     }
     links.extend(forge_navigation(site, user));
+    if user.is_some_and(|u| u.role == Role::SiteAdmin) {
+        links.push((manage_apps::page_path(Product::Jira), "Manage apps (Jira)".into()));
+        links
+            .push((manage_apps::page_path(Product::Confluence), "Manage apps (Confluence)".into()));
+    }
     links.push(("/dev/inspector".into(), "Inspector: exchanges with apps".into()));
     links.into_iter().map(|(href, text)| Link { href, text }).collect()
 }

@@ -7,7 +7,9 @@
 //! 2. `POST /rest/plugins/1.0/?token=<upm-token>` with content type
 //!    `application/vnd.atl.plugins.install.uri+json` (or
 //!    `...remote.install+json`) and `{"pluginUri": ...}` installs it and
-//!    answers 202 with a task to poll at `links.self`;
+//!    answers 202 with a task to poll at `links.self` (with the same Basic
+//!    auth), whether the install works or not: a failure is reported by
+//!    the task, never by the POST;
 //! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls.
 //!
 //! `GET /rest/plugins/1.0/settings` answers UPM's settings, among them
@@ -84,16 +86,10 @@ pub fn routes(
         });
     let task = warp::get()
         .and(warp::path!("rest" / "plugins" / "1.0" / "pending" / String))
+        .and(auth)
         .and(with.clone())
-        .map(|id: String, (_, site): (Arc<DevHost>, Arc<Site>)| {
-            match site.data().upm_tasks.get(&id).cloned() {
-                Some(Ok(key)) => warp::reply::json(&json!({"key": key, "enabled": true})).into_response(),
-                Some(Err(message)) => warp::reply::json(&json!({
-                    "status": {"done": true, "errorMessage": message, "subCode": "upm.pluginInstall.error"}
-                }))
-                .into_response(),
-                None => error(StatusCode::NOT_FOUND, "no such task"),
-            }
+        .map(|id: String, auth: Option<String>, (_, site): (Arc<DevHost>, Arc<Site>)| {
+            pending_task(&site, &id, auth.as_deref())
         });
     let delete =
         warp::delete()
@@ -211,25 +207,55 @@ async fn post_install(
     else {
         return error(StatusCode::BAD_REQUEST, "expected a JSON body with pluginUri");
     };
-    let task_id = crate::platform::keys::random_id(12);
-    let outcome = install::install(host, site, product, &uri).await.map_err(|e| e.to_string());
-    let failed = outcome.as_ref().err().cloned();
-    site.data().upm_tasks.insert(task_id.clone(), outcome);
+    let task_id = install_task(host, site, product, &uri).await;
     let self_link = format!("{}/rest/plugins/1.0/pending/{task_id}", site.base_url_of(product));
-    match failed {
-        // UPM accepts the request and reports the outcome in the task; tools
-        // poll it. The emulator installs before answering, but the 202 is
-        // still a pending task (`status.done: false`), as UPM's is: a task
-        // with `status.done: true` means the install *failed*, and that is
-        // how atlassian-connect-express 11.5.3 reads it
-        // (`waitForRegistrationResult` in
-        // `lib/internal/registration/register-jira-conf.js`); success is the
-        // app (`key`, `enabled`) at `links.self`.
-        None => warp::reply::with_status(
-            warp::reply::json(&json!({"type": "INSTALL", "pingAfter": 100, "status": {"done": false}, "links": {"self": self_link}})),
-            StatusCode::ACCEPTED,
-        )
+    // UPM accepts the request and reports the outcome in the task; tools
+    // poll it. The emulator installs before answering, but the 202 is
+    // still a pending task (`status.done: false`), as UPM's is, whether the
+    // install worked or not: a task whose later state has `status.done:
+    // true` means the install *failed*, with `status.errorMessage`, and
+    // that is how atlassian-connect-express 11.5.3 reads it
+    // (`waitForRegistrationResult` in
+    // `lib/internal/registration/register-jira-conf.js`); success is the
+    // app (`key`, `enabled`) at `links.self`.
+    warp::reply::with_status(
+        warp::reply::json(&json!({"type": "INSTALL", "pingAfter": 100, "status": {"done": false}, "links": {"self": self_link}})),
+        StatusCode::ACCEPTED,
+    )
+    .into_response()
+}
+
+/// Installs the descriptor at `uri` into the site's `product` and keeps the
+/// outcome as a UPM pending task; answers the task's id. The "Manage apps"
+/// page's "Upload app" takes this path too.
+pub(crate) async fn install_task(
+    host: &DevHost,
+    site: &Site,
+    product: Product,
+    uri: &str,
+) -> String {
+    let task_id = crate::platform::keys::random_id(12);
+    let outcome = install::install(host, site, product, uri).await.map_err(|e| e.to_string());
+    site.data().upm_tasks.insert(task_id.clone(), outcome);
+    task_id
+}
+
+/// `GET /rest/plugins/1.0/pending/{id}`, for a site admin like every UPM
+/// call: the app once installed, or the finished task carrying the error
+/// (`status.done: true`, `status.errorMessage`, `status.subCode`; the
+/// subCode's value is the emulator's, unverified).
+fn pending_task(site: &Site, id: &str, auth: Option<&str>) -> Response {
+    if !is_admin(site, auth) {
+        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    }
+    match site.data().upm_tasks.get(id).cloned() {
+        Some(Ok(key)) => warp::reply::json(&json!({"key": key, "enabled": true})).into_response(),
+        Some(Err(message)) => warp::reply::json(&json!({
+            "type": "INSTALL",
+            "pingAfter": 100,
+            "status": {"done": true, "errorMessage": message, "subCode": "upm.pluginInstall.error"},
+        }))
         .into_response(),
-        Some(message) => error(StatusCode::BAD_REQUEST, &message),
+        None => error(StatusCode::NOT_FOUND, "no such task"),
     }
 }
