@@ -20,7 +20,9 @@
 //! Errors use Confluence's body, `{"statusCode", "data": {...}, "message"}`
 //! (Atlassian: "Confluence Cloud REST API", section "Status codes").
 //!
-//! What it is not: a Confluence. No page editing, CQL, spaces API, blog posts
+//! - content search by CQL ([`super::search`]).
+//!
+//! What it is not: a Confluence. No page editing, spaces API, blog posts
 //! or attachments; no fault injection on these routes.
 //!
 //! App properties under `/wiki` are the Connect framework's resource, served
@@ -71,9 +73,10 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
     let user = warp::path!("rest" / "api" / "user")
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(with)
-        .and(call_in(site, Product::Confluence))
+        .and(call_in(Arc::clone(&site), Product::Confluence))
         .map(|query: String, site: Arc<Site>, call: Call| user(&site, &query, &call));
-    properties.or(content).unify().or(user).unify()
+    let search = super::search::routes(Arc::clone(&site));
+    search.or(properties).unify().or(content).unify().or(user).unify()
 }
 
 /// `GET /wiki/rest/api/user?accountId=`: the person as Confluence shows them
@@ -111,7 +114,7 @@ fn not_found(id: &str) -> String {
 }
 
 /// `GET /wiki/rest/api/content/{id}`, without expansions.
-fn content_json(site: &Site, page: &ContentPage) -> Value {
+pub(crate) fn content_json(site: &Site, page: &ContentPage) -> Value {
     let base = site.base_url_of(Product::Confluence);
     json!({
         "id": page.id,

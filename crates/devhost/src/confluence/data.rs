@@ -60,6 +60,12 @@ pub struct ConfluenceData {
     /// editor saved them; before that, the descriptor's `defaultValue`s
     /// apply (see [`super::macro_editor`]).
     pub macro_parameters: BTreeMap<(String, String), BTreeMap<String, String>>,
+    /// Each macro instance's body, by (content id, macro id), once set;
+    /// before that, a seeded one (see [`super::macro_body`]).
+    pub macro_bodies: BTreeMap<(String, String), String>,
+    /// Forge macros' configs by (content id, app id, module key), saved by
+    /// `view.submit` (see [`super::forge_macro_config`]).
+    pub forge_macro_configs: BTreeMap<(String, String, String), Value>,
 }
 
 impl ConfluenceData {

@@ -21,10 +21,18 @@
 //! - `saveMacro` stores the parameters at once and the page shows the macro
 //!   again with them when the editor closes.
 //!
+//! - a macro with `parameters` and no `editor` gets Confluence's generated
+//!   form instead, drawn by `page/host.js` from the page's entry; what it
+//!   saves goes through the same endpoint, checked against the declared
+//!   types ([`super::macro_parameters::check_form`]);
+//! - `getMacroBody` answers the instance's body ([`super::macro_body`]);
+//!   `PUT /wiki/dev/api/macro-body` stands in for typing it in the page
+//!   editor.
+//!
 //! What it does not: Confluence's page editor. There is no draft and no
-//! "Publish": a save is live for everyone immediately. No macro bodies
-//! (`getMacroBody` answers an empty string), no Confluence-generated
-//! parameter form for macros without an `editor`, no `insertTitle` flow.
+//! "Publish": a save is live for everyone immediately. No `insertTitle`
+//! flow; `saveMacro`'s body argument is ignored (the body is the page
+//! editor's).
 //! Like Confluence's editor, only people who may edit the page (here: any
 //! signed-in user but a viewer) may open the editor or save.
 
@@ -36,7 +44,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::macro_parameters::{parameters, url_variables};
+use super::macro_body;
+use super::macro_parameters::{check_form, form, parameters, url_variables};
 use super::page_view::{macro_id, page_context};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::errors::confluence_error as error;
@@ -61,6 +70,7 @@ pub fn macro_module(install: &AppInstall, module_key: &str) -> Option<Value> {
 /// `POST /wiki/dev/api/macro-editor` (a freshly signed editor URL) and
 /// `PUT /wiki/dev/api/macro-parameters` (what `saveMacro` stores).
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let forge_config = super::forge_macro_config::routes(Arc::clone(&site));
     let with = warp::any().map(move || Arc::clone(&site));
     let session = warp::cookie::optional::<String>(SESSION_COOKIE);
     let body = warp::body::content_length_limit(256 * 1024).and(warp::body::json::<Value>());
@@ -76,11 +86,19 @@ pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rej
         .and(warp::path!("dev" / "api" / "macro-parameters"))
         .and(session)
         .and(body)
-        .and(with)
+        .and(with.clone())
         .map(|session: Option<String>, body: Value, site: Arc<Site>| {
             save(&site, session.as_deref(), &body)
         });
-    editor.or(save).unify()
+    let set_body = warp::put()
+        .and(warp::path!("dev" / "api" / "macro-body"))
+        .and(session)
+        .and(body)
+        .and(with)
+        .map(|session: Option<String>, body: Value, site: Arc<Site>| {
+            set_body(&site, session.as_deref(), &body)
+        });
+    editor.or(save).unify().or(set_body).unify().or(forge_config).unify()
 }
 
 /// The macro instance a request names, and the user who may edit it.
@@ -138,8 +156,10 @@ fn editor(site: &Site, session: Option<&str>, body: &Value) -> Response {
         return error(StatusCode::NOT_FOUND, "no such page");
     };
     let values = parameters(site, &it.content_id, &it.macro_id, &it.module);
-    let context =
-        page_context(&page, Some(it.macro_id.clone()), url_variables(&it.module, &values));
+    let body = macro_body::body(site, &it.content_id, &it.macro_id, &it.module);
+    let mut variables = url_variables(&it.module, &values);
+    variables.extend(macro_body::url_variables(body.as_deref()));
+    let context = page_context(&page, Some(it.macro_id.clone()), variables);
     let framed = json!({"key": it.module["key"], "url": url});
     let title = editor["editTitle"]["value"]
         .as_str()
@@ -152,6 +172,7 @@ fn editor(site: &Site, session: Option<&str>, body: &Value) -> Response {
         "width": editor["width"].as_str().unwrap_or("600px"),
         "height": editor["height"].as_str().unwrap_or("400px"),
         "parameters": values,
+        "body": body,
     }))
     .into_response()
 }
@@ -198,11 +219,36 @@ fn save(site: &Site, session: Option<&str>, body: &Value) -> Response {
         Ok(values) => values,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
+    if let Some(form) = form(&it.module)
+        && let Err(message) = check_form(&form, &values)
+    {
+        return error(StatusCode::BAD_REQUEST, &message);
+    }
     site.data()
         .confluence
         .macro_parameters
         .insert((it.content_id.clone(), it.macro_id.clone()), values.clone());
     warp::reply::json(&json!({ "parameters": values })).into_response()
+}
+
+/// `PUT /wiki/dev/api/macro-body`: sets an instance's body, as typing in
+/// the page editor would (no such endpoint on a real site).
+fn set_body(site: &Site, session: Option<&str>, body: &Value) -> Response {
+    let it = match instance(site, session, body) {
+        Ok(it) => it,
+        Err((status, message)) => return error(status, message),
+    };
+    if !macro_body::has_body(&it.module) {
+        return error(StatusCode::BAD_REQUEST, "this macro has no body (bodyType none)");
+    }
+    let Some(text) = body["body"].as_str() else {
+        return error(StatusCode::BAD_REQUEST, "body must be text");
+    };
+    if text.chars().count() > macro_body::MAX_BODY_CHARS {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "a macro body is at most 64K characters");
+    }
+    site.data().confluence.macro_bodies.insert((it.content_id, it.macro_id), text.to_owned());
+    warp::reply::json(&json!({ "body": text })).into_response()
 }
 
 #[cfg(test)]

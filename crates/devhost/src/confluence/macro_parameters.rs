@@ -3,11 +3,17 @@
 //! editor saved for the instance, else the descriptor's defaults, and the
 //! variables they make in the macro's URL (`{title}`).
 //!
+//! A macro with `parameters` but no custom `editor` gets Confluence's
+//! generated parameter form instead ([`form`]): one field per parameter,
+//! of the declared `type` (Atlassian: "Macro Input Parameter": `string`,
+//! `enum` with `values`, `boolean`, `int`, and others the emulator shows as
+//! text), whose values are checked ([`check_form`]) before they are saved.
+//!
 //! What it is not: the editor that changes them ([`super::macro_editor`]).
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::site::Site;
 
@@ -54,10 +60,82 @@ pub fn url_variables(module: &Value, values: &BTreeMap<String, String>) -> Vec<(
     all.into_iter().collect()
 }
 
+/// The generated parameter form of a macro that declares `parameters` and
+/// no custom `editor`: `[{identifier, name, type, required, values,
+/// defaultValue}]`; `None` for other macros.
+pub fn form(module: &Value) -> Option<Value> {
+    let Value::Array(list) = &module["parameters"] else { return None };
+    if module["editor"].is_object() || list.is_empty() {
+        return None;
+    }
+    let fields: Vec<Value> = list
+        .iter()
+        .filter_map(|p| {
+            let identifier = p["identifier"].as_str()?;
+            Some(json!({
+                "identifier": identifier,
+                "name": p["name"]["value"].as_str().unwrap_or(identifier),
+                "type": p["type"].as_str().unwrap_or("string"),
+                "required": p["required"].as_bool().unwrap_or(false),
+                "values": p["values"].as_array().cloned().unwrap_or_default(),
+                "defaultValue": p["defaultValue"],
+            }))
+        })
+        .collect();
+    Some(Value::Array(fields))
+}
+
+/// Checks values saved from a generated form against the declaration: a
+/// required parameter present, an `enum` among its `values`, a `boolean`
+/// `true` or `false`, an `int` a whole number; names the first problem.
+pub fn check_form(form: &Value, values: &BTreeMap<String, String>) -> Result<(), String> {
+    for field in form.as_array().into_iter().flatten() {
+        let identifier = field["identifier"].as_str().unwrap_or_default();
+        let Some(value) = values.get(identifier).filter(|v| !v.is_empty()) else {
+            if field["required"] == true {
+                return Err(format!("the parameter '{identifier}' is required"));
+            }
+            continue;
+        };
+        let valid = match field["type"].as_str().unwrap_or("string") {
+            "enum" => field["values"].as_array().into_iter().flatten().any(|v| v == value.as_str()),
+            "boolean" => matches!(value.as_str(), "true" | "false"),
+            "int" => value.parse::<i64>().is_ok(),
+            _ => true,
+        };
+        if !valid {
+            return Err(format!("'{value}' is not a valid value of the parameter '{identifier}'"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    #[test]
+    fn a_macro_without_an_editor_gets_a_form_that_checks_types() {
+        let module = json!({"parameters": [
+            {"identifier": "title", "name": {"value": "Title"}, "type": "string", "required": true},
+            {"identifier": "size", "type": "enum", "values": ["S", "L"]},
+            {"identifier": "done", "type": "boolean"}
+        ]});
+        let form = form(&module).unwrap();
+        assert_eq!(form[0]["name"], "Title");
+        assert_eq!(form[1]["values"], json!(["S", "L"]));
+        let values = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        assert!(
+            check_form(&form, &values(&[("title", "T"), ("size", "L"), ("done", "true")])).is_ok()
+        );
+        assert!(check_form(&form, &values(&[("size", "L")])).is_err(), "title is required");
+        assert!(check_form(&form, &values(&[("title", "T"), ("size", "M")])).is_err());
+        assert!(check_form(&form, &values(&[("title", "T"), ("done", "yes")])).is_err());
+        let with_editor = json!({"editor": {"url": "/e"}, "parameters": [{"identifier": "x"}]});
+        assert_eq!(super::form(&with_editor), None);
+    }
 
     #[test]
     fn declared_parameters_keep_their_defaults() {

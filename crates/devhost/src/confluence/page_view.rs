@@ -15,16 +15,26 @@
 //! macro with an `editor` gets an "Edit" button (see
 //! [`super::macro_editor`]).
 //!
-//! Not here: macro bodies, static content macros and the page editor.
+//! A macro whose descriptor carries `conditions` is framed only when they
+//! hold (Atlassian's macro reference lists no `conditions` field; the
+//! emulator evaluates them where a descriptor gives them, as on any
+//! Confluence module; see [`super::conditions`]).
+//!
+//! A macro with a `bodyType` carries its body ([`super::macro_body`]),
+//! also as `{macro.body}`, `{macro.truncated}` and `{macro.hash}`; one with
+//! `parameters` and no `editor` gets Confluence's generated form.
+//!
+//! Not here: static content macros and the page editor.
 //! The HTML shell that shows it is the host's ([`crate::pages`]); this
 //! file says what the page holds: its path, its context and its macros.
 
 use serde_json::{Value, json};
 
+use super::conditions::shows_on_page;
 use super::data::{ContentPage, SPACE_NAME};
-use super::macro_parameters;
+use super::{macro_body, macro_parameters};
 use crate::platform::iframe::{ConfluenceContext, ViewContext, module_url};
-use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site};
+use crate::site::{AppInstall, CONFLUENCE_CONTEXT_PATH, Site, User};
 
 /// The path of a page's view, under the site's origin.
 pub fn page_path(page: &ContentPage) -> String {
@@ -80,8 +90,10 @@ pub fn stated_context(site: &Site, asked: &Value) -> Option<ViewContext> {
 }
 
 /// The macros framed on `page`: every enabled Confluence app's dynamic
-/// content macros, in app key order, as the page's view entries.
-pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) -> Vec<Value> {
+/// content macros whose `conditions` hold for `user` (see
+/// [`super::conditions`]), in app key order, as the page's view entries.
+pub fn framed_macros(site: &Site, page: &ContentPage, user: Option<&User>) -> Vec<Value> {
+    let account_id = user.map(|u| u.account_id.as_str());
     let installs: Vec<AppInstall> = {
         let data = site.data();
         let mut installs: Vec<AppInstall> =
@@ -96,18 +108,23 @@ pub fn framed_macros(site: &Site, page: &ContentPage, account_id: Option<&str>) 
             Value::Null => Vec::new(),
             one => vec![one.clone()],
         };
-        for module in &macros {
+        for module in macros.iter().filter(|m| shows_on_page(site, install, page, user, m)) {
             let key = module["key"].as_str().unwrap_or("macro");
             let id = macro_id(&install.app_key, key);
             let values = macro_parameters::parameters(site, &page.id, &id, module);
-            let variables = macro_parameters::url_variables(module, &values);
+            let body = macro_body::body(site, &page.id, &id, module);
+            let mut variables = macro_parameters::url_variables(module, &values);
+            variables.extend(macro_body::url_variables(body.as_deref()));
             let context = page_context(page, Some(id.clone()), variables);
-            // Which macros can be edited, and the instance the editor edits.
-            let editor = module["editor"]["url"]
-                .is_string()
+            // Which macros can be edited (a custom editor, or Confluence's
+            // generated form), and the instance the editor edits.
+            let form = macro_parameters::form(module);
+            let editor = (module["editor"]["url"].is_string() || form.is_some())
                 .then(|| json!({"contentId": page.id, "macroId": id}));
             modules.push(json!({
                 "parameters": values,
+                "body": body,
+                "form": form,
                 "editor": editor,
                 "addonKey": install.app_key,
                 "moduleKey": key,

@@ -124,6 +124,9 @@ pub struct UiModule {
     pub resolver_endpoint: Option<String>,
     /// Its `title` (the panel's or page's heading), if any.
     pub title: Option<String>,
+    /// A macro's `config.resource`: the Custom UI resource that edits its
+    /// configuration (Forge: "Macro" module, `config`), if any.
+    pub config_resource: Option<String>,
     /// Its `label` (an issue context's collapsed line), if any.
     pub label: Option<String>,
     /// Its `displayConditions`, as written ([`super::display_conditions`]).
@@ -330,6 +333,7 @@ impl ForgeManifest {
                     resource,
                     resolver_endpoint,
                     title: text_of(entry, "title"),
+                    config_resource: text_of(&entry["config"], "resource"),
                     label: text_of(entry, "label"),
                     display_conditions: entry.get("displayConditions").cloned(),
                 });

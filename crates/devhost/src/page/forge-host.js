@@ -18,6 +18,14 @@
 //   emit / emitPublic {event, payload}; on / onPublic {event} (callback kept in the frame)
 //   showFlag {id, title, description, type, isAutoDismiss} -> id;  closeFlag {id}
 //   enableTheming              -> {colorMode}, then theme changes are pushed
+//   submit {config}            -> true from a macro's config resource (stored; see
+//                                 crates/devhost/src/confluence/forge_macro_config.rs), else false
+//   close                      -> true from a macro's config dialog (which closes), else false
+//
+// A Forge `macro` whose manifest names a `config` resource gets an "Edit"
+// button on the page; it opens that resource in a dialog, as Confluence
+// opens a macro's config. After a submit, closing the dialog reloads the
+// page, so the macro's `getContext()` answers the new `extension.config`.
 //
 // Anything else is refused with a message naming the call. Messages are
 // accepted only from a frame this page created, from that frame's origin.
@@ -162,7 +170,67 @@
       themed.add(source);
       return { colorMode: colorMode() };
     },
+    // `view.submit` resolves when the host answers anything but false;
+    // `false` makes the bridge throw "this resource's view is not submittable".
+    submit: async (entry, payload) => {
+      if (!entry.dialog) return false;
+      const response = await fetch(siteRoot + '/wiki/dev/api/forge-macro-config', {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        credentials: 'same-origin',
+        body: JSON.stringify({
+          appId: entry.module.appId,
+          moduleKey: entry.module.moduleKey,
+          contentId: entry.module.editor.contentId,
+          payload: payload === undefined ? null : payload,
+        }),
+      });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) throw new Error((answer && answer.message) || ('HTTP ' + response.status));
+      entry.saved = true;
+      return true;
+    },
+    close: (entry) => {
+      if (!entry.dialog) return false;
+      // Answer the frame first, then take the dialog away.
+      setTimeout(() => closeConfig(entry), 0);
+      return true;
+    },
   };
+
+  function closeConfig(entry) {
+    frames.delete(entry.frame.contentWindow);
+    if (entry.dialog.open) entry.dialog.close();
+    entry.dialog.remove();
+    if (entry.saved) location.reload();
+  }
+
+  // A macro's config resource in a dialog, as Confluence opens it.
+  function openConfig(module) {
+    if (document.querySelector('dialog.forge-config')) return;
+    const dialog = document.createElement('dialog');
+    dialog.className = 'macro-editor forge-config';
+    dialog.setAttribute('aria-label', module.config.title);
+    const header = document.createElement('header');
+    header.textContent = module.config.title;
+    const body = document.createElement('div');
+    body.className = 'dialog-body';
+    const actions = document.createElement('div');
+    actions.className = 'dialog-actions';
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.textContent = 'Close';
+    actions.append(close);
+    dialog.append(header, body, actions);
+    document.body.append(dialog);
+    const configModule = Object.assign({}, module, { url: module.config.url, moduleKey: module.moduleKey });
+    const entry = frame(configModule, body);
+    entry.dialog = dialog;
+    close.addEventListener('click', () => closeConfig(entry));
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeConfig(entry); });
+    entry.frame.style.height = '300px';
+    dialog.showModal();
+  }
 
   window.addEventListener('message', async (event) => {
     const entry = frames.get(event.source);
@@ -205,7 +273,8 @@
     }
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-color-mode'] });
 
-  // Creates a module's frame in its slot.
+  // Creates a module's frame in its slot; answers the entry its bridge
+  // calls are answered for.
   function frame(module, slot) {
     const frame = document.createElement('iframe');
     frame.src = module.url;
@@ -218,7 +287,9 @@
     frame.style.border = '0';
     frame.style.height = module.compact ? '40px' : '80px';
     slot.append(frame);
-    frames.set(frame.contentWindow, { module: module, frame: frame, slot: slot });
+    const entry = { module: module, frame: frame, slot: slot };
+    frames.set(frame.contentWindow, entry);
+    return entry;
   }
 
   for (const module of modules) {
@@ -234,6 +305,10 @@
       slot.addEventListener('lodger-dev:open', () => frame(module, slot), { once: true });
     } else {
       frame(module, slot);
+    }
+    if (module.config) {
+      const button = document.querySelector('button.macro-edit[data-slot="' + module.slot + '"]');
+      if (button) button.addEventListener('click', () => openConfig(module));
     }
   }
 })();

@@ -327,7 +327,7 @@
     dialog.append(header, body, actions);
     dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeEditor(); });
     document.body.append(dialog);
-    editor = { module: module, dialog: dialog, saved: false, parameters: answer.parameters || {}, context: answer.context };
+    editor = { module: module, dialog: dialog, saved: false, parameters: answer.parameters || {}, body: answer.body || '', context: answer.context };
     dialog.showModal();
     const container = host.create({
       addon_key: module.addonKey,
@@ -338,9 +338,86 @@
     body.append(container[0]);
   }
 
+  // A macro with `parameters` and no `editor` gets Confluence's generated
+  // form instead: one field per parameter (an `enum` a select, a `boolean`
+  // a checkbox, the rest text), saved like the custom editor's save.
+  function openForm(module) {
+    if (editor) return;
+    const dialog = document.createElement('dialog');
+    dialog.className = 'macro-editor macro-form';
+    dialog.setAttribute('aria-label', 'Edit ' + (module.title || module.moduleKey));
+    const form = document.createElement('form');
+    form.method = 'dialog';
+    const header = document.createElement('header');
+    header.textContent = 'Edit ' + (module.title || module.moduleKey);
+    form.append(header);
+    const current = module.parameters || {};
+    for (const field of module.form) {
+      const label = document.createElement('label');
+      label.textContent = field.name + ' ';
+      const value = field.identifier in current ? current[field.identifier] : (field.defaultValue == null ? '' : String(field.defaultValue));
+      let input;
+      if (field.type === 'enum') {
+        input = document.createElement('select');
+        for (const option of [''].concat(field.values || [])) {
+          const element = document.createElement('option');
+          element.value = element.textContent = String(option);
+          input.append(element);
+        }
+        input.value = value;
+      } else if (field.type === 'boolean') {
+        input = document.createElement('input');
+        input.type = 'checkbox';
+        input.checked = value === 'true';
+      } else {
+        input = document.createElement('input');
+        input.type = field.type === 'int' ? 'number' : 'text';
+        input.value = value;
+      }
+      input.name = field.identifier;
+      input.required = !!field.required && field.type !== 'boolean';
+      label.append(input);
+      form.append(label);
+    }
+    const actions = document.createElement('div');
+    actions.className = 'dialog-actions';
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.textContent = 'Save';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.textContent = 'Close';
+    cancel.addEventListener('click', closeEditor);
+    actions.append(save, cancel);
+    form.append(actions);
+    dialog.append(form);
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeEditor(); });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const parameters = {};
+      for (const field of module.form) {
+        const input = form.elements[field.identifier];
+        const value = field.type === 'boolean' ? String(input.checked) : input.value;
+        if (value !== '') parameters[field.identifier] = value;
+      }
+      const instance = Object.assign({ addonKey: module.addonKey, moduleKey: module.moduleKey }, module.editor);
+      try {
+        await devCall('PUT', '/dev/api/macro-parameters', Object.assign(instance, { parameters: parameters }));
+        editor.saved = true;
+        closeEditor();
+      } catch (error) {
+        createFlag({ type: 'error', title: 'The macro was not saved', body: error.message, close: 'auto' });
+      }
+    });
+    document.body.append(dialog);
+    editor = { module: module, dialog: dialog, saved: false, parameters: current };
+    dialog.showModal();
+  }
+
   for (const button of document.querySelectorAll('button.macro-edit')) {
     const module = (view.modules || []).find((m) => m.slot === button.dataset.slot);
-    if (module && module.editor) button.addEventListener('click', () => openEditor(module));
+    // Forge macros' config buttons are forge-host.js's.
+    if (module && module.editor && !module.forge) button.addEventListener('click', () => (module.form ? openForm(module) : openEditor(module)));
   }
 
   host.defineModule('confluence', {
@@ -352,8 +429,13 @@
       const module = (view.modules || []).find((m) => m.addonKey === who.addonKey && m.moduleKey === who.moduleKey);
       return (module && module.parameters) || {};
     }),
+    // The body of the macro being edited (from the editor) or of the calling
+    // macro itself; '' for a macro without one.
     getMacroBody: promised(async function (callback) {
-      return '';
+      const who = caller(callback);
+      if (isEditor(who)) return editor.body || '';
+      const module = (view.modules || []).find((m) => m.addonKey === who.addonKey && m.moduleKey === who.moduleKey);
+      return (module && module.body) || '';
     }),
     saveMacro: promised(async function (parameters, body, callback) {
       const who = caller(callback);

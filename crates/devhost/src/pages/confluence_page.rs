@@ -13,12 +13,14 @@ use warp::{Filter, Rejection};
 
 use super::forge_modules::forge_modules_for;
 use super::shell::{Page, respond};
-use crate::confluence::data::SPACE_NAME;
+use crate::confluence::data::{ContentPage, SPACE_NAME};
+use crate::confluence::forge_macro_config::add_config_editors;
 use crate::confluence::page_view::{framed_macros, page_context, page_path};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::errors::confluence_error as error;
-use crate::site::Site;
+use crate::site::{Site, User};
 use lodger_connect::installation::Product;
+use serde_json::Value;
 
 /// The page view route, to mount under `wiki`.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -35,8 +37,7 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         return error(StatusCode::NOT_FOUND, "Page not found");
     };
     let user = current_user(site, session.as_deref());
-    let modules = framed_macros(site, &page, user.map(|u| u.account_id.as_str()));
-    let mut page_view = Page {
+    let page_view = Page {
         product: Product::Confluence,
         path: page_path(&page),
         breadcrumb: format!("{SPACE_NAME} / Pages"),
@@ -46,12 +47,21 @@ fn page_view(site: &Site, space: &str, id: &str, session: Option<String>) -> Res
         // The claims the page hands to `AP.context`: the page, no macro.
         context: page_context(&page, None, Vec::new()),
         user,
-        modules,
+        modules: page_modules(site, &page, user),
         full_page: true,
     };
-    // Forge apps' `macro` modules, one instance on every page (the
-    // emulator has no editor to insert them with).
-    let forge = forge_modules_for(site, &page_view.context, user, &["macro"]);
-    page_view.modules.extend(forge);
     respond(site, &page_view, session.is_none())
+}
+
+/// What the view of `page` frames for `user`: the Connect apps' dynamic
+/// content macros whose conditions hold, then the Forge apps' `macro`
+/// modules, one instance of each on every page (the emulator has no editor
+/// to insert them with), those with a `config` resource editable.
+pub fn page_modules(site: &Site, page: &ContentPage, user: Option<&User>) -> Vec<Value> {
+    let mut modules = framed_macros(site, page, user);
+    let context = page_context(page, None, Vec::new());
+    let mut forge = forge_modules_for(site, &context, user, &["macro"]);
+    add_config_editors(site, &mut forge, &page.id);
+    modules.extend(forge);
+    modules
 }

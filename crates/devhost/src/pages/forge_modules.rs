@@ -14,7 +14,7 @@
 //! | module | path |
 //! |---|---|
 //! | `jira:issuePanel`, `jira:issueContext` | the issue view, `/browse/{issueKey}` |
-//! | `macro` | the Confluence page view, `/wiki/spaces/{spaceKey}/pages/{id}` (one instance per page, no `config`) |
+//! | `macro` | the Confluence page view, `/wiki/spaces/{spaceKey}/pages/{id}` (one instance per page; its `config` resource opens from an "Edit" button, see [`crate::confluence::forge_macro_config`]) |
 //! | `jira:adminPage` | `/jira/settings/apps/{appUuid}/{environmentId}` |
 //! | `jira:projectSettingsPage` | `/jira/software/projects/{projectKey}/settings/apps/{appUuid}/{environmentId}` |
 //!
@@ -32,6 +32,7 @@ use warp::{Filter, Rejection};
 
 use super::issue_view::{self, Presentation};
 use super::shell::{Page, respond};
+use crate::confluence::forge_macro_config::config_of;
 use crate::forge::display_conditions;
 use crate::forge::install::ForgeInstallation;
 use crate::forge::manifest::UiModule;
@@ -146,6 +147,11 @@ fn context_of(
     if let Some(page) = &context.confluence {
         extension["content"] = json!({"id": page.content_id, "type": page.content_type});
         extension["space"] = json!({"key": page.space_key});
+        // A macro's config, as its config resource last submitted it.
+        let config = config_of(site, &page.content_id, &install.app_id, &module.key);
+        if let (Some(config), "macro") = (config, module.module_type.as_str()) {
+            extension["config"] = config;
+        }
     }
     let local_id = format!(
         "ari:cloud:ecosystem::extension/{uuid}/{}/static/{}",

@@ -153,7 +153,11 @@ fn evaluate(
             _ => None,
         }
     };
-    let facts = Facts { logged_in: user.is_some(), property: &property };
+    let facts = Facts {
+        logged_in: user.is_some(),
+        property: &property,
+        product: &conditions::no_product_conditions,
+    };
     let shown = conditions::shows(module.get("conditions"), &facts);
     if !shown && record {
         site.record(hidden(
@@ -167,7 +171,7 @@ fn evaluate(
 
 /// The inspector's record of a module its conditions hide: no iframe URL
 /// is signed, no request is made.
-fn hidden(install: &AppInstall, module: &Value, condition: Option<Value>) -> Exchange {
+pub(crate) fn hidden(install: &AppInstall, module: &Value, condition: Option<Value>) -> Exchange {
     let key = module["key"].as_str().unwrap_or("module");
     let url = module["url"].as_str().unwrap_or_default();
     let reason = Reason { condition, ..Reason::new(Check::ConditionFalse, "a condition is false") };

@@ -7,10 +7,16 @@
 //! The host evaluates them; they decide what is *displayed*, never what is
 //! allowed (the app must still check on its server).
 //!
-//! Supported here: `user_is_logged_in`, `entity_property_exists` and
-//! `entity_property_equal_to` for the `addon`, `project` and `issue`
-//! entities. A condition the emulator does not know hides the module and is
-//! logged, so a descriptor relying on it is noticed rather than silently shown.
+//! Supported here for every product: `user_is_logged_in`,
+//! `entity_property_exists` and `entity_property_equal_to` for the entities
+//! the product's [`Facts::property`] answers (Jira: `addon`, `project`,
+//! `issue`; Confluence: `addon`, `content`, `space`), and their shorthands
+//! `addon_property_*`, `content_property_*` and `space_property_*`
+//! (`_exists`, `_equal_to`; Atlassian: Confluence "Conditions", common
+//! and Confluence lists). A product adds its own named conditions through
+//! [`Facts::product`] (Confluence's: [`crate::confluence::conditions`]).
+//! A condition neither knows hides the module and is logged, so a
+//! descriptor relying on it is noticed rather than silently shown.
 
 use serde_json::Value;
 
@@ -21,6 +27,14 @@ pub struct Facts<'a> {
     /// Looks up an entity property: `(entity, property key) -> value`, where
     /// entity is `addon`, `project` or `issue` (of the page being shown).
     pub property: &'a dyn Fn(&str, &str) -> Option<Value>,
+    /// The product's own named conditions: `(name, params) -> holds`,
+    /// `None` for a name the product does not emulate.
+    pub product: &'a dyn Fn(&str, &Value) -> Option<bool>,
+}
+
+/// A product with no conditions of its own beyond the common ones.
+pub fn no_product_conditions(_: &str, _: &Value) -> Option<bool> {
+    None
 }
 
 /// Whether a module with these `conditions` shows (no conditions: it does).
@@ -66,19 +80,39 @@ fn named(condition: &Value, facts: &Facts<'_>) -> bool {
     let param = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default();
     match name {
         "user_is_logged_in" => facts.logged_in,
-        "entity_property_exists" | "entity_property_equal_to" => {
-            let found = (facts.property)(param("entity"), param("propertyKey"));
-            let found = found.and_then(|value| at_path(value, param("objectName")));
-            match (name, found) {
-                ("entity_property_exists", found) => found.is_some(),
-                (_, Some(found)) => equals(&found, param("value")),
-                (_, None) => false,
-            }
+        "entity_property_exists" => property(facts, param("entity"), &params, None),
+        "entity_property_equal_to" => {
+            property(facts, param("entity"), &params, Some(param("value")))
         }
         other => {
-            tracing::warn!(condition = other, "condition not emulated: module hidden");
-            false
+            // `addon_property_exists`, `content_property_equal_to`, ...
+            let shorthand = ["addon", "content", "space"].iter().find_map(|entity| {
+                match other.strip_prefix(entity)?.strip_prefix("_property_")? {
+                    "exists" => Some(property(facts, entity, &params, None)),
+                    "equal_to" => Some(property(facts, entity, &params, Some(param("value")))),
+                    _ => None,
+                }
+            });
+            match shorthand.or_else(|| (facts.product)(other, &params)) {
+                Some(holds) => holds,
+                None => {
+                    tracing::warn!(condition = other, "condition not emulated: module hidden");
+                    false
+                }
+            }
         }
+    }
+}
+
+/// A property condition on `entity`: the property `propertyKey` exists (at
+/// `objectName`), or, given `expected`, equals it there.
+fn property(facts: &Facts<'_>, entity: &str, params: &Value, expected: Option<&str>) -> bool {
+    let param = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default();
+    let found = (facts.property)(entity, param("propertyKey"));
+    match (found.and_then(|value| at_path(value, param("objectName"))), expected) {
+        (found, None) => found.is_some(),
+        (Some(found), Some(expected)) => equals(&found, expected),
+        (None, Some(_)) => false,
     }
 }
 
@@ -109,14 +143,15 @@ mod tests {
                 ("issue", "lodger-checklist") => Some(json!({"open": 2})),
                 _ => None,
             };
-            shows(Some(&conditions), &Facts { logged_in, property: &lookup })
+            let facts = Facts { logged_in, property: &lookup, product: &no_product_conditions };
+            shows(Some(&conditions), &facts)
         }
     }
 
     #[test]
     fn the_first_false_condition_is_named() {
         let lookup = |_: &str, _: &str| None;
-        let facts = Facts { logged_in: false, property: &lookup };
+        let facts = Facts { logged_in: false, property: &lookup, product: &no_product_conditions };
         let logged_in = json!({"condition": "user_is_logged_in"});
         let all = json!([{"condition": "user_is_logged_in", "invert": true}, logged_in]);
         assert_eq!(first_false(Some(&all), &facts), Some(logged_in));
@@ -144,6 +179,12 @@ mod tests {
         assert!(!check(equal("features.glance", "false")));
         assert!(check(equal("name", "x")));
         assert!(!check(equal("missing.path", "x")));
+        let addon = json!([{"condition": "addon_property_equal_to",
+            "params": {"propertyKey": "settings", "objectName": "name", "value": "x"}}]);
+        assert!(check(addon));
+        assert!(!check(
+            json!([{"condition": "content_property_exists", "params": {"propertyKey": "k"}}])
+        ));
     }
 
     #[test]
