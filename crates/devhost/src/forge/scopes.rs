@@ -27,6 +27,7 @@
 //! | Confluence `GET /rest/api/content/{id}/property[/{key}]` | `read:confluence-props` | "Content properties", Get content property |
 //! | Confluence `POST, PUT, DELETE /rest/api/content/{id}/property[/{key}]` | `write:confluence-props` | "Content properties", Create / Update / Delete content property |
 //! | Confluence `GET /rest/api/content/{id}` | `read:confluence-content.all` | "Content", Get content by ID |
+//! | Confluence `GET /rest/api/content/search`, `/rest/api/search` | `search:confluence` | "Content", Search content by CQL; "Search", Search content |
 //! | Confluence `GET /rest/api/user` | `read:confluence-user` | "Users", Get user |
 //!
 //! Not served to Forge apps: the Connect framework's app properties and
@@ -109,6 +110,9 @@ fn jira(method: &Method, reads: bool, segments: &[&str]) -> Option<&'static str>
 fn confluence(method: &Method, reads: bool, segments: &[&str]) -> Option<&'static str> {
     let writes = matches!(*method, Method::POST | Method::PUT | Method::DELETE);
     match segments {
+        ["rest", "api", "content", "search"] | ["rest", "api", "search"] if reads => {
+            Some("search:confluence")
+        }
         ["rest", "api", "content", _, "property", ..] if reads => Some("read:confluence-props"),
         ["rest", "api", "content", _, "property", ..] if writes => Some("write:confluence-props"),
         ["rest", "api", "content", _] if reads => Some("read:confluence-content.all"),
@@ -165,6 +169,8 @@ mod tests {
             Some("write:confluence-props")
         );
         assert_eq!(c(Method::POST, "/rest/api/content/1/property"), Some("write:confluence-props"));
+        assert_eq!(c(Method::GET, "/rest/api/content/search"), Some("search:confluence"));
+        assert_eq!(c(Method::GET, "/rest/api/search"), Some("search:confluence"));
         assert_eq!(c(Method::GET, "/rest/api/user"), Some("read:confluence-user"));
     }
 }
