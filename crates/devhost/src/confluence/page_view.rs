@@ -103,11 +103,7 @@ pub fn framed_macros(site: &Site, page: &ContentPage, user: Option<&User>) -> Ve
     };
     let mut modules = Vec::new();
     for install in &installs {
-        let macros = match &install.descriptor["modules"]["dynamicContentMacros"] {
-            Value::Array(many) => many.clone(),
-            Value::Null => Vec::new(),
-            one => vec![one.clone()],
-        };
+        let macros = install.modules("dynamicContentMacros");
         for module in macros.iter().filter(|m| shows_on_page(site, install, page, user, m)) {
             let key = module["key"].as_str().unwrap_or("macro");
             let id = macro_id(&install.app_key, key);

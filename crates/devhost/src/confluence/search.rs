@@ -35,6 +35,7 @@ use super::data::{ConfluenceData, ContentPage};
 use crate::platform::call::{Call, call_in, with_site};
 use crate::platform::errors::confluence_error as error;
 use crate::platform::http::query_param;
+use crate::platform::installation::as_list;
 use crate::site::{CONFLUENCE_CONTEXT_PATH, Site};
 use lodger_connect::installation::Product;
 
@@ -59,19 +60,12 @@ pub struct Extraction {
 pub fn index(confluence: &ConfluenceData) -> Vec<Extraction> {
     let mut installs: Vec<_> = confluence.installs.values().filter(|i| i.enabled).collect();
     installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
-    let list = |value: &Value| -> Vec<Value> {
-        match value {
-            Value::Array(items) => items.clone(),
-            Value::Null => Vec::new(),
-            one => vec![one.clone()],
-        }
-    };
     let mut index = Vec::new();
     for install in installs {
-        for module in list(&install.descriptor["modules"]["confluenceContentProperties"]) {
-            for configuration in list(&module["keyConfigurations"]) {
+        for module in as_list(&install.descriptor["modules"]["confluenceContentProperties"]) {
+            for configuration in as_list(&module["keyConfigurations"]) {
                 let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
-                for extraction in list(&configuration["extractions"]) {
+                for extraction in as_list(&configuration["extractions"]) {
                     let Some(object_name) = extraction["objectName"].as_str() else { continue };
                     index.push(Extraction {
                         property_key: property_key.to_owned(),

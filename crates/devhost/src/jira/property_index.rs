@@ -6,9 +6,9 @@
 //! What it is not: an index of values; the search reads each issue's
 //! properties as it runs.
 
-use serde_json::Value;
 
 use super::jql_run::{Extraction, ExtractionType};
+use crate::platform::installation::as_list;
 use crate::site::SiteData;
 
 /// The issue property paths the enabled apps index, from their descriptors'
@@ -19,23 +19,16 @@ use crate::site::SiteData;
 pub fn index(data: &SiteData) -> Vec<Extraction> {
     let mut installs: Vec<_> = data.installs.values().filter(|i| i.enabled).collect();
     installs.sort_by(|a, b| a.app_key.cmp(&b.app_key));
-    let list = |value: &Value| -> Vec<Value> {
-        match value {
-            Value::Array(items) => items.clone(),
-            Value::Null => Vec::new(),
-            one => vec![one.clone()],
-        }
-    };
     let mut index = Vec::new();
     for install in installs {
-        for module in list(&install.descriptor["modules"]["jiraEntityProperties"]) {
+        for module in as_list(&install.descriptor["modules"]["jiraEntityProperties"]) {
             let entity_type = module["entityType"].as_str().unwrap_or("issue");
             if !entity_type.eq_ignore_ascii_case("issue") {
                 continue;
             }
-            for configuration in list(&module["keyConfigurations"]) {
+            for configuration in as_list(&module["keyConfigurations"]) {
                 let Some(property_key) = configuration["propertyKey"].as_str() else { continue };
-                for extraction in list(&configuration["extractions"]) {
+                for extraction in as_list(&configuration["extractions"]) {
                     let Some(object_name) = extraction["objectName"].as_str() else { continue };
                     let kind = ExtractionType::named(extraction["type"].as_str());
                     index.push(Extraction {

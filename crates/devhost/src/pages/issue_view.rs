@@ -143,10 +143,7 @@ fn quick_add(site: &Site, add: QuickAdd, session: Option<&str>) -> Response {
 fn offers_content(site: &Site, app: &str, module_key: &str) -> bool {
     let data = site.data();
     let connect = data.installs.get(app).is_some_and(|install| {
-        match &install.descriptor["modules"]["jiraIssueContents"] {
-            Value::Array(modules) => modules.iter().any(|m| m["key"] == module_key),
-            one => one["key"] == module_key,
-        }
+        install.modules("jiraIssueContents").iter().any(|m| m["key"] == module_key)
     });
     connect
         || data.forge.installs.values().any(|install| {

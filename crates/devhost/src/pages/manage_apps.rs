@@ -29,16 +29,16 @@
 //! What it is not: UPM's REST API ([`upm`]), which tools use.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::Context;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::session::redirect;
-use super::shell::{Page, respond};
+use super::shell::{self, Page, respond};
 use crate::DevHost;
 use crate::forge::install::{self as forge_install, ForgeInstallation};
 use crate::forge::state::license_of;
@@ -47,12 +47,10 @@ use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::errors::error;
 use crate::platform::http::{encode, query_param, raw_query};
 use crate::platform::iframe::ViewContext;
+use crate::platform::installation::as_list;
 use crate::platform::{install, upm};
 use crate::site::{AppInstall, Role, Site, User};
 use lodger_connect::installation::Product;
-
-/// The page's body template.
-const TEMPLATE: (&str, &str) = ("manage_apps.html", include_str!("templates/manage_apps.html"));
 
 /// The page and its two forms for `product` (mount Confluence's under `wiki`).
 pub fn routes(
@@ -239,7 +237,7 @@ fn render(site: &Site, product: Product, query: &str) -> Result<String, tera::Er
         "connect": connect,
         "forge": forge,
     }))?;
-    template()?.render(TEMPLATE.0, &context)
+    shell::render_template("manage_apps.html", &context)
 }
 
 /// A Connect app's entry.
@@ -262,10 +260,7 @@ fn connect_app(
             kinds
                 .iter()
                 .map(|(kind, modules)| {
-                    let list = match modules {
-                        Value::Array(many) => many.clone(),
-                        one => vec![one.clone()],
-                    };
+                    let list = as_list(modules);
                     let keys: Vec<String> = list
                         .iter()
                         .map(|m| {
@@ -344,27 +339,6 @@ fn forge_app(install: &ForgeInstallation, license: Option<bool>) -> Value {
         "licensing": licensing,
         "modules": modules,
     })
-}
-
-/// The page's template, parsed once (HTML autoescaping on).
-fn template() -> Result<&'static Tera, tera::Error> {
-    static TERA: OnceLock<Result<Tera, String>> = OnceLock::new();
-    let parsed = TERA.get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![".html"]);
-        tera.set_escape_fn(escape);
-        tera.add_raw_templates([TEMPLATE]).map(|()| tera).map_err(|e| e.to_string())
-    });
-    parsed.as_ref().map_err(|message| tera::Error::msg(message.clone()))
-}
-
-/// HTML escaping for text and attribute values, as the shell's.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]

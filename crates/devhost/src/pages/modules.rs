@@ -31,11 +31,7 @@ pub(crate) fn modules_for(
     let mut entries = Vec::new();
     for install in &installs {
         for kind in kinds {
-            let modules = match &install.descriptor["modules"][*kind] {
-                Value::Array(many) => many.clone(),
-                Value::Null => Vec::new(),
-                one => vec![one.clone()],
-            };
+            let modules = install.modules(kind);
             for module in
                 modules.iter().filter(|m| pick(m) && shows_for(site, install, context, user, m))
             {
@@ -78,7 +74,7 @@ fn entry(
         Presentation::Content => {
             let present = module.get("contentPresentConditions").is_some_and(|conditions| {
                 let facts_module = json!({"key": module_key, "conditions": conditions});
-                conditions_hold(site, install, context, user, &facts_module)
+                evaluate(site, install, context, user, &facts_module, false)
             });
             !present && !issue_view::is_added(site, &install.app_key, module_key, context)
         }
@@ -118,18 +114,8 @@ pub(crate) fn shows_for(
     evaluate(site, install, context, user, module, true)
 }
 
-/// Evaluates `module`'s conditions without recording anything (for
-/// conditions that decide how a shown module looks, not whether it shows).
-fn conditions_hold(
-    site: &Site,
-    install: &AppInstall,
-    context: &ViewContext,
-    user: Option<&User>,
-    module: &Value,
-) -> bool {
-    evaluate(site, install, context, user, module, false)
-}
-
+/// Evaluates `module`'s conditions; `record`: a module they hide goes to
+/// the inspector (not for conditions that decide how a shown module looks).
 fn evaluate(
     site: &Site,
     install: &AppInstall,

@@ -39,10 +39,11 @@ use crate::site::{AppInstall, Role, Site, User};
 use lodger_connect::installation::Product;
 
 /// The shell templates, by name.
-const TEMPLATES: [(&str, &str); 3] = [
+const TEMPLATES: [(&str, &str); 4] = [
     ("shell.html", include_str!("templates/shell.html")),
     ("slots.html", include_str!("templates/slots.html")),
     ("content.html", include_str!("templates/content.html")),
+    ("manage_apps.html", include_str!("templates/manage_apps.html")),
 ];
 
 /// A page of the emulated product and the app modules it frames.
@@ -117,11 +118,7 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
             if !may_open(kind, *role, user) {
                 continue;
             }
-            let modules = match &install.descriptor["modules"][*kind] {
-                Value::Array(many) => many.clone(),
-                Value::Null => Vec::new(),
-                one => vec![one.clone()],
-            };
+            let modules = install.modules(kind);
             for module in modules {
                 let key = module["key"].as_str().unwrap_or_default();
                 let mut href = format!("/plugins/servlet/ac/{}/{key}", install.app_key);
@@ -183,6 +180,12 @@ fn templates() -> Result<&'static Tera, tera::Error> {
         tera.add_raw_templates(TEMPLATES).map(|()| tera).map_err(|e| e.to_string())
     });
     parsed.as_ref().map_err(|message| tera::Error::msg(message.clone()))
+}
+
+/// Renders one of the pages' templates (HTML escaped as the shell is), for
+/// a page's body.
+pub(crate) fn render_template(name: &str, context: &Context) -> Result<String, tera::Error> {
+    templates()?.render(name, context)
 }
 
 fn render(site: &Site, page: &Page<'_>) -> Result<String, tera::Error> {

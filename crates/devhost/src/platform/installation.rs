@@ -26,3 +26,22 @@ pub struct AppInstall {
     /// Enabled (`false` while the `installed` callback is in flight).
     pub enabled: bool,
 }
+
+impl AppInstall {
+    /// The descriptor's modules of `kind` (e.g. `webPanels`): its list, or
+    /// the one module written without a list ("App descriptor": `modules`).
+    pub fn modules(&self, kind: &str) -> Vec<Value> {
+        as_list(&self.descriptor["modules"][kind])
+    }
+}
+
+/// A descriptor value that may be a list or one item, as a list (absent:
+/// empty). Connect descriptors write single modules, key configurations and
+/// extractions either way.
+pub fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    }
+}
