@@ -9,7 +9,6 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use lodger::connect::installation::Product;
@@ -18,35 +17,22 @@ use lodger::devhost::confluence::page_view;
 use lodger::devhost::forge::install::install;
 use serde_json::json;
 use support::browser;
-use support::prerequisites::root;
+use support::forge_fixture::fixture_app;
 use warp::Filter;
 use warp::http::StatusCode;
 
 /// The Forge fixture app with a `config` resource on its macro (the panel
 /// resource again), its page bundled with the real `@forge/bridge`.
 fn forge_fixture() -> PathBuf {
-    let source = root().join("crates/devhost/tests/fixtures/forge-bridge-app");
-    let folder = root().join(format!("target/confluence-macro-forms/{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    support::copy_tree(&source, &folder);
-    let manifest = std::fs::read_to_string(folder.join("manifest.yml")).unwrap();
     let macro_title = "      title: \"Bridge fixture macro\"";
-    assert!(manifest.contains(macro_title));
-    let manifest = manifest.replace("REMOTE_BASE_URL", "http://127.0.0.1:9").replace(
-        macro_title,
-        &format!("{macro_title}\n      config:\n        resource: \"panel\"\n        title: \"Edit the fixture\""),
-    );
-    std::fs::write(folder.join("manifest.yml"), manifest).unwrap();
-    let node_modules = lodger::dev::default_node_modules();
-    let status = Command::new(node_modules.join(".bin/esbuild"))
-        .arg(folder.join("src/panel.js"))
-        .args(["--bundle", "--format=iife", "--target=es2020", "--log-level=warning"])
-        .arg(format!("--outfile={}", folder.join("resources/panel/panel.js").display()))
-        .env("NODE_PATH", &node_modules)
-        .status()
-        .expect("esbuild runs");
-    assert!(status.success(), "esbuild failed to bundle the fixture");
-    folder
+    let edit = |manifest: String| {
+        assert!(manifest.contains(macro_title));
+        manifest.replace("REMOTE_BASE_URL", "http://127.0.0.1:9").replace(
+            macro_title,
+            &format!("{macro_title}\n      config:\n        resource: \"panel\"\n        title: \"Edit the fixture\""),
+        )
+    };
+    fixture_app("confluence-macro-forms", &edit, true)
 }
 
 /// A Connect app for Confluence with a macro that has parameters and no

@@ -15,7 +15,6 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use lodger::connect::invocation_token::{Expectation, verify};
@@ -28,35 +27,18 @@ use lodger::devhost::pages::forge_modules::admin_page_path;
 use lodger::devhost::site::Role;
 use serde_json::{Value, json};
 use support::browser;
-use support::prerequisites::root;
+use support::forge_fixture::fixture_app;
 use warp::Filter;
 
 const APP_ID: &str = "ari:cloud:ecosystem::app/0f0f0f0f-1234-4abc-8def-000000000015";
 
-/// Copies the fixture app folder under `target/` with its remote at
-/// `remote`; bundles `src/panel.js` with esbuild when `bundle`.
+/// The fixture app with its remote at `remote`, bundled when `bundle`.
 fn fixture_folder(remote: &str, bundle: bool) -> PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let source = root().join("crates/devhost/tests/fixtures/forge-bridge-app");
-    let folder = root().join(format!("target/forge-host-fixture/{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    support::copy_tree(&source, &folder);
-    let manifest = std::fs::read_to_string(folder.join("manifest.yml")).unwrap();
-    std::fs::write(folder.join("manifest.yml"), manifest.replace("REMOTE_BASE_URL", remote))
-        .unwrap();
-    if bundle {
-        let node_modules = lodger::dev::default_node_modules();
-        let status = Command::new(node_modules.join(".bin/esbuild"))
-            .arg(folder.join("src/panel.js"))
-            .args(["--bundle", "--format=iife", "--target=es2020", "--log-level=warning"])
-            .arg(format!("--outfile={}", folder.join("resources/panel/panel.js").display()))
-            .env("NODE_PATH", &node_modules)
-            .status()
-            .expect("esbuild runs");
-        assert!(status.success(), "esbuild failed to bundle the fixture");
-    }
-    folder
+    fixture_app(
+        "forge-host-fixture",
+        &|manifest| manifest.replace("REMOTE_BASE_URL", remote),
+        bundle,
+    )
 }
 
 /// A remote that verifies each invocation token with the platform's key

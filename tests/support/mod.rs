@@ -8,6 +8,7 @@
 //! | [`site_client`] | calling an emulated site as a user, anonymously or as an app; `http()`, `json_of` |
 //! | [`browser`] | running the `tools/devhost/*.mjs` browser scripts |
 //! | [`forge`] | Forge's side of an invocation: a signing key, its JWKS, invocation tokens |
+//! | [`forge_fixture`] | the Forge fixture app, copied, its manifest edited, bundled with `@forge/bridge` |
 //! | [`ace`] | atlassian-connect-express's own Forge invocation-token check, run on any key set and tokens |
 //! | [`logs`] | what lodger logs during a test, captured |
 //! | [`nginx`] | real nginx in front of real `lodger` processes |
@@ -22,6 +23,7 @@ pub mod browser;
 pub mod dev_world;
 pub mod doubles;
 pub mod forge;
+pub mod forge_fixture;
 pub mod logs;
 pub mod nginx;
 pub mod prerequisites;

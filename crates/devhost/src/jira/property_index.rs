@@ -6,7 +6,6 @@
 //! What it is not: an index of values; the search reads each issue's
 //! properties as it runs.
 
-
 use super::jql_run::{Extraction, ExtractionType};
 use crate::platform::installation::as_list;
 use crate::site::SiteData;
