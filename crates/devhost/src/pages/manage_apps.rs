@@ -17,7 +17,7 @@
 //! uninstall ([`install::uninstall`]: `disabled`, then the signed
 //! `uninstalled`, then the app's data goes), or for a Forge app
 //! [`forge_install::uninstall`]. **Upload app** takes a descriptor URL and
-//! installs it as UPM's REST install does ([`upm::install_task`]); the
+//! installs it as UPM's REST install does (`upm::install_task`); the
 //! page then shows the task's outcome.
 //!
 //! Only site admins may open it or post to it (others get a 403, as on the
