@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use forge_support::{APP, Remote, World};
 use lodger_connect::installation::Product;
+use lodger_connect::jwt::{Claims, Expectation, UnverifiedToken, sign};
 use lodger_connect::qsh::query_string_hash;
 use lodger_connect::signed_install::{InstallExpectation, decoding_key, verify};
 use lodger_devhost::platform::auth::SESSION_COOKIE;
@@ -236,6 +237,72 @@ async fn uninstalling_from_the_page_sends_a_signed_uninstalled_and_the_app_leave
     let (_, html) = page_as(&world, "/plugins/servlet/upm", &admin).await;
     assert!(!html.contains(&format!("data-app=\"{APP}\"")));
     assert!(html.contains("No app is installed in Jira."), "{html}");
+}
+
+#[tokio::test]
+async fn disabling_from_the_page_sends_disabled_and_upm_enables_the_app_again() {
+    let (world, _, seen, _) = world_with_apps().await;
+    let admin = account(&world.site, Role::SiteAdmin);
+    let secret = world.site.data().installs[KEY].shared_secret.clone();
+    let project = |world: &World| {
+        let qsh = query_string_hash("GET", "/rest/api/3/project", "");
+        let token = sign(&Claims::new(KEY, lodger_connect::now(), 180, &qsh), &secret);
+        world
+            .http
+            .get(format!("{}/rest/api/3/project", world.base))
+            .header("authorization", format!("JWT {token}"))
+            .send()
+    };
+    assert_eq!(project(&world).await.unwrap().status(), 200);
+
+    // Disable from the page: the app hears `disabled`, signed with its secret.
+    let response = post_form(&world, "disable", &admin, Some(&world.base), &[("app", KEY)]).await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page_as(&world, &location, &admin).await;
+    assert!(html.contains(&format!("Disabled {KEY}.")), "{html}");
+    assert!(html.contains("<span class=\"badge\">disabled</span>"), "{html}");
+    assert!(html.contains("/plugins/servlet/upm/enable\"><input type=\"hidden\" name=\"app\""));
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.last().unwrap().0, "/disabled");
+    let token = calls.last().unwrap().1.strip_prefix("JWT ").unwrap().to_owned();
+    let qsh = query_string_hash("POST", "/disabled", "");
+    let claims = UnverifiedToken::parse(&token)
+        .unwrap()
+        .verify(&secret, &Expectation::request(&qsh, lodger_connect::now()))
+        .unwrap();
+    assert_eq!(claims.iss, world.site.client_key);
+    assert_eq!(upm_enabled(&world).await, Some(false));
+
+    // UPM's toggle turns it on again: `enabled`, and its calls work.
+    let upm = format!("{}/rest/plugins/1.0/{KEY}-key", world.base);
+    let toggle = |body: &'static str, auth: Option<String>| {
+        let mut request =
+            world.http.put(&upm).header("content-type", "application/json").body(body);
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        request.send()
+    };
+    assert_eq!(toggle(r#"{"enabled": true}"#, None).await.unwrap().status(), 401);
+    let basic = Some(admin_basic(&world.site));
+    assert_eq!(toggle("enabled", basic.clone()).await.unwrap().status(), 400);
+    let enabled = toggle(r#"{"enabled": true}"#, basic).await.unwrap();
+    assert_eq!(enabled.status(), 200);
+    let entry: Value = serde_json::from_slice(&enabled.bytes().await.unwrap()).unwrap();
+    assert_eq!(entry, json!({"key": KEY, "enabled": true, "userInstalled": true}));
+    assert_eq!(seen.lock().unwrap().last().unwrap().0, "/enabled");
+    assert_eq!(upm_enabled(&world).await, Some(true));
+    assert_eq!(project(&world).await.unwrap().status(), 200);
+}
+
+/// Whether UPM's list says the Connect app is enabled.
+async fn upm_enabled(world: &World) -> Option<bool> {
+    let upm = format!("{}/rest/plugins/1.0/", world.base);
+    let response =
+        world.http.get(upm).header("authorization", admin_basic(&world.site)).send().await.unwrap();
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    body["plugins"].as_array()?.iter().find(|p| p["key"] == KEY)?["enabled"].as_bool()
 }
 
 #[tokio::test]

@@ -98,6 +98,17 @@ pub fn routes(
                     "uninstall" => {
                         uninstall(&host, &site, product, field("kind"), field("app")).await
                     }
+                    "enable" | "disable" => {
+                        let app = field("app");
+                        let on = action == "enable";
+                        match install::set_enabled(&host, &site, product, app, on).await {
+                            Some(_) => redirect(
+                                &format!("{}?{action}d={}", page_path(product), encode(app)),
+                                None,
+                            ),
+                            None => error(StatusCode::NOT_FOUND, "no such app"),
+                        }
+                    }
                     "upload" => {
                         let task = upm::install_task(&host, &site, product, field("url")).await;
                         redirect(&format!("{}?task={}", page_path(product), encode(&task)), None)
@@ -224,10 +235,17 @@ fn render(site: &Site, product: Product, query: &str) -> Result<String, tera::Er
     let connect: Vec<Value> =
         connect.iter().map(|i| connect_app(site, product, i, &licenses)).collect();
     let forge: Vec<Value> = forge.iter().map(|(i, license)| forge_app(i, *license)).collect();
-    let notice = match (task, query_param(query, "uninstalled")) {
+    let done = ["uninstalled", "enabled", "disabled"]
+        .into_iter()
+        .find_map(|what| query_param(query, what).map(|app| (what, app)));
+    let notice = match (task, done) {
         (Some(Ok(key)), _) => Some(format!("Installed {key}.")),
         (Some(Err(message)), _) => Some(format!("The app could not be installed: {message}")),
-        (None, Some(app)) => Some(format!("Uninstalled {app}.")),
+        (None, Some((what, app))) => {
+            let mut text = format!("{what} {app}.");
+            text[..1].make_ascii_uppercase();
+            Some(text)
+        }
         (None, None) => None,
     };
     let context = Context::from_serialize(json!({

@@ -135,6 +135,42 @@ pub async fn install(
     Ok(app_key)
 }
 
+/// Enables or disables an installed app, as UPM's toggle does (Atlassian:
+/// "App descriptor: lifecycle": `enabled` and `disabled`, HS256 with the
+/// shared secret). A disabled app's modules leave the pages and calls from
+/// its iframes are refused ([`super::auth`]); its own JWT calls are still
+/// answered (unverified what Jira answers them: the emulator cannot tell a
+/// disabled app from one whose `installed` is in flight, and apps call
+/// during `installed`). The callback's answer changes nothing. `None` when
+/// the app is not installed; else whether it changed.
+pub async fn set_enabled(
+    host: &DevHost,
+    site: &Site,
+    product: Product,
+    app_key: &str,
+    enabled: bool,
+) -> Option<bool> {
+    let install = {
+        let mut data = site.data();
+        let install = data.installs_in_mut(product).get_mut(app_key)?;
+        if install.enabled == enabled {
+            return Some(false);
+        }
+        install.enabled = enabled;
+        install.clone()
+    };
+    let event = if enabled { Event::Enabled } else { Event::Disabled };
+    let body = payload(site, product, app_key, None, event);
+    let secret = Some(&install.shared_secret);
+    if let Err(err) =
+        send_callback(host, site, product, &install.descriptor, event, &body, secret).await
+    {
+        tracing::warn!(site = %site.name, app = %app_key, "{} callback failed: {err}", event.as_str());
+    }
+    tracing::info!(site = %site.name, app = %app_key, enabled, "app toggled");
+    Some(true)
+}
+
 /// Uninstalls `app_key` from the site's `product`: `disabled` (HS256) then
 /// `uninstalled` (RS256), and forgets the app and its properties whatever
 /// the app answers.

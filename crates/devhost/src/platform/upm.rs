@@ -10,7 +10,11 @@
 //!    answers 202 with a task to poll at `links.self` (with the same Basic
 //!    auth), whether the install works or not: a failure is reported by
 //!    the task, never by the POST;
-//! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls.
+//! 3. `DELETE /rest/plugins/1.0/<app-key>-key` uninstalls;
+//! 4. `PUT /rest/plugins/1.0/<app-key>-key` with `{"enabled": false}` (or
+//!    `true`) disables or enables the app, sending its `disabled` or
+//!    `enabled` callback, and answers the app's entry (UPM's toggle; the
+//!    body's other fields are ignored).
 //!
 //! `GET /rest/plugins/1.0/settings` answers UPM's settings, among them
 //! development mode, which atlassian-connect-express checks before it
@@ -95,7 +99,7 @@ pub fn routes(
         warp::delete()
             .and(warp::path!("rest" / "plugins" / "1.0" / String))
             .and(auth)
-            .and(with)
+            .and(with.clone())
             .then(
                 move |plugin: String,
                       auth: Option<String>,
@@ -111,8 +115,63 @@ pub fn routes(
                     }
                 },
             );
-    let upm = token.or(post).unify().or(settings).unify().or(task).unify().or(delete).unify();
+    let toggle = warp::put()
+        .and(warp::path!("rest" / "plugins" / "1.0" / String))
+        .and(auth)
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(warp::body::bytes())
+        .and(with)
+        .then(
+            move |plugin: String,
+                  auth: Option<String>,
+                  body: Bytes,
+                  (host, site): (Arc<DevHost>, Arc<Site>)| async move {
+                toggle(&host, &site, product, &plugin, auth.as_deref(), &body).await
+            },
+        );
+    let upm = token
+        .or(post)
+        .unify()
+        .or(settings)
+        .unify()
+        .or(task)
+        .unify()
+        .or(delete)
+        .unify()
+        .or(toggle)
+        .unify();
     crate::inspector::upm::around(site, upm)
+}
+
+/// `PUT /rest/plugins/1.0/<app-key>-key`: `{"enabled": bool}` turns the
+/// app on or off.
+async fn toggle(
+    host: &DevHost,
+    site: &Site,
+    product: Product,
+    plugin: &str,
+    auth: Option<&str>,
+    body: &[u8],
+) -> Response {
+    if !is_admin(site, auth) {
+        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    }
+    let Some(enabled) =
+        serde_json::from_slice::<Value>(body).ok().and_then(|v| v["enabled"].as_bool())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expected a JSON body with \"enabled\": true or false",
+        );
+    };
+    let key = plugin.strip_suffix("-key").unwrap_or(plugin);
+    match install::set_enabled(host, site, product, key, enabled).await {
+        Some(_) => {
+            warp::reply::json(&json!({"key": key, "enabled": enabled, "userInstalled": true}))
+                .into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "no such app"),
+    }
 }
 
 fn is_admin(site: &Site, auth: Option<&str>) -> bool {
