@@ -599,6 +599,17 @@ async fn an_issue_glance_is_one_compact_entry_with_the_status_property_that_open
         ),
         "{html}"
     );
+
+    // Opened after the page's URL expired, the glance gets a fresh one.
+    let fresh = format!("/dev/issue-module?issue=LOD-1&app={key}&module=progress");
+    let (status, fresh) = page_as(site, &fresh, &admin).await;
+    assert_eq!(status, 200, "{fresh}");
+    let fresh: Value = serde_json::from_str(&fresh).unwrap();
+    assert_eq!(fresh["presentation"], "glance");
+    assert!(fresh["url"].as_str().unwrap().contains("/glance?issue=LOD-1&"), "{fresh}");
+    assert!(fresh["url"].as_str().unwrap().contains("&jwt="), "{fresh}");
+    let unknown = format!("/dev/issue-module?issue=LOD-1&app={key}&module=nope");
+    assert_eq!(page_as(site, &unknown, &admin).await.0, 404);
 }
 
 #[tokio::test]
@@ -663,6 +674,26 @@ async fn issue_content_waits_for_its_quick_add_button_unless_its_present_conditi
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    let viewer = user(site, Role::Viewer);
+    let by_viewer = http()
+        .post(format!("{}/dev/issue-content", site.base_url))
+        .header("cookie", session_cookie(&viewer.account_id))
+        .header("content-type", "application/json")
+        .body(json!({"issue": "LOD-1", "app": key, "module": "notes"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_viewer.status(), 403, "a viewer may not edit the issue");
+    let rebound = http()
+        .post(format!("{}/dev/issue-content", site.base_url))
+        .header("cookie", session_cookie(&dev.account_id))
+        .header("host", "evil.example:2990")
+        .header("content-type", "application/json")
+        .body(json!({"issue": "LOD-1", "app": key, "module": "notes"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403, "another Host (DNS rebinding) is refused");
     let added = add(json!({"issue": "LOD-1", "app": key, "module": "notes"}), "application/json")
         .await
         .unwrap();

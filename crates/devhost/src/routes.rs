@@ -197,6 +197,8 @@ fn pages(
         .unify()
         .or(issue_view::routes(Arc::clone(&site)).boxed())
         .unify()
+        .or(issue::fresh_module_route(Arc::clone(&site)).boxed())
+        .unify()
         .or(session::login_route().boxed())
         .unify()
         .or(session::context_token_route(Arc::clone(&site)).boxed())

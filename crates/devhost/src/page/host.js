@@ -625,6 +625,22 @@
     }
   }
 
+  // A module opened after its signed URL expired (it lives 3 minutes) asks
+  // the site for a freshly signed one first (`/dev/issue-module`).
+  async function frameFresh(module, slot) {
+    const issue = view.context && view.context.jira && view.context.jira.issue;
+    if (issue && host.hasJwt(module.url) && host.isJwtExpired(module.url)) {
+      const query = new URLSearchParams({ issue: issue.key, app: module.addonKey, module: module.moduleKey });
+      try {
+        const response = await fetch('/dev/issue-module?' + query, { credentials: 'same-origin' });
+        if (response.ok) module = Object.assign({}, module, { url: (await response.json()).url });
+      } catch (error) {
+        console.warn('[lodger dev host] no fresh URL for ' + module.addonKey + '/' + module.moduleKey, error);
+      }
+    }
+    frame(module, slot);
+  }
+
   // The issue view's events for a module already framed (issue-view.js
   // dispatches `lodger-dev:opened` when a glance opens again, and
   // `lodger-dev:quick-add` when a content panel's button is clicked):
@@ -650,7 +666,7 @@
     // A glance, an issue context or content not yet added is framed when
     // the page opens it (issue-view.js).
     if (slot.dataset.deferred === 'true') {
-      slot.addEventListener('lodger-dev:open', () => frame(module, slot), { once: true });
+      slot.addEventListener('lodger-dev:open', () => frameFresh(module, slot), { once: true });
     } else {
       frame(module, slot);
     }

@@ -30,7 +30,7 @@
   for (const button of document.querySelectorAll('.glance-open')) {
     const slot = document.getElementById(button.dataset.opens);
     const panel = slot && slot.closest('.glance-panel');
-    if (!panel) continue;
+    if (!panel || !aside) continue;
     button.addEventListener('click', () => {
       const again = slot.dataset.deferred !== 'true';
       aside.classList.add('glance-is-open');

@@ -8,7 +8,7 @@
 //! | `webPanels` in `atl.jira.view.issue.*` | `panel`: framed when the page loads |
 //! | `jiraIssueGlances` | `glance`: a compact entry beside the fields (icon, name, status); opening it slides its target panel over the details, framed on first open; `ISSUE_GLANCE_OPENED` on later opens |
 //! | `jiraIssueContexts`, Forge `jira:issueContext` | `context`: a collapsible panel under the fields with its label and status, collapsed at first; expanding frames it; the page remembers per browser whether it was expanded (Jira remembers per user) |
-//! | `jiraIssueContents`, Forge `jira:issuePanel` | `content`: a quick-add button under the summary; a click adds the panel below the description for everyone who opens the issue, and sends `ISSUE_QUICK_ADD_CLICKED` to a panel already there; a Connect module whose `contentPresentConditions` hold is there from the start |
+//! | `jiraIssueContents`, Forge `jira:issuePanel` | `content`: a quick-add button under the summary; a click (by someone who may edit the issue) adds the panel below the description for everyone who opens the issue, and sends `ISSUE_QUICK_ADD_CLICKED` to a Connect panel already there; a Connect module whose `contentPresentConditions` hold is there from the start |
 //!
 //! The status of a glance or a context panel is the issue property
 //! `com.atlassian.jira.issue:<appKey>:<moduleKey>:status`, whose value is
@@ -32,8 +32,11 @@ use warp::{Filter, Rejection, Reply};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::call::with_site;
 use crate::platform::errors::error;
+use crate::platform::http::names_site;
 use crate::platform::iframe::ViewContext;
+use crate::platform::permissions::role_may;
 use crate::site::Site;
+use lodger_connect::installation::Product;
 
 /// How the issue view draws a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,37 +103,47 @@ pub(crate) fn is_added(site: &Site, app: &str, module_key: &str, context: &ViewC
     })
 }
 
-/// What a quick-add button posts: which module to add to which issue.
+/// Which module of which issue: what a quick-add button posts, and what a
+/// fresh URL is asked for.
 #[derive(Debug, Deserialize)]
-struct QuickAdd {
-    issue: String,
-    app: String,
-    module: String,
+pub(crate) struct QuickAdd {
+    pub(crate) issue: String,
+    pub(crate) app: String,
+    pub(crate) module: String,
 }
 
 /// `POST /dev/issue-content`: a quick-add button was clicked. The body is
 /// JSON, so another origin's page cannot send it without a CORS preflight,
-/// which the emulator never grants.
+/// which the emulator never grants; and the `Host` must be the site's.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     warp::post()
         .and(warp::path!("dev" / "issue-content"))
         .and(warp::header::exact_ignore_case("content-type", "application/json"))
+        .and(warp::header::optional::<String>("host"))
         .and(warp::body::content_length_limit(4096))
         .and(warp::body::json())
         .and(warp::cookie::optional::<String>(SESSION_COOKIE))
         .and(with_site(site))
-        .map(|add: QuickAdd, session: Option<String>, site: Arc<Site>| {
+        .map(|host: Option<String>, add: QuickAdd, session: Option<String>, site: Arc<Site>| {
+            if !names_site(&site.base_url, host.as_deref()) {
+                return error(StatusCode::FORBIDDEN, "the request's Host is not this site");
+            }
             quick_add(&site, add, session.as_deref())
         })
 }
 
 fn quick_add(site: &Site, add: QuickAdd, session: Option<&str>) -> Response {
-    if current_user(site, session).is_none() {
+    let Some(user) = current_user(site, session) else {
         return error(StatusCode::UNAUTHORIZED, "Log in to add content to an issue.");
-    }
+    };
     let Some(issue) = site.issue(&add.issue) else {
         return error(StatusCode::NOT_FOUND, "Issue does not exist");
     };
+    // Adding content changes the issue's view for everyone: the emulator
+    // asks for Edit Issues (unverified which permission Jira asks).
+    if !role_may(Some(user.role), "EDIT_ISSUES") {
+        return error(StatusCode::FORBIDDEN, "You do not have permission to edit this issue.");
+    }
     if !offers_content(site, &add.app, &add.module) {
         return error(StatusCode::NOT_FOUND, "No installed app offers this issue content.");
     }
@@ -138,16 +151,17 @@ fn quick_add(site: &Site, add: QuickAdd, session: Option<&str>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Whether an installed app has a content module (Connect
+/// Whether an enabled Jira app has a content module (Connect
 /// `jiraIssueContents`, Forge `jira:issuePanel`) with this key.
 fn offers_content(site: &Site, app: &str, module_key: &str) -> bool {
     let data = site.data();
-    let connect = data.installs.get(app).is_some_and(|install| {
+    let connect = data.installs.get(app).filter(|i| i.enabled).is_some_and(|install| {
         install.modules("jiraIssueContents").iter().any(|m| m["key"] == module_key)
     });
     connect
         || data.forge.installs.values().any(|install| {
             install.app_id == app
+                && install.manifest.products.contains(&Product::Jira)
                 && install
                     .manifest
                     .ui_modules_of("jira:issuePanel")

@@ -45,7 +45,7 @@ use crate::forge::state::license_of;
 use crate::inspector::exchanges::{Kind, Selection};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::errors::error;
-use crate::platform::http::{encode, query_param, raw_query};
+use crate::platform::http::{encode, names_site, query_param, raw_query};
 use crate::platform::iframe::ViewContext;
 use crate::platform::installation::as_list;
 use crate::platform::{install, upm};
@@ -77,6 +77,7 @@ pub fn routes(
         .and(warp::path!("plugins" / "servlet" / "upm" / String))
         .and(session)
         .and(same_origin())
+        .and(warp::header::optional::<String>("host"))
         .and(warp::body::content_length_limit(16 * 1024))
         .and(warp::body::form::<HashMap<String, String>>())
         .and(with)
@@ -84,10 +85,13 @@ pub fn routes(
             move |action: String,
                   session: Option<String>,
                   same_origin: bool,
+                  host_header: Option<String>,
                   form: HashMap<String, String>,
                   (host, site): (Arc<DevHost>, Arc<Site>)| async move {
                 let user = current_user(&site, session.as_deref());
-                if !same_origin {
+                // The Host must be the site's too: a page under another name
+                // that resolves here (DNS rebinding) is "same-origin" to itself.
+                if !same_origin || !names_site(&site.base_url, host_header.as_deref()) {
                     return error(StatusCode::FORBIDDEN, "cross-site form post refused");
                 }
                 if !is_site_admin(user) {
@@ -174,7 +178,16 @@ async fn uninstall(
 ) -> Response {
     let removed = match kind {
         "connect" => install::uninstall(host, site, product, app).await,
-        "forge" => forge_install::uninstall(site, app).is_ok(),
+        // Only from the page of a product the Forge app is installed in.
+        "forge" => {
+            let here = site
+                .data()
+                .forge
+                .installs
+                .get(app)
+                .is_some_and(|i| i.manifest.products.contains(&product));
+            here && forge_install::uninstall(site, app).is_ok()
+        }
         _ => return error(StatusCode::BAD_REQUEST, "kind must be connect or forge"),
     };
     if !removed {

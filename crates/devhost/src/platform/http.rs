@@ -116,3 +116,35 @@ mod tests {
         assert_eq!(encode("a b:c"), "a%20b%3Ac");
     }
 }
+
+/// Whether a request's `Host` header names this site (its base URL's
+/// authority; on loopback `localhost` and `127.0.0.1` are the same place).
+/// The dev host's own forms and page calls check it, so that a page served
+/// from another name that resolves to this machine (DNS rebinding) cannot
+/// drive them; a session-less request acts as the site admin.
+pub(crate) fn names_site(site_base_url: &str, host: Option<&str>) -> bool {
+    let Some(host) = host else { return false };
+    let authority = site_base_url.split_once("://").map_or(site_base_url, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or(authority);
+    let loopback = |a: &str| {
+        a.strip_prefix("localhost:").or_else(|| a.strip_prefix("127.0.0.1:")).map(str::to_owned)
+    };
+    host.eq_ignore_ascii_case(authority)
+        || loopback(authority).is_some_and(|port| loopback(host) == Some(port))
+}
+
+#[cfg(test)]
+mod site_host_tests {
+    use super::names_site;
+
+    #[test]
+    fn a_host_names_the_site_by_its_authority_or_its_loopback_twin() {
+        let base = "http://127.0.0.1:2990";
+        assert!(names_site(base, Some("127.0.0.1:2990")));
+        assert!(names_site(base, Some("localhost:2990")));
+        assert!(!names_site(base, Some("localhost:2991")));
+        assert!(!names_site(base, Some("evil.example:2990")));
+        assert!(!names_site(base, None));
+        assert!(names_site("http://127.0.0.1:2990/wiki", Some("127.0.0.1:2990")));
+    }
+}
