@@ -134,6 +134,33 @@ enum Token {
     Comma,
 }
 
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Word(word) => write!(f, "{word}"),
+            Token::Quoted(text) => write!(f, "\"{text}\""),
+            Token::Op(_) => write!(f, "an operator"),
+            Token::Open => write!(f, "("),
+            Token::Close => write!(f, ")"),
+            Token::Comma => write!(f, ","),
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Type => write!(f, "type"),
+            Field::Space => write!(f, "space"),
+            Field::Id => write!(f, "id"),
+            Field::Title => write!(f, "title"),
+            Field::Text => write!(f, "text"),
+            Field::Property { key, path } => write!(f, "content.property[{key}].{path}"),
+            Field::Named(name) => write!(f, "{name}"),
+        }
+    }
+}
+
 fn tokens(text: &str) -> Result<Vec<Token>, CqlError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -273,7 +300,7 @@ impl Parser {
         match self.peek().cloned() {
             Some(Token::Quoted(value)) => (self.at += 1, Ok(value)).1,
             Some(Token::Word(word)) if !is_reserved(&word) => {
-                if word.ends_with(')') || self.tokens.get(self.at + 1) == Some(&Token::Open) {
+                if self.tokens.get(self.at + 1) == Some(&Token::Open) {
                     return Err(CqlError(format!("the function {word}() is not supported")));
                 }
                 self.at += 1;
@@ -388,7 +415,7 @@ pub fn parse(text: &str) -> Result<Query, CqlError> {
     let condition = parser.or(0)?;
     let order = parser.order()?;
     if let Some(extra) = parser.peek() {
-        return Err(CqlError(format!("unexpected {extra:?} after the query")));
+        return Err(CqlError(format!("unexpected {extra} after the query")));
     }
     Ok(Query { condition, order })
 }

@@ -110,7 +110,7 @@ fn search(site: &Site, query: &str, call: &Call, wrapped: bool) -> Response {
     let (Some(start), Some(limit)) = (number("start", 0), number("limit", DEFAULT_LIMIT)) else {
         return error(StatusCode::BAD_REQUEST, "start and limit must be non-negative numbers");
     };
-    let limit = limit.min(MAX_LIMIT);
+    let limit = limit.clamp(1, MAX_LIMIT);
     let found = {
         let data = site.data();
         run(&cql, &data.confluence)
@@ -204,9 +204,28 @@ fn check_fields(query: &Query, index: &[Extraction]) -> Result<(), String> {
     }
     walk(&query.condition, index)?;
     match query.order.iter().find(|(f, _)| matches!(f, Field::Named(_) | Field::Property { .. })) {
-        Some((field, _)) => Err(format!("cannot order by {field:?}")),
+        Some((field, _)) => Err(format!("cannot order by {field}")),
         None => Ok(()),
     }
+}
+
+/// A page body's text: its markup's tags dropped, each replaced by a space
+/// so that words in adjacent elements stay apart.
+fn without_tags(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
 }
 
 fn holds(expr: &Expr, page: &ContentPage, data: &ConfluenceData, index: &[Extraction]) -> bool {
@@ -230,7 +249,7 @@ fn matches(
             Field::Space => page.space_key.clone(),
             Field::Id => page.id.clone(),
             Field::Title => page.title.clone(),
-            Field::Text => format!("{} {}", page.title, page.body_html),
+            Field::Text => format!("{} {}", page.title, without_tags(&page.body_html)),
             _ => return None,
         })
     };
@@ -327,6 +346,15 @@ fn order(query: &Query, a: &ContentPage, b: &ContentPage) -> Ordering {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_search_reads_a_bodys_words_not_its_tags() {
+        assert_eq!(
+            super::without_tags("<p>one</p><p>two</p>").split_whitespace().collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        assert!(!super::without_tags("<p>x</p>").contains('p'));
+    }
+
     use super::*;
 
     fn titles(cql: &str, data: &ConfluenceData) -> Vec<String> {

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::jira::issue_types::ISSUE_TYPES;
 use crate::platform::iframe::ViewContext;
-use crate::platform::permissions::role_may;
+use crate::platform::permissions::{is_global, role_may};
 use crate::site::{Site, User};
 
 /// What display conditions may ask about the page being drawn.
@@ -88,7 +88,9 @@ fn named(name: &str, value: &Value, page: &Page<'_>) -> bool {
         "isLoggedIn" | "hasCoreAccess" | "hasSoftwareAccess" => flag(page.user.is_some()),
         "canAdministerJira" => flag(role_may(role, "ADMINISTER")),
         "isProjectAdmin" => flag(role_may(role, "ADMINISTER_PROJECTS")),
-        "hasGlobalPermission" => value.as_str().is_some_and(|key| role_may(role, key)),
+        "hasGlobalPermission" => {
+            value.as_str().is_some_and(|key| is_global(key) && role_may(role, key))
+        }
         "issueKey" => issue.is_some_and(|(key, _)| matches(value, key)),
         "issueId" => issue.is_some_and(|(_, id)| matches(value, id)),
         "issueType" => issue.is_some_and(|(_, id)| matches(value, issue_type(page.site, id))),

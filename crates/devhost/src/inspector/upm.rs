@@ -3,7 +3,8 @@
 //! installing by descriptor URL, polling the install task, uninstalling,
 //! reading its settings. Recorded around UPM's routes, kind `upm`, with the
 //! Basic auth user's name (never the password or API token), and for a 401
-//! or 403 the message the site answered.
+//! or 403 the message the site answered (Atlassian: "Universal Plugin
+//! Manager REST API", as atlassian-connect-express calls it).
 //!
 //! What it is not: authentication. The user name shown is the one the
 //! header carried, whether or not it verified.
@@ -105,7 +106,8 @@ fn basic_user(header: &str) -> Option<String> {
     let encoded = header.trim().strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
-    Some(decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user).to_owned())
+    // Without a `:` the whole value may be a bare token: record nothing.
+    decoded.split_once(':').map(|(user, _)| user.to_owned())
 }
 
 #[cfg(test)]
@@ -120,5 +122,7 @@ mod tests {
         );
         assert_eq!(basic_user(&header).as_deref(), Some("admin@acme.test"));
         assert_eq!(basic_user("Bearer x"), None);
+        let bare = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("s3cret"));
+        assert_eq!(basic_user(&bare), None, "a value without a user name is not shown");
     }
 }

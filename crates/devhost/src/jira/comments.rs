@@ -184,10 +184,19 @@ fn is_v3(version: &str) -> bool {
     version == "3"
 }
 
+/// The most characters Jira keeps in a comment (Atlassian: "Add comment",
+/// the 32,767-character text limit of Jira's fields).
+const MAX_COMMENT_CHARACTERS: usize = 32_767;
+
+/// The most ids `POST /comment/list` takes ("Get comments by IDs":
+/// "A maximum of 1000 IDs can be specified").
+const MAX_IDS: usize = 1000;
+
 /// Reads `{"body"}` as the version expects it: an ADF `doc` in v3, a
 /// string in v2.
 fn read_body(version: &str, request: &Bytes) -> Result<Value, BodyProblem> {
-    let request: Value = serde_json::from_slice(request).map_err(|_| BodyProblem::Empty)?;
+    let request: Value = serde_json::from_slice(request)
+        .map_err(|_| BodyProblem::WrongKind("The request body is not valid JSON."))?;
     let body = match (&request["body"], is_v3(version)) {
         (Value::Null, _) => return Err(BodyProblem::Empty),
         (Value::Object(doc), true) if doc.get("type") == Some(&json!("doc")) => {
@@ -201,10 +210,31 @@ fn read_body(version: &str, request: &Bytes) -> Result<Value, BodyProblem> {
         (Value::String(text), false) => adf_of(text),
         (_, false) => return Err(BodyProblem::WrongKind("Operation value must be a string")),
     };
-    if plain_text(&body).trim().is_empty() {
+    let text = plain_text(&body);
+    // A document of mentions, emoji or media alone has no text but is not
+    // empty; only a body without any content node is.
+    if text.trim().is_empty() && !has_content_beyond_text(&body) {
         return Err(BodyProblem::Empty);
     }
+    // Jira's limit on a comment (unverified that v2 counts the same way).
+    if text.chars().count() > MAX_COMMENT_CHARACTERS {
+        return Err(BodyProblem::WrongKind(
+            "The entered text is too long. It exceeds the allowed limit of 32,767 characters.",
+        ));
+    }
     Ok(body)
+}
+
+/// Whether an ADF node holds something other than text, paragraphs and
+/// line breaks (a mention, an emoji, media, a table…).
+fn has_content_beyond_text(node: &Value) -> bool {
+    node["content"].as_array().is_some_and(|children| {
+        children.iter().any(|child| match child["type"].as_str() {
+            Some("text" | "hardBreak") => false,
+            Some("paragraph") => has_content_beyond_text(child),
+            _ => true,
+        })
+    })
 }
 
 /// The `400` for a refused body, in Jira's `errors.comment` shape.
@@ -410,6 +440,11 @@ fn list_by_ids(site: &Site, version: &str, call: &Call) -> Response {
         let body = json!({"errorMessages": [], "errors": {"ids": "The list of comment IDs must be provided."}});
         return json_response(StatusCode::BAD_REQUEST, &body);
     };
+    if ids.len() > MAX_IDS {
+        let body = json!({"errorMessages": [format!("A maximum of {MAX_IDS} comment IDs can be specified.")], "errors": {}});
+        return json_response(StatusCode::BAD_REQUEST, &body);
+    }
+    let ids: std::collections::HashSet<String> = ids.into_iter().collect();
     if !caller_may(&site.data(), &call.caller, "BROWSE_PROJECTS") {
         return json_response(
             StatusCode::OK,
@@ -485,5 +520,13 @@ mod tests {
             Err(BodyProblem::Empty)
         );
         assert_eq!(read_body("3", &Bytes::from_static(b"{}")), Err(BodyProblem::Empty));
+        assert!(matches!(
+            read_body("3", &Bytes::from_static(b"{")),
+            Err(BodyProblem::WrongKind(_))
+        ));
+        let mention = json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "mention", "attrs": {"id": "x"}}]}]});
+        assert!(v3(mention).is_ok(), "a mention alone is a comment");
+        let long = "x".repeat(MAX_COMMENT_CHARACTERS + 1);
+        assert!(matches!(v2(json!(long)), Err(BodyProblem::WrongKind(_))));
     }
 }

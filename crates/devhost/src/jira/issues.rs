@@ -382,6 +382,9 @@ fn delete(site: &Arc<Site>, key: &str, call: &Call) -> Response {
         let issue_type = issue_type_of(&data, &issue.id);
         data.issue_properties.retain(|(issue_id, _), _| *issue_id != issue.id);
         data.issue_extras.types.remove(&issue.id);
+        // Its comments and the content panels added to it go with it.
+        data.comments.all.retain(|c| c.issue_id != issue.id);
+        data.added_content.retain(|(issue_id, _, _)| *issue_id != issue.id);
         (issue, issue_type)
     };
     let (issue, issue_type) = removed;
