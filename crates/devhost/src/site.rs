@@ -133,6 +133,10 @@ pub struct SiteData {
     /// (issue id, app key or Forge app id, module key)
     /// ([`crate::pages::issue_view`]).
     pub added_content: BTreeSet<(String, String, String)>,
+    /// The last lifecycle callback sent to each app and how it was
+    /// answered, by (product name, app key), e.g. `enabled: the app answered
+    /// 204` (the Manage apps page shows it).
+    pub lifecycle_states: BTreeMap<(String, String), String>,
 }
 
 impl SiteData {

@@ -258,16 +258,7 @@ fn matches(
             Field::Title => own.eq_ignore_ascii_case(v),
             _ => own == *v,
         };
-        return match clause.operator {
-            Operator::Equals => equal(&clause.values[0]),
-            Operator::NotEquals => !equal(&clause.values[0]),
-            Operator::In => clause.values.iter().any(equal),
-            Operator::NotIn => !clause.values.iter().any(equal),
-            Operator::Contains => contains_words(&own, &clause.values[0]),
-            Operator::NotContains => !contains_words(&own, &clause.values[0]),
-            _ => compare(&own, &clause.values[0], "string")
-                .is_some_and(|o| ordered(clause.operator, o)),
-        };
+        return apply(clause, &own, &equal, "string");
     }
     let extraction = index.iter().find(|e| match &clause.field {
         Field::Property { key, path } => e.property_key == *key && e.object_name == *path,
@@ -291,14 +282,21 @@ fn matches(
         other => other.to_string(),
     };
     let equal = |v: &String| compare(&found, v, &extraction.kind) == Some(Ordering::Equal);
+    apply(clause, &found, &equal, &extraction.kind)
+}
+
+/// A clause's operator applied to what the page has (`own`): `equal` says
+/// when it equals one of the clause's values, `kind` how values order.
+fn apply(clause: &Clause, own: &str, equal: &dyn Fn(&String) -> bool, kind: &str) -> bool {
+    let Some(first) = clause.values.first() else { return false };
     match clause.operator {
-        Operator::Equals => equal(&clause.values[0]),
-        Operator::NotEquals => !equal(&clause.values[0]),
+        Operator::Equals => equal(first),
+        Operator::NotEquals => !equal(first),
         Operator::In => clause.values.iter().any(equal),
         Operator::NotIn => !clause.values.iter().any(equal),
-        Operator::Contains => contains_words(&found, &clause.values[0]),
-        Operator::NotContains => !contains_words(&found, &clause.values[0]),
-        op => compare(&found, &clause.values[0], &extraction.kind).is_some_and(|o| ordered(op, o)),
+        Operator::Contains => contains_words(own, first),
+        Operator::NotContains => !contains_words(own, first),
+        op => compare(own, first, kind).is_some_and(|o| ordered(op, o)),
     }
 }
 

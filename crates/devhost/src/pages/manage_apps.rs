@@ -8,8 +8,8 @@
 //!
 //! - Connect apps: key, name, version, base URL, enabled or disabled,
 //!   scopes, licensing, modules by kind with their keys, and the lifecycle
-//!   state: the last lifecycle callback sent and how the app answered (as
-//!   the inspector recorded it, [`crate::inspector`]);
+//!   state: the last lifecycle callback sent and how the app answered
+//!   (kept by [`crate::platform::install`] beside the app);
 //! - Forge apps compatible with the product: app id, environment, remotes,
 //!   manifest modules, scopes, installation id.
 //!
@@ -42,7 +42,6 @@ use super::shell::{self, Page, respond};
 use crate::DevHost;
 use crate::forge::install::{self as forge_install, ForgeInstallation};
 use crate::forge::state::license_of;
-use crate::inspector::exchanges::{Kind, Selection};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
 use crate::platform::errors::error;
 use crate::platform::http::{encode, names_site, query_param, raw_query};
@@ -317,22 +316,14 @@ fn connect_app(
 }
 
 /// The last lifecycle callback sent to `app_key` in `product` and how it
-/// was answered, from the inspector's record (which keeps the most recent
-/// exchanges only).
+/// was answered.
 fn lifecycle_state(site: &Site, product: Product, app_key: &str) -> String {
-    let selection =
-        Selection { app: Some(app_key.to_owned()), kind: Some(Kind::Lifecycle), since: None };
-    let tag = format!("({} ", product.as_str());
-    let exchanges = site.exchanges().newest_first(&selection);
-    let Some(last) = exchanges.into_iter().find(|e| e.summary.contains(&tag)) else {
-        return "no lifecycle callback recorded".to_owned();
-    };
-    let event = last.summary.split(' ').next().unwrap_or("?");
-    match (last.status, last.error) {
-        (Some(status), _) => format!("{event}: the app answered {status}"),
-        (None, Some(reason)) => format!("{event}: no answer ({reason})"),
-        (None, None) => format!("{event}: no answer"),
-    }
+    let key = (product.as_str().to_owned(), app_key.to_owned());
+    site.data()
+        .lifecycle_states
+        .get(&key)
+        .cloned()
+        .unwrap_or_else(|| "no lifecycle callback recorded".to_owned())
 }
 
 /// A Forge app's entry.

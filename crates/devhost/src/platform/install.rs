@@ -353,6 +353,14 @@ async fn send_callback(
     let started = std::time::Instant::now();
     let sent = request.send().await;
     site.record(lifecycle_exchange(site, product, descriptor, event, &url, &token, &sent, started));
+    let answer = match &sent {
+        Ok(response) => format!("the app answered {}", response.status().as_u16()),
+        Err(e) => format!("no answer ({})", short_reason(e)),
+    };
+    let app = descriptor["key"].as_str().unwrap_or("?").to_owned();
+    site.data()
+        .lifecycle_states
+        .insert((product.as_str().to_owned(), app), format!("{}: {answer}", event.as_str()));
     let response =
         sent.map_err(|e| refused("no answer".into(), format!(": {}", short_reason(&e))))?;
     let status = response.status();
