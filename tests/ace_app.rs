@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use lodger::connect::installation::Product;
-use lodger::dev::world::{Sites, WorldOptions};
+use lodger::dev::world::Sites;
 use lodger::devhost::site::Site;
 use serde_json::{Value, json};
 use support::browser;
@@ -66,15 +66,7 @@ async fn listed(site: &Site) -> Vec<(String, bool)> {
 }
 
 async fn sites() -> Sites {
-    let options = WorldOptions {
-        app_port: 0,
-        host_port: 0,
-        node_modules: lodger::dev::default_node_modules(),
-        install_npm_packages: false,
-        source_dir: None,
-        forge: false,
-    };
-    Sites::start(&options).await.expect("the emulated sites start")
+    Sites::start(&support::dev_world::options()).await.expect("the emulated sites start")
 }
 
 fn dev_admin() -> String {

@@ -579,6 +579,7 @@ pub(crate) fn backoff(policy: &DeliveryPolicy, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jira::webhooks::filter::tests::lod_1;
 
     #[test]
     fn only_retryable_answers_are_retried() {
@@ -627,15 +628,6 @@ mod tests {
         assert_eq!(absolute("http://a.test", "/hook?x=1"), "http://a.test/hook?x=1");
         assert_eq!(absolute("http://a.test", "hook"), "http://a.test/hook");
         assert_eq!(absolute("http://a.test", "https://b.test/h"), "https://b.test/h");
-    }
-
-    fn lod_1() -> Subject<'static> {
-        Subject {
-            project: vec!["10000", "LOD", "Lodger demo"],
-            issue: vec!["10001", "LOD-1"],
-            issue_type: vec!["10001", "Task"],
-            status: vec![STATUS.0, STATUS.1],
-        }
     }
 
     #[test]
