@@ -63,6 +63,13 @@ pub struct User {
     pub role: Role,
 }
 
+impl User {
+    /// Whether they administer the site: install apps, open the admin pages.
+    pub fn is_site_admin(&self) -> bool {
+        self.role == Role::SiteAdmin
+    }
+}
+
 /// A Jira project.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -309,7 +316,7 @@ impl Site {
         let decoded = String::from_utf8(decoded).ok()?;
         let (email, token) = decoded.split_once(':')?;
         if (email, token) == (DEV_ADMIN_USER, DEV_ADMIN_PASSWORD) {
-            return self.users.iter().find(|u| u.role == Role::SiteAdmin);
+            return self.users.iter().find(|u| u.is_site_admin());
         }
         self.users.iter().find(|u| u.email == email && u.api_token == token)
     }

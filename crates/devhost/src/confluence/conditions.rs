@@ -34,7 +34,7 @@ use crate::site::{AppInstall, Role, Site, User};
 /// Whether Confluence's named condition `name` holds for `user` on `page`;
 /// `None` for a name the emulator does not answer.
 pub fn named(name: &str, params: &Value, user: Option<&User>) -> Option<bool> {
-    let admin = user.is_some_and(|u| u.role == Role::SiteAdmin);
+    let admin = user.is_some_and(User::is_site_admin);
     let holds = match name {
         "user_is_admin" | "user_is_sysadmin" | "user_is_confluence_administrator" => admin,
         "user_can_use_confluence" => user.is_some(),

@@ -32,7 +32,7 @@ pub use super::state::ForgeInstallation;
 use super::triggers::{self, EventTarget};
 use crate::DevHost;
 use crate::platform::keys::random_uuid;
-use crate::site::{Role, Site};
+use crate::site::Site;
 use lodger_connect::installation::Product;
 
 /// The lifecycle event of an install.
@@ -93,7 +93,7 @@ pub async fn install(
         installation
     };
     tracing::info!(site = %site.name, app = %installation.app_id, "Forge app installed");
-    let installer = site.users.iter().find(|u| u.role == Role::SiteAdmin);
+    let installer = site.users.iter().find(|u| u.is_site_admin());
     let body = events::installed(site, &installation, installer.map(|u| u.account_id.as_str()));
     let product = manifest.products.first().copied().unwrap_or(Product::Jira);
     for trigger in manifest.triggers_on(INSTALLED_EVENT) {

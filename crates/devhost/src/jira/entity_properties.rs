@@ -63,7 +63,7 @@ use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
 use crate::platform::http::{api, encode, json_response, percent_decode, query_param, raw_query};
 use crate::platform::permissions::caller_may;
-use crate::site::{Role, Site, SiteData};
+use crate::site::{Site, SiteData};
 
 /// Longest property key (Atlassian: "The maximum length is 255 characters").
 pub const MAX_KEY_CHARS: usize = 255;
@@ -226,7 +226,7 @@ fn allowed(data: &SiteData, caller: &Caller, entity: &Entity, write: bool) -> Re
     let Caller::User { user, .. } = caller else { return Ok(()) };
     let (may, refusal) = match (entity.kind, write) {
         (EntityKind::User, _) => (
-            user.account_id == entity.id || user.role == Role::SiteAdmin,
+            user.account_id == entity.id || user.is_site_admin(),
             "You may only use your own user properties unless you administer Jira.",
         ),
         (_, false) => (

@@ -15,7 +15,7 @@ use warp::reply::Response;
 use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
 use crate::platform::http::json_response;
-use crate::site::{Role, Site};
+use crate::site::Site;
 
 /// `GET /rest/atlassian-connect/1/addons/{appKey}`.
 pub fn routes(
@@ -45,7 +45,7 @@ fn app_resource(site: &Site, app_key: &str, call: &Call) -> Response {
     let contacts: Vec<Value> = site
         .users
         .iter()
-        .filter(|u| u.role == Role::SiteAdmin)
+        .filter(|u| u.is_site_admin())
         .map(|u| json!({ "name": u.display_name, "email": u.email }))
         .collect();
     let mut body = json!({

@@ -269,7 +269,7 @@ fn bulk_permissions(site: &Site, call: &Call) -> Response {
                 );
             };
             if let Caller::User { user: me, .. } = &call.caller {
-                if me.account_id != user.account_id && me.role != Role::SiteAdmin {
+                if me.account_id != user.account_id && !me.is_site_admin() {
                     return error(
                         StatusCode::FORBIDDEN,
                         "Only Jira administrators can perform this operation.",

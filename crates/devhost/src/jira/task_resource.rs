@@ -15,7 +15,7 @@ use crate::platform::auth::Caller;
 use crate::platform::call::{Call, call, with_site};
 use crate::platform::errors::error;
 use crate::platform::http::{api, json_response};
-use crate::site::{Role, Site, SiteData};
+use crate::site::{Site, SiteData};
 
 /// `GET /rest/api/{2|3}/task/{taskId}`.
 pub fn routes(
@@ -64,7 +64,7 @@ fn get_task(site: &Site, version: &str, id: &str, call: &Call) -> Response {
     let Some(task) = data.tasks.get(id) else {
         return error(StatusCode::NOT_FOUND, &format!("Task {id} not found."));
     };
-    let admin = matches!(&call.caller, Caller::User { user, .. } if user.role == Role::SiteAdmin);
+    let admin = matches!(&call.caller, Caller::User { user, .. } if user.is_site_admin());
     if task.submitted_by != submitter(&call.caller) && !admin {
         return error(
             StatusCode::FORBIDDEN,

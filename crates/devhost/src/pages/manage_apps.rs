@@ -48,7 +48,7 @@ use crate::platform::http::{encode, names_site, query_param, raw_query};
 use crate::platform::iframe::ViewContext;
 use crate::platform::installation::as_list;
 use crate::platform::{install, upm};
-use crate::site::{AppInstall, Role, Site, User};
+use crate::site::{AppInstall, Site, User};
 use lodger_connect::installation::Product;
 
 /// The page and its two forms for `product` (mount Confluence's under `wiki`).
@@ -137,7 +137,7 @@ fn prefix(product: Product) -> &'static str {
 }
 
 fn is_site_admin(user: Option<&User>) -> bool {
-    user.is_some_and(|u| u.role == Role::SiteAdmin)
+    user.is_some_and(User::is_site_admin)
 }
 
 fn forbidden() -> Response {

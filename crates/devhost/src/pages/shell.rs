@@ -133,7 +133,7 @@ fn navigation(site: &Site, user: Option<&User>) -> Vec<Link> {
         }
     }
     links.extend(forge_navigation(site, user));
-    if user.is_some_and(|u| u.role == Role::SiteAdmin) {
+    if user.is_some_and(User::is_site_admin) {
         links.push((manage_apps::page_path(Product::Jira), "Manage apps (Jira)".into()));
         links
             .push((manage_apps::page_path(Product::Confluence), "Manage apps (Confluence)".into()));
@@ -151,7 +151,7 @@ fn forge_navigation(site: &Site, user: Option<&User>) -> Vec<(String, String)> {
     for install in &installs {
         let manifest = &install.manifest;
         let title = |m: &crate::forge::manifest::UiModule| m.title.clone().unwrap_or(m.key.clone());
-        if user.role == Role::SiteAdmin {
+        if user.is_site_admin() {
             if let Some(module) = manifest.ui_modules_of("jira:adminPage").next() {
                 links.push((admin_page_path(install), format!("{} (Forge)", title(module))));
             }

@@ -35,7 +35,7 @@ use warp::{Filter, Rejection, Reply};
 use super::install;
 use crate::DevHost;
 use crate::platform::errors::error;
-use crate::site::{Role, Site};
+use crate::site::{Site, User};
 use lodger_connect::installation::Product;
 
 /// The UPM routes of one product of a site (mount Confluence's under `wiki`).
@@ -104,8 +104,8 @@ pub fn routes(
                 move |plugin: String,
                       auth: Option<String>,
                       (host, site): (Arc<DevHost>, Arc<Site>)| async move {
-                    if !is_admin(&site, auth.as_deref()) {
-                        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+                    if let Some(refused) = unless_site_admin(&site, auth.as_deref()) {
+                        return refused;
                     }
                     let key = plugin.strip_suffix("-key").unwrap_or(&plugin);
                     if install::uninstall(&host, &site, product, key).await {
@@ -153,8 +153,8 @@ async fn toggle(
     auth: Option<&str>,
     body: &[u8],
 ) -> Response {
-    if !is_admin(site, auth) {
-        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    if let Some(refused) = unless_site_admin(site, auth) {
+        return refused;
     }
     let Some(enabled) =
         serde_json::from_slice::<Value>(body).ok().and_then(|v| v["enabled"].as_bool())
@@ -174,17 +174,22 @@ async fn toggle(
     }
 }
 
-fn is_admin(site: &Site, auth: Option<&str>) -> bool {
-    site.basic_auth(auth).is_some_and(|user| user.role == Role::SiteAdmin)
+/// Every UPM call needs a site admin's Basic credentials: the 401 for a
+/// caller without them, `None` for a site admin.
+fn unless_site_admin(site: &Site, auth: Option<&str>) -> Option<Response> {
+    if site.basic_auth(auth).is_some_and(User::is_site_admin) {
+        return None;
+    }
+    Some(error(
+        StatusCode::UNAUTHORIZED,
+        "site admin credentials required (Basic auth: email and API token)",
+    ))
 }
 
 /// `GET /rest/plugins/1.0/`: installed apps and a fresh `upm-token`.
 fn list(site: &Site, product: Product, auth: Option<&str>) -> Response {
-    if !is_admin(site, auth) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "site admin credentials required (Basic auth: email and API token)",
-        );
+    if let Some(refused) = unless_site_admin(site, auth) {
+        return refused;
     }
     let token = crate::platform::keys::random_id(16);
     let mut data = site.data();
@@ -211,8 +216,8 @@ fn list(site: &Site, product: Product, auth: Option<&str>) -> Response {
 /// "Enable development mode in your site"). An emulated site is always a
 /// development site, so apps may be installed from any descriptor URL.
 fn settings(site: &Site, auth: Option<&str>) -> Response {
-    if !is_admin(site, auth) {
-        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    if let Some(refused) = unless_site_admin(site, auth) {
+        return refused;
     }
     let setting =
         |key: &str| json!({"key": key, "value": true, "readOnly": false, "requiresRefresh": false});
@@ -232,11 +237,8 @@ async fn post_install(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Response {
-    if !is_admin(site, auth) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "site admin credentials required (Basic auth: email and API token)",
-        );
+    if let Some(refused) = unless_site_admin(site, auth) {
+        return refused;
     }
     let known = {
         let mut data = site.data();
@@ -305,8 +307,8 @@ pub(crate) async fn install_task(
 /// (`status.done: true`, `status.errorMessage`, `status.subCode`; the
 /// subCode's value is the emulator's, unverified).
 fn pending_task(site: &Site, id: &str, auth: Option<&str>) -> Response {
-    if !is_admin(site, auth) {
-        return error(StatusCode::UNAUTHORIZED, "site admin credentials required");
+    if let Some(refused) = unless_site_admin(site, auth) {
+        return refused;
     }
     match site.data().upm_tasks.get(id).cloned() {
         Some(Ok(key)) => warp::reply::json(&json!({"key": key, "enabled": true})).into_response(),
