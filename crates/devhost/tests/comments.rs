@@ -26,14 +26,16 @@ const KEY: &str = "com.example.commenter";
 type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
 /// A Connect app on a loopback port with `scopes`, descriptor webhooks on
-/// the three comment events at `/hooks/<event>`, recording every POST.
+/// the three comment events and `jira:issue_updated` at `/hooks/<event>`,
+/// recording every POST.
 async fn connect_app(scopes: &[&str]) -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let hooks: Vec<Value> = ["comment_created", "comment_updated", "comment_deleted"]
-        .iter()
-        .map(|event| json!({"event": event, "url": format!("/hooks/{event}")}))
-        .collect();
+    let hooks: Vec<Value> =
+        ["comment_created", "comment_updated", "comment_deleted", "jira:issue_updated"]
+            .iter()
+            .map(|event| json!({"event": event, "url": format!("/hooks/{event}")}))
+            .collect();
     let descriptor = json!({
         "key": KEY,
         "name": "Commenter",
@@ -386,6 +388,60 @@ async fn each_comment_event_reaches_descriptor_webhooks_and_matching_dynamic_web
             "the LOD-2 filter does not match"
         );
         assert_eq!(dynamic[0]["comment"]["id"], added["id"]);
+    }
+}
+
+#[tokio::test]
+async fn each_comment_change_is_also_an_issue_update_typed_by_its_jira_event() {
+    let site = Site::start(&["READ", "WRITE", "DELETE"]).await;
+    let dynamic = format!("{}/dyn", site.app_base);
+    let (status, registered) = site
+        .as_app(
+            Method::POST,
+            "/rest/api/3/webhook",
+            Some(json!({"url": dynamic, "webhooks": [
+                {"events": ["jira:issue_updated"], "jqlFilter": "project = LOD"},
+                {"events": ["jira:issue_updated"], "jqlFilter": "project = LOD", "fieldIdsFilter": ["summary"]},
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{registered}");
+    let unfiltered = registered["webhookRegistrationResult"][0]["createdWebhookId"].clone();
+
+    let path = "/rest/api/3/issue/LOD-1/comment";
+    let (_, added) =
+        site.as_user("dev", Method::POST, path, Some(json!({"body": adf("Hi")}))).await;
+    let one = format!("{path}/{}", added["id"].as_str().unwrap());
+    site.as_user("dev", Method::PUT, &one, Some(json!({"body": adf("Hello")}))).await;
+    site.as_user("dev", Method::DELETE, &one, None).await;
+
+    let received = site.settled().await;
+    let dev = site.world.site.users.iter().find(|u| u.email.starts_with("dev")).unwrap();
+    for (hook, matched) in [("/hooks/jira:issue_updated", None), ("/dyn", Some(&unfiltered))] {
+        let mut types: Vec<&str> = received
+            .iter()
+            .filter(|(p, b)| p == hook && b["webhookEvent"] == "jira:issue_updated")
+            .map(|(_, body)| {
+                assert_eq!(body["issue"]["key"], "LOD-1");
+                assert_eq!(body["comment"]["id"], added["id"]);
+                assert_eq!(body["user"]["accountId"], dev.account_id, "{body}");
+                assert!(body.get("changelog").is_none(), "{body}");
+                if let Some(id) = matched {
+                    assert_eq!(
+                        body["matchedWebhookIds"],
+                        json!([id]),
+                        "not the fieldIdsFilter one"
+                    );
+                }
+                body["issue_event_type_name"].as_str().unwrap()
+            })
+            .collect();
+        types.sort_unstable();
+        assert_eq!(
+            types,
+            ["issue_comment_deleted", "issue_comment_edited", "issue_commented"],
+            "{hook}: {received:?}"
+        );
     }
 }
 

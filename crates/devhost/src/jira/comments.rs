@@ -2,16 +2,17 @@
 //! "Jira REST API v3: Issue comments" (v2 the same but for the body, a
 //! string there and an Atlassian Document Format document in v3), and the
 //! webhooks each change fires (Atlassian: "Webhooks", `comment_created`,
-//! `comment_updated`, `comment_deleted`) and the Forge trigger of a new
-//! comment (`avi:jira:commented:issue`).
+//! `comment_updated`, `comment_deleted`, and `jira:issue_updated` typed
+//! `issue_commented`, `issue_comment_edited` or `issue_comment_deleted`)
+//! and the Forge trigger of a new comment (`avi:jira:commented:issue`).
 //!
 //! | request | answer | event |
 //! |---|---|---|
 //! | `GET /rest/api/3/issue/{idOrKey}/comment?startAt&maxResults&orderBy` | `200 {startAt, maxResults, total, comments}` | |
-//! | `POST /rest/api/3/issue/{idOrKey}/comment` `{"body"}` | `201` the comment | `comment_created` |
+//! | `POST /rest/api/3/issue/{idOrKey}/comment` `{"body"}` | `201` the comment | `comment_created`, `jira:issue_updated` |
 //! | `GET /rest/api/3/issue/{idOrKey}/comment/{id}` | `200` the comment | |
-//! | `PUT /rest/api/3/issue/{idOrKey}/comment/{id}` `{"body"}` | `200` the comment | `comment_updated` |
-//! | `DELETE /rest/api/3/issue/{idOrKey}/comment/{id}` | `204` | `comment_deleted` |
+//! | `PUT /rest/api/3/issue/{idOrKey}/comment/{id}` `{"body"}` | `200` the comment | `comment_updated`, `jira:issue_updated` |
+//! | `DELETE /rest/api/3/issue/{idOrKey}/comment/{id}` | `204` | `comment_deleted`, `jira:issue_updated` |
 //! | `POST /rest/api/3/comment/list` `{"ids"}` | `200 {startAt, maxResults, total, isLast, values}` | |
 //!
 //! A comment is `{self, id, author, body, updateAuthor, created, updated,
@@ -34,9 +35,8 @@
 //! unverified: the emulator has no app users, so `accountId` is the app key).
 //!
 //! What it is not: `visibility` (role or group restrictions), comment
-//! properties, `expand=renderedBody`, wiki markup rendering, mentions, and
-//! the `jira:issue_updated` (`issue_commented`) event Jira also fires are
-//! left out. Nothing is seeded.
+//! properties, `expand=renderedBody`, wiki markup rendering and mentions
+//! are left out. Nothing is seeded.
 
 use std::sync::Arc;
 

@@ -166,13 +166,33 @@ pub fn fire(site: &Arc<Site>, event: &IssueEvent<'_>) {
 /// Atlassian documents the event names and, for the issue events only,
 /// the body; this shape follows observed deliveries (the comment's body a
 /// string, as REST v2 gives it; no `user`), unverified beyond them.
+///
+/// Jira also tells [`ISSUE_UPDATED`] subscribers, as it does for every
+/// issue event: the issue event's body with `comment` and the
+/// `issue_event_type_name` of Jira's system events "Issue Commented",
+/// "Issue Comment Edited" and "Issue Comment Deleted" (`issue_commented`,
+/// `issue_comment_edited`, `issue_comment_deleted`; Atlassian: "Issue
+/// events"). A comment changes no field, so a dynamic webhook with a
+/// `fieldIdsFilter` does not get it (unverified, as is the deletion's).
 pub fn fire_comment(site: &Arc<Site>, event: &IssueEvent<'_>, comment: &Value) {
-    let mut payload = payload(site, event, now_millis());
-    payload["comment"] = comment.clone();
-    if let Some(body) = payload.as_object_mut() {
-        body.remove("user");
+    let now = now_millis();
+    let mut body = payload(site, event, now);
+    body["comment"] = comment.clone();
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("user");
     }
-    send(site, event, &payload);
+    send(site, event, &body);
+
+    let type_name = match event.name {
+        COMMENT_CREATED => "issue_commented",
+        COMMENT_UPDATED => "issue_comment_edited",
+        _ => "issue_comment_deleted",
+    };
+    let updated = IssueEvent { name: ISSUE_UPDATED, property: None, ..*event };
+    let mut body = payload(site, &updated, now);
+    body["issue_event_type_name"] = json!(type_name);
+    body["comment"] = comment.clone();
+    send(site, &updated, &body);
 }
 
 /// Sends `payload` to every subscription of every enabled app to `event`.
