@@ -6,8 +6,8 @@
 //! (`tools/devhost/forge-host-browser-test.mjs`): `view.getContext()`,
 //! `requestJira` as the user with the manifest's scopes, `invokeRemote` to
 //! an in-test remote that verifies the invocation token, `events` between
-//! the app's two frames, `showFlag`, the frame fitting its content, and the
-//! admin page. A screenshot goes to `target/test-artifacts/forge-panel.png`.
+//! the app's two frames, `showFlag`, the frame fitting its content, a
+//! `Modal` and its `onClose`, `router.navigate`, and the admin page. A screenshot goes to `target/test-artifacts/forge-panel.png`.
 //!
 //! Also, without a browser: the resources are served only on the app's own
 //! origin, with the bridge injected first and Forge's CSP.
@@ -231,6 +231,27 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
         report["heightShrunk"].as_u64().unwrap(),
     );
     assert!(before < grown && shrunk < grown, "{before} {grown} {shrunk}");
+
+    // A Modal: its context is the opener's plus `extension.modal`, one is
+    // open at a time, and each close reaches the opener's onClose once.
+    assert_eq!(report["modalOpened"], "opened", "{report:#}");
+    let modal = &report["modalContext"];
+    assert_eq!(modal["extension"]["modal"], json!({"pick": "x"}), "{report:#}");
+    assert_eq!(modal["extension"]["issue"]["key"], issue_key.as_str());
+    assert_eq!(modal["moduleKey"], "bridge-panel");
+    assert_eq!(report["modalSize"], "small");
+    assert_eq!(report["modalTitle"], "Fixture modal");
+    assert_eq!(report["secondModal"], "Unable to open modal.");
+    assert_eq!(report["modalStayedOnEscape"], true, "closeOnEscape: false");
+    assert_eq!(report["closed"], json!([{"chosen": 42}, null, null]), "{report:#}");
+    assert_eq!(report["missingResource"], "Unable to open modal.");
+    assert!(
+        report["navigateScript"].as_str().unwrap().contains("only http and https"),
+        "{report:#}"
+    );
+    assert!(report["navigateTarget"].as_str().unwrap().contains("\"dashboard\" is not emulated"));
+    assert_eq!(report["navigated"], "navigating");
+    assert_eq!(report["navigatedTo"], "/browse/LOD-2");
 
     assert_eq!(report["viewerContext"]["accountId"], viewer.account_id.as_str());
     assert_eq!(report["contextStillExpanded"], true, "the issue context is remembered expanded");

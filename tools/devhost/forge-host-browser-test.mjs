@@ -11,7 +11,9 @@
 // of an issue property; a call outside the manifest's scopes and one
 // outside the REST API; view.theme.enable() and the page's theme toggle; invokeRemote;
 // events.emit from the panel, received by the issue context; showFlag; an
-// unknown bridge call; the panel's height following its content; then as
+// unknown bridge call; the panel's height following its content; a Modal
+// (its context, size and title, one at a time, view.close(payload) to the
+// opener's onClose, Escape, a missing resource); router.navigate; then as
 // the viewer, a PUT (refused by the viewer's permissions) and a GET; then
 // the admin page; the Confluence page's macro and a requestConfluence. Rust asserts on the report (tests/forge_host.rs).
 //
@@ -46,6 +48,14 @@ async function forgeSlots() {
 async function frameIn(slot) {
   await page.locator(`[id="${slot}"][data-established="true"]`).waitFor({ state: 'attached' });
   const frame = await (await page.locator(`[id="${slot}"] iframe`).elementHandle()).contentFrame();
+  await frame.locator('#status[data-ready="true"]').waitFor({ state: 'attached' });
+  return frame;
+}
+
+// The frame of the open Modal, once its fixture is ready.
+async function modalFrame() {
+  await page.locator('dialog.forge-modal[open] iframe').waitFor();
+  const frame = await (await page.locator('dialog.forge-modal iframe').elementHandle()).contentFrame();
   await frame.locator('#status[data-ready="true"]').waitFor({ state: 'attached' });
   return frame;
 }
@@ -133,8 +143,45 @@ await run('forge host browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: ST
   await panel.evaluate(() => window.fixture.grow(120));
   report.heightShrunk = await waitForHeight(slot, (h) => h >= 120 && h < 300);
 
+  s.step = 'a Modal with a context, closed by view.close(payload)';
+  report.modalOpened = await panel.evaluate(() => window.fixture.modal({ context: { pick: 'x' }, size: 'small', title: 'Fixture modal' }));
+  let modal = await modalFrame();
+  report.modalContext = await modal.evaluate(() => window.fixture.context());
+  report.modalSize = await page.locator('dialog.forge-modal').getAttribute('data-size');
+  report.modalTitle = await page.locator('dialog.forge-modal header').textContent();
+  report.secondModal = await panel.evaluate(() => window.fixture.modal({}));
+  await modal.evaluate(() => window.fixture.closeWith({ chosen: 42 }));
+  await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
+  await panel.locator('#status[data-closed="1"]').waitFor({ state: 'attached' });
+
+  s.step = 'a Modal that Escape may not close, then closed without a payload';
+  await panel.evaluate(() => window.fixture.modal({ closeOnEscape: false }));
+  modal = await modalFrame();
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  report.modalStayedOnEscape = await page.locator('dialog.forge-modal[open]').count() === 1;
+  await modal.evaluate(() => window.fixture.closeWith());
+  await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
+  await panel.locator('#status[data-closed="2"]').waitFor({ state: 'attached' });
+
+  s.step = 'a Modal closed with Escape';
+  await panel.evaluate(() => window.fixture.modal({}));
+  await modalFrame();
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
+  await panel.locator('#status[data-closed="3"]').waitFor({ state: 'attached' });
+  report.closed = await panel.evaluate(() => window.fixture.closed);
+  report.missingResource = await panel.evaluate(() => window.fixture.modal({ resource: 'nope' }));
+
   s.step = 'saving the screenshot';
   await s.screenshot(screenshotPath);
+
+  s.step = 'router.navigate to another issue';
+  report.navigateScript = await panel.evaluate(() => window.fixture.navigate('javascript:alert(1)'));
+  report.navigateTarget = await panel.evaluate(() => window.fixture.navigate({ target: 'dashboard', dashboardId: '1' }));
+  report.navigated = await panel.evaluate(() => window.fixture.navigate({ target: 'issue', issueKey: 'LOD-2' }));
+  await page.waitForURL((url) => url.pathname === '/browse/LOD-2');
+  report.navigatedTo = new URL(page.url()).pathname;
 
   s.step = 'switching to the viewer';
   const login = new URL('/dev/login', pageUrl);

@@ -4,8 +4,10 @@
 // posts {lodgerForge, id, name, payload} to the product page (the host half,
 // page/forge-host.js) and resolves with its reply. Functions cannot cross
 // postMessage: `on`/`onPublic` keep their callback here and the host posts
-// the events back. The frame also reports its height, since Forge frames
-// size themselves to their content, and its theme when theming is enabled.
+// the events back; `openModal` keeps its `onClose`, which the host calls
+// once, when the modal closes. The frame also reports its height, since Forge frames
+// size themselves to their content, its theme when theming is enabled, and
+// Escape pressed inside it.
 (function () {
   'use strict';
   if (globalThis.__bridge) return;
@@ -31,13 +33,11 @@
   }
   function callBridge(name, payload) {
     var id = nextId++;
-    var message = { id: id, name: name };
-    if (name === 'on' || name === 'onPublic') {
-      callbacks.set(id, payload.callback);
-      message.payload = { event: payload.event };
-    } else {
-      message.payload = plain(payload);
-    }
+    var subscribes = name === 'on' || name === 'onPublic';
+    var kept = subscribes ? payload.callback : name === 'openModal' && payload ? payload.onClose : null;
+    if (typeof kept === 'function') callbacks.set(id, { callback: kept, once: !subscribes });
+    // Functions are left out: they cannot cross postMessage.
+    var message = { id: id, name: name, payload: plain(payload) };
     return new Promise(function (resolve, reject) {
       pending.set(id, { resolve: resolve, reject: reject });
       post(message);
@@ -46,7 +46,11 @@
         return { unsubscribe: function () { callbacks.delete(id); post({ name: 'unsubscribe', payload: { subscription: id } }); } };
       }
       if (name === 'enableTheming') applyTheme(value);
+      if (name === 'openModal' && value === false) callbacks.delete(id);
       return value;
+    }, function (error) {
+      callbacks.delete(id);
+      throw error;
     });
   }
   window.addEventListener('message', function (event) {
@@ -60,8 +64,10 @@
       if (data.ok) call.resolve(data.value);
       else call.reject(new Error(data.error));
     } else if (data.subscription) {
-      var callback = callbacks.get(data.subscription);
-      if (callback) callback(data.payload);
+      var kept = callbacks.get(data.subscription);
+      if (!kept) return;
+      if (kept.once) callbacks.delete(data.subscription);
+      kept.callback(data.payload);
     } else if (data.theme) {
       applyTheme(data.theme);
     }
@@ -80,6 +86,11 @@
   }
   var observer = new ResizeObserver(report);
   observer.observe(document.documentElement);
+  // Escape inside the frame never reaches the page's dialog: say so, so
+  // that a Modal can close on it.
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') post({ name: 'escape' });
+  });
   document.addEventListener('DOMContentLoaded', function () {
     observer.observe(document.body);
     post({ name: 'ready' });

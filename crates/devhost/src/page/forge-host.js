@@ -20,7 +20,15 @@
 //   enableTheming              -> {colorMode}, then theme changes are pushed
 //   submit {config}            -> true from a macro's config resource (stored; see
 //                                 crates/devhost/src/confluence/forge_macro_config.rs), else false
-//   close                      -> true from a macro's config dialog (which closes), else false
+//   close [payload]            -> true from a Modal (which closes and calls its opener's
+//                                 onClose with payload) or a macro's config dialog, else false
+//   openModal {resource, size, context, closeOnEscape, closeOnOverlayClick, title}
+//                              -> true; the resource (this one when null) opens in a dialog
+//                                 whose getContext() has `extension.modal` = context
+//                                 (Atlassian: "Custom UI bridge: Modal"); false while one is open
+//   navigate {url, type} | {target: 'issue', issueKey, type}
+//                              -> true; the page goes there (`same-tab`) or a tab opens (`new-tab`)
+//   reload                     -> true; the page reloads (Atlassian: "Custom UI bridge: router")
 //
 // A Forge `macro` whose manifest names a `config` resource gets an "Edit"
 // button on the page; it opens that resource in a dialog, as Confluence
@@ -42,6 +50,8 @@
   // Event subscriptions: {window, subscription, event, public, appId}.
   let subscriptions = [];
   const themed = new Set();
+  // The open Modal's entry (one at a time), or null.
+  let openModalEntry = null;
   const flags = new Map();
 
   const colorMode = () => document.documentElement.getAttribute('data-color-mode') === 'dark' ? 'dark' : 'light';
@@ -190,13 +200,121 @@
       entry.saved = true;
       return true;
     },
-    close: (entry) => {
+    close: (entry, payload) => {
+      if (entry.modal) {
+        // Answer the frame first, then take the modal away.
+        setTimeout(() => closeModal(entry, payload), 0);
+        return true;
+      }
       if (!entry.dialog) return false;
       // Answer the frame first, then take the dialog away.
       setTimeout(() => closeConfig(entry), 0);
       return true;
     },
+    openModal: openModal,
+    navigate: (entry, payload) => {
+      const to = payload && typeof payload.url === 'string' ? payload.url
+        : payload && payload.target === 'issue' && payload.issueKey ? '/browse/' + encodeURIComponent(payload.issueKey)
+          : null;
+      if (to === null) {
+        throw new Error('navigate: target ' + JSON.stringify(payload && payload.target) + ' is not emulated; the lodger dev host navigates to URLs and to issues');
+      }
+      const url = new URL(to, location.href);
+      // Never a javascript: or data: URL on the site's own page.
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('navigate: only http and https URLs');
+      if (payload.type === 'new-tab') window.open(url.href, '_blank', 'noopener');
+      else setTimeout(() => location.assign(url.href), 0);
+      return true;
+    },
+    reload: () => {
+      setTimeout(() => location.reload(), 0);
+      return true;
+    },
   };
+
+  // Forge's modal sizes (Atlassian: "Custom UI bridge: Modal"): width,
+  // height and minimum height.
+  const MODAL_SIZES = {
+    small: ['400px', '20vh', '320px'],
+    medium: ['600px', '40vh', '520px'],
+    large: ['800px', '70vh', '720px'],
+    xlarge: ['968px', '90vh', ''],
+    max: ['100%', '100%', ''],
+  };
+
+  // A dialog on the page with a title and a body for a frame: a macro's
+  // config and a Modal are drawn in one.
+  function dialogFor(title, className) {
+    const dialog = document.createElement('dialog');
+    dialog.className = className;
+    dialog.setAttribute('aria-label', title);
+    const header = document.createElement('header');
+    header.textContent = title;
+    const body = document.createElement('div');
+    body.className = 'dialog-body';
+    dialog.append(header, body);
+    document.body.append(dialog);
+    return { dialog: dialog, body: body };
+  }
+
+  // `new Modal({...}).open()` from `source`, a frame of `entry`: the
+  // resource in a dialog, with the opener's context plus `extension.modal`.
+  // One modal at a time (unverified whether Forge stacks them).
+  function openModal(entry, payload, message, source) {
+    if (openModalEntry) return false;
+    const options = payload || {};
+    const key = options.resource || entry.module.resource;
+    const url = Object.prototype.hasOwnProperty.call(entry.module.resources || {}, key) ? entry.module.resources[key] : null;
+    if (!url) throw new Error('openModal: ' + JSON.stringify(key) + ' is not a resource of this app');
+    const parts = dialogFor(options.title || entry.module.title, 'forge-modal');
+    const size = typeof options.size === 'object' && options.size ? [options.size.width, options.size.height || '', '']
+      : MODAL_SIZES[options.size] || MODAL_SIZES.medium;
+    parts.dialog.style.width = size[0];
+    parts.dialog.style.height = size[1];
+    parts.dialog.style.minHeight = size[2];
+    parts.dialog.dataset.size = typeof options.size === 'string' ? options.size : 'custom';
+    const context = JSON.parse(JSON.stringify(entry.module.context));
+    context.extension.modal = options.context === undefined ? {} : options.context;
+    const modal = frame(Object.assign({}, entry.module, { url: url, resource: key, context: context }), parts.body);
+    modal.modal = {
+      dialog: parts.dialog,
+      opener: source,
+      openerOrigin: entry.module.origin,
+      subscription: message.id,
+      closeOnEscape: options.closeOnEscape !== false,
+    };
+    // Escape on the page; inside the frame, forge-frame.js reports it.
+    parts.dialog.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      if (modal.modal.closeOnEscape) closeModal(modal);
+    });
+    // A click outside the dialog's box is a click on its overlay.
+    parts.dialog.addEventListener('click', (event) => {
+      const box = parts.dialog.getBoundingClientRect();
+      const outside = event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+      if (outside && options.closeOnOverlayClick !== false) closeModal(modal);
+    });
+    openModalEntry = modal;
+    parts.dialog.showModal();
+    return true;
+  }
+
+  // Takes a modal away and calls its opener's `onClose` with `payload`.
+  function closeModal(entry, payload) {
+    if (entry.closed) return;
+    entry.closed = true;
+    const inside = entry.frame.contentWindow;
+    frames.delete(inside);
+    themed.delete(inside);
+    subscriptions = subscriptions.filter((s) => s.window !== inside);
+    if (openModalEntry === entry) openModalEntry = null;
+    const modal = entry.modal;
+    if (modal.dialog.open) modal.dialog.close();
+    modal.dialog.remove();
+    if (frames.has(modal.opener)) {
+      post(modal.opener, modal.openerOrigin, { subscription: modal.subscription, payload: payload });
+    }
+  }
 
   function closeConfig(entry) {
     frames.delete(entry.frame.contentWindow);
@@ -208,21 +326,14 @@
   // A macro's config resource in a dialog, as Confluence opens it.
   function openConfig(module) {
     if (document.querySelector('dialog.forge-config')) return;
-    const dialog = document.createElement('dialog');
-    dialog.className = 'macro-editor forge-config';
-    dialog.setAttribute('aria-label', module.config.title);
-    const header = document.createElement('header');
-    header.textContent = module.config.title;
-    const body = document.createElement('div');
-    body.className = 'dialog-body';
+    const { dialog, body } = dialogFor(module.config.title, 'macro-editor forge-config');
     const actions = document.createElement('div');
     actions.className = 'dialog-actions';
     const close = document.createElement('button');
     close.type = 'button';
     close.textContent = 'Close';
     actions.append(close);
-    dialog.append(header, body, actions);
-    document.body.append(dialog);
+    dialog.append(actions);
     const configModule = Object.assign({}, module, { url: module.config.url, moduleKey: module.moduleKey });
     const entry = frame(configModule, body);
     entry.dialog = dialog;
@@ -248,6 +359,10 @@
         entry.slot.dataset.height = String(height);
         return;
       }
+      case 'escape':
+        // From whichever frame has the focus: the open Modal is on top.
+        if (openModalEntry && openModalEntry.modal.closeOnEscape) closeModal(openModalEntry);
+        return;
       case 'unsubscribe': {
         const id = message.payload && message.payload.subscription;
         subscriptions = subscriptions.filter((s) => !(s.window === source && s.subscription === id));

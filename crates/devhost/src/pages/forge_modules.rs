@@ -5,7 +5,8 @@
 //! `FullContext`).
 //!
 //! Each entry goes into the page's view JSON beside the Connect ones, with
-//! `forge: true`, the resource's URL and origin ([`crate::forge::resources`])
+//! `forge: true`, the resource's URL and origin ([`crate::forge::resources`]),
+//! the URLs of all the app's resources (a `Modal` may open any of them)
 //! and the context `getContext` answers; `page/forge-host.js` frames it and
 //! answers its bridge calls.
 //!
@@ -105,6 +106,13 @@ fn entry(
         Presentation::Content => !issue_view::is_added(site, &install.app_id, &module.key, context),
     };
     let title = module.title.clone().unwrap_or_else(|| module.key.clone());
+    // Every resource of the app by key: a `Modal` may open any of them.
+    let resources: serde_json::Map<String, Value> = install
+        .manifest
+        .resources
+        .iter()
+        .filter_map(|r| Some((r.key.clone(), Value::from(resource_url(site, install, &r.key)?))))
+        .collect();
     Some(json!({
         "forge": true,
         "addonKey": install.app_id,
@@ -117,6 +125,8 @@ fn entry(
         "deferred": deferred,
         "slot": format!("slot-forge-{label}-{}", module.key),
         "url": url,
+        "resource": module.resource,
+        "resources": resources,
         "origin": resource_origin(site, &install.app_id),
         "context": context_of(site, install, module, context, user),
         "compact": presentation == Presentation::Context,
