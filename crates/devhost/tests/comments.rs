@@ -120,6 +120,18 @@ impl Site {
 
     /// Waits until every logged webhook delivery is settled; the app's
     /// received requests then.
+    /// As `dev`: adds "Hi" to LOD-1, edits it to "Hello", deletes it;
+    /// answers the comment as added.
+    async fn comment_edit_and_delete_as_dev(&self) -> Value {
+        let path = "/rest/api/3/issue/LOD-1/comment";
+        let (_, added) =
+            self.as_user("dev", Method::POST, path, Some(json!({"body": adf("Hi")}))).await;
+        let one = format!("{path}/{}", added["id"].as_str().unwrap());
+        self.as_user("dev", Method::PUT, &one, Some(json!({"body": adf("Hello")}))).await;
+        self.as_user("dev", Method::DELETE, &one, None).await;
+        added
+    }
+
     async fn settled(&self) -> Vec<(String, Value)> {
         for _ in 0..500 {
             let pending = self
@@ -339,12 +351,7 @@ async fn each_comment_event_reaches_descriptor_webhooks_and_matching_dynamic_web
     let matching = registered["webhookRegistrationResult"][0]["createdWebhookId"].clone();
     assert!(matching.is_u64(), "{registered}");
 
-    let path = "/rest/api/3/issue/LOD-1/comment";
-    let (_, added) =
-        site.as_user("dev", Method::POST, path, Some(json!({"body": adf("Hi")}))).await;
-    let one = format!("{path}/{}", added["id"].as_str().unwrap());
-    site.as_user("dev", Method::PUT, &one, Some(json!({"body": adf("Hello")}))).await;
-    site.as_user("dev", Method::DELETE, &one, None).await;
+    let added = site.comment_edit_and_delete_as_dev().await;
 
     let received = site.settled().await;
     let dev = site.world.site.users.iter().find(|u| u.email.starts_with("dev")).unwrap();
@@ -408,12 +415,7 @@ async fn each_comment_change_is_also_an_issue_update_typed_by_its_jira_event() {
     assert_eq!(status, 200, "{registered}");
     let unfiltered = registered["webhookRegistrationResult"][0]["createdWebhookId"].clone();
 
-    let path = "/rest/api/3/issue/LOD-1/comment";
-    let (_, added) =
-        site.as_user("dev", Method::POST, path, Some(json!({"body": adf("Hi")}))).await;
-    let one = format!("{path}/{}", added["id"].as_str().unwrap());
-    site.as_user("dev", Method::PUT, &one, Some(json!({"body": adf("Hello")}))).await;
-    site.as_user("dev", Method::DELETE, &one, None).await;
+    let added = site.comment_edit_and_delete_as_dev().await;
 
     let received = site.settled().await;
     let dev = site.world.site.users.iter().find(|u| u.email.starts_with("dev")).unwrap();
