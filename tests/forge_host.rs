@@ -240,11 +240,25 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(modal["extension"]["issue"]["key"], issue_key.as_str());
     assert_eq!(modal["moduleKey"], "bridge-panel");
     assert_eq!(report["modalSize"], "small");
+    assert_eq!(report["modalWidth"], 400, "Forge's small modal is 400px wide");
+    assert!(report["modalFrameHeight"].as_u64().unwrap() >= 200, "the frame fills the dialog");
     assert_eq!(report["modalTitle"], "Fixture modal");
-    assert_eq!(report["secondModal"], "Unable to open modal.");
+    assert_eq!(report["untitledModalHeaderHidden"], true);
+    assert_eq!(report["secondModal"], false, "one modal at a time");
     assert_eq!(report["modalStayedOnEscape"], true, "closeOnEscape: false");
-    assert_eq!(report["closed"], json!([{"chosen": 42}, null, null]), "{report:#}");
-    assert_eq!(report["missingResource"], "Unable to open modal.");
+    assert_eq!(report["modalStayedOnOverlayClick"], true, "closeOnOverlayClick: false");
+    assert_eq!(report["closed"], json!([{"chosen": 42}, null, null, null, "done"]), "{report:#}");
+    assert!(
+        report["missingResource"].as_str().unwrap().contains("\"nope\" is not a resource"),
+        "{report:#}"
+    );
+    assert_eq!(report["modalsLeft"], 0);
+    assert_eq!(report["opened"], json!(["opening", "/browse/LOD-3"]));
+    assert_eq!(report["reloaded"], json!(["reloading", true]));
+    assert!(
+        report["navigateDev"].as_str().unwrap().contains("is the lodger dev host's"),
+        "{report:#}"
+    );
     assert!(
         report["navigateScript"].as_str().unwrap().contains("only http and https"),
         "{report:#}"

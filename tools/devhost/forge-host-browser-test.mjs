@@ -13,7 +13,8 @@
 // events.emit from the panel, received by the issue context; showFlag; an
 // unknown bridge call; the panel's height following its content; a Modal
 // (its context, size and title, one at a time, view.close(payload) to the
-// opener's onClose, Escape, a missing resource); router.navigate; then as
+// opener's onClose, Escape, the overlay, a missing resource); router.open,
+// router.reload and router.navigate; then as
 // the viewer, a PUT (refused by the viewer's permissions) and a GET; then
 // the admin page; the Confluence page's macro and a requestConfluence. Rust asserts on the report (tests/forge_host.rs).
 //
@@ -148,8 +149,10 @@ await run('forge host browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: ST
   let modal = await modalFrame();
   report.modalContext = await modal.evaluate(() => window.fixture.context());
   report.modalSize = await page.locator('dialog.forge-modal').getAttribute('data-size');
+  report.modalWidth = Math.round((await page.locator('dialog.forge-modal').boundingBox()).width);
+  report.modalFrameHeight = Math.round((await page.locator('dialog.forge-modal iframe').boundingBox()).height);
   report.modalTitle = await page.locator('dialog.forge-modal header').textContent();
-  report.secondModal = await panel.evaluate(() => window.fixture.modal({}));
+  report.secondModal = await panel.evaluate(() => window.fixture.rawModal({}));
   await modal.evaluate(() => window.fixture.closeWith({ chosen: 42 }));
   await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
   await panel.locator('#status[data-closed="1"]').waitFor({ state: 'attached' });
@@ -170,16 +173,52 @@ await run('forge host browser test', { overallMs: OVERALL_TIMEOUT_MS, stepMs: ST
   await page.keyboard.press('Escape');
   await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
   await panel.locator('#status[data-closed="3"]').waitFor({ state: 'attached' });
+
+  s.step = 'a Modal closed by a click on its overlay, and one that stays';
+  await panel.evaluate(() => window.fixture.modal({}));
+  await modalFrame();
+  report.untitledModalHeaderHidden = await page.locator('dialog.forge-modal header').isHidden();
+  await page.mouse.click(5, 5);
+  await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
+  await panel.locator('#status[data-closed="4"]').waitFor({ state: 'attached' });
+  await panel.evaluate(() => window.fixture.modal({ closeOnOverlayClick: false }));
+  modal = await modalFrame();
+  await page.mouse.click(5, 5);
+  await page.waitForTimeout(300);
+  report.modalStayedOnOverlayClick = await page.locator('dialog.forge-modal[open]').count() === 1;
+  await modal.evaluate(() => window.fixture.closeWith('done'));
+  await page.locator('dialog.forge-modal').waitFor({ state: 'detached' });
+  await panel.locator('#status[data-closed="5"]').waitFor({ state: 'attached' });
   report.closed = await panel.evaluate(() => window.fixture.closed);
-  report.missingResource = await panel.evaluate(() => window.fixture.modal({ resource: 'nope' }));
+  report.missingResource = await panel.evaluate(() => window.fixture.rawModal({ resource: 'nope' }));
+  report.modalsLeft = await page.locator('dialog.forge-modal').count();
 
   s.step = 'saving the screenshot';
   await s.screenshot(screenshotPath);
 
+  s.step = 'router.open in a new tab';
+  const [tab, opening] = await Promise.all([
+    page.context().waitForEvent('page'),
+    panel.evaluate(() => window.fixture.open({ target: 'issue', issueKey: 'LOD-3' })),
+  ]);
+  await tab.waitForLoadState('domcontentloaded');
+  report.opened = [opening, new URL(tab.url()).pathname];
+  await tab.close();
+
+  s.step = 'router.reload';
+  await page.evaluate(() => { window.beforeReload = true; });
+  const [reloading] = await Promise.all([
+    panel.evaluate(() => window.fixture.reload()),
+    page.waitForEvent('load'),
+  ]);
+  report.reloaded = [reloading, await page.evaluate(() => window.beforeReload === undefined)];
+
   s.step = 'router.navigate to another issue';
-  report.navigateScript = await panel.evaluate(() => window.fixture.navigate('javascript:alert(1)'));
-  report.navigateTarget = await panel.evaluate(() => window.fixture.navigate({ target: 'dashboard', dashboardId: '1' }));
-  report.navigated = await panel.evaluate(() => window.fixture.navigate({ target: 'issue', issueKey: 'LOD-2' }));
+  const reloadedPanel = await frameIn(slots['bridge-panel']);
+  report.navigateDev = await reloadedPanel.evaluate(() => window.fixture.navigate('/dev/login?account=someone&next=/'));
+  report.navigateScript = await reloadedPanel.evaluate(() => window.fixture.navigate('javascript:alert(1)'));
+  report.navigateTarget = await reloadedPanel.evaluate(() => window.fixture.navigate({ target: 'dashboard', dashboardId: '1' }));
+  report.navigated = await reloadedPanel.evaluate(() => window.fixture.navigate({ target: 'issue', issueKey: 'LOD-2' }));
   await page.waitForURL((url) => url.pathname === '/browse/LOD-2');
   report.navigatedTo = new URL(page.url()).pathname;
 

@@ -118,8 +118,6 @@ impl Site {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// Waits until every logged webhook delivery is settled; the app's
-    /// received requests then.
     /// As `dev`: adds "Hi" to LOD-1, edits it to "Hello", deletes it;
     /// answers the comment as added.
     async fn comment_edit_and_delete_as_dev(&self) -> Value {
@@ -132,6 +130,8 @@ impl Site {
         added
     }
 
+    /// Waits until every logged webhook delivery is settled; the app's
+    /// received requests then.
     async fn settled(&self) -> Vec<(String, Value)> {
         for _ in 0..500 {
             let pending = self

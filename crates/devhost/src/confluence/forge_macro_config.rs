@@ -42,7 +42,7 @@ pub fn config_of(site: &Site, content_id: &str, app_id: &str, module_key: &str) 
 }
 
 /// Adds to each Forge `macro` entry of a page view whose module names a
-/// `config` resource the config editor's `{url, title, contentId}` and an
+/// `config` resource the config editor's `{url, resource, title}` and an
 /// `editor` (which draws the page's "Edit" button).
 pub fn add_config_editors(site: &Site, entries: &mut [Value], content_id: &str) {
     let installs: Vec<_> = site.data().forge.installs.values().cloned().collect();
@@ -53,7 +53,8 @@ pub fn add_config_editors(site: &Site, entries: &mut [Value], content_id: &str) 
             install.manifest.ui_modules_of("macro").find(|m| entry["moduleKey"] == m.key.as_str());
         let Some(resource) = module.and_then(|m| m.config_resource.as_deref()) else { continue };
         let Some(url) = resource_url(site, install, resource) else { continue };
-        entry["config"] = json!({"url": url, "title": format!("Edit {}", entry["title"].as_str().unwrap_or("macro"))});
+        let title = format!("Edit {}", entry["title"].as_str().unwrap_or("macro"));
+        entry["config"] = json!({"url": url, "resource": resource, "title": title});
         entry["editor"] = json!({"contentId": content_id});
     }
 }

@@ -73,6 +73,9 @@
     }
   });
   globalThis.__bridge = { callBridge: callBridge };
+  // This script runs first in the document: a new document starts here,
+  // and the host forgets what an earlier one in this frame registered.
+  post({ name: 'document' });
 
   // The height of the content (the root's box, margins of <body> included),
   // so that the frame can shrink as well as grow.

@@ -222,6 +222,10 @@
       const url = new URL(to, location.href);
       // Never a javascript: or data: URL on the site's own page.
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('navigate: only http and https URLs');
+      // Nor the emulator's own pages (`/dev/login` switches the person).
+      if (url.origin === location.origin && /^(\/wiki)?\/dev(\/|$)/.test(url.pathname)) {
+        throw new Error('navigate: ' + url.pathname + ' is the lodger dev host\'s, not a product page');
+      }
       if (payload.type === 'new-tab') window.open(url.href, '_blank', 'noopener');
       else setTimeout(() => location.assign(url.href), 0);
       return true;
@@ -240,6 +244,9 @@
     large: ['800px', '70vh', '720px'],
     xlarge: ['968px', '90vh', ''],
     max: ['100%', '100%', ''],
+    // @forge/bridge 7.2.0 also takes these; their boxes are the emulator's.
+    fullscreen: ['100vw', '100vh', ''],
+    resizable: ['600px', '40vh', '520px'],
   };
 
   // A dialog on the page with a title and a body for a frame: a macro's
@@ -250,6 +257,7 @@
     dialog.setAttribute('aria-label', title);
     const header = document.createElement('header');
     header.textContent = title;
+    header.hidden = !title;
     const body = document.createElement('div');
     body.className = 'dialog-body';
     dialog.append(header, body);
@@ -266,16 +274,18 @@
     const key = options.resource || entry.module.resource;
     const url = Object.prototype.hasOwnProperty.call(entry.module.resources || {}, key) ? entry.module.resources[key] : null;
     if (!url) throw new Error('openModal: ' + JSON.stringify(key) + ' is not a resource of this app');
-    const parts = dialogFor(options.title || entry.module.title, 'forge-modal');
+    // The bridge sends '' without a title: the dialog then has no header.
+    const parts = dialogFor(options.title || '', 'forge-modal');
     const size = typeof options.size === 'object' && options.size ? [options.size.width, options.size.height || '', '']
       : MODAL_SIZES[options.size] || MODAL_SIZES.medium;
     parts.dialog.style.width = size[0];
     parts.dialog.style.height = size[1];
     parts.dialog.style.minHeight = size[2];
-    parts.dialog.dataset.size = typeof options.size === 'string' ? options.size : 'custom';
+    parts.dialog.dataset.size = typeof options.size === 'string' && MODAL_SIZES[options.size] ? options.size : 'custom';
     const context = JSON.parse(JSON.stringify(entry.module.context));
     context.extension.modal = options.context === undefined ? {} : options.context;
     const modal = frame(Object.assign({}, entry.module, { url: url, resource: key, context: context }), parts.body);
+    modal.frame.style.height = '100%';
     modal.modal = {
       dialog: parts.dialog,
       opener: source,
@@ -294,30 +304,46 @@
       const outside = event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
       if (outside && options.closeOnOverlayClick !== false) closeModal(modal);
     });
+    // The browser closes a dialog itself on a second Escape, whatever the
+    // page says: then the Modal is closed, and its opener told.
+    parts.dialog.addEventListener('close', () => closeModal(modal));
     openModalEntry = modal;
     parts.dialog.showModal();
     return true;
+  }
+
+  // Forgets what a frame's document registered: its event subscriptions,
+  // its theming, and the onClose of a Modal it opened (the ids restart with
+  // a new document, so they must not reach it).
+  function forgetDocument(inside) {
+    themed.delete(inside);
+    subscriptions = subscriptions.filter((s) => s.window !== inside);
+    if (openModalEntry && openModalEntry.modal.opener === inside) openModalEntry.modal.opener = null;
+  }
+
+  // Takes a frame off the page's books before its dialog goes.
+  function forget(entry) {
+    const inside = entry.frame.contentWindow;
+    forgetDocument(inside);
+    frames.delete(inside);
   }
 
   // Takes a modal away and calls its opener's `onClose` with `payload`.
   function closeModal(entry, payload) {
     if (entry.closed) return;
     entry.closed = true;
-    const inside = entry.frame.contentWindow;
-    frames.delete(inside);
-    themed.delete(inside);
-    subscriptions = subscriptions.filter((s) => s.window !== inside);
+    forget(entry);
     if (openModalEntry === entry) openModalEntry = null;
     const modal = entry.modal;
     if (modal.dialog.open) modal.dialog.close();
     modal.dialog.remove();
-    if (frames.has(modal.opener)) {
+    if (modal.opener && frames.has(modal.opener)) {
       post(modal.opener, modal.openerOrigin, { subscription: modal.subscription, payload: payload });
     }
   }
 
   function closeConfig(entry) {
-    frames.delete(entry.frame.contentWindow);
+    forget(entry);
     if (entry.dialog.open) entry.dialog.close();
     entry.dialog.remove();
     if (entry.saved) location.reload();
@@ -334,7 +360,7 @@
     close.textContent = 'Close';
     actions.append(close);
     dialog.append(actions);
-    const configModule = Object.assign({}, module, { url: module.config.url, moduleKey: module.moduleKey });
+    const configModule = Object.assign({}, module, { url: module.config.url, resource: module.config.resource });
     const entry = frame(configModule, body);
     entry.dialog = dialog;
     close.addEventListener('click', () => closeConfig(entry));
@@ -350,19 +376,31 @@
     if (!message || message.lodgerForge !== 1 || typeof message.name !== 'string') return;
     const source = event.source;
     switch (message.name) {
+      case 'document':
+        // A new document in this frame (a first load or a reload), before
+        // any of its scripts called the bridge.
+        forgetDocument(source);
+        return;
       case 'ready':
         entry.slot.dataset.established = 'true';
         return;
       case 'resize': {
+        // A Modal's frame fills its dialog, whatever its content.
+        if (entry.modal) return;
         const height = Number(message.payload && message.payload.height);
         if (height > 0) entry.frame.style.height = height + 'px';
         entry.slot.dataset.height = String(height);
         return;
       }
-      case 'escape':
-        // From whichever frame has the focus: the open Modal is on top.
-        if (openModalEntry && openModalEntry.modal.closeOnEscape) closeModal(openModalEntry);
+      case 'escape': {
+        // From the Modal's frame or its opener's, whichever has the focus
+        // (the one behind may keep it); never another frame's.
+        const open = openModalEntry;
+        if (open && open.modal.closeOnEscape && (source === open.frame.contentWindow || source === open.modal.opener)) {
+          closeModal(open);
+        }
         return;
+      }
       case 'unsubscribe': {
         const id = message.payload && message.payload.subscription;
         subscriptions = subscriptions.filter((s) => !(s.window === source && s.subscription === id));

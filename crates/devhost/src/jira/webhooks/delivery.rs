@@ -186,7 +186,8 @@ pub fn fire_comment(site: &Arc<Site>, event: &IssueEvent<'_>, comment: &Value) {
     let type_name = match event.name {
         COMMENT_CREATED => "issue_commented",
         COMMENT_UPDATED => "issue_comment_edited",
-        _ => "issue_comment_deleted",
+        COMMENT_DELETED => "issue_comment_deleted",
+        _ => return,
     };
     let updated = IssueEvent { name: ISSUE_UPDATED, property: None, ..*event };
     let mut body = payload(site, &updated, now);
