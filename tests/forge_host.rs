@@ -268,7 +268,8 @@ async fn the_real_forge_bridge_runs_on_the_emulated_issue_page() {
     assert_eq!(report["navigatedTo"], "/browse/LOD-2");
 
     assert_eq!(report["viewerContext"]["accountId"], viewer.account_id.as_str());
-    assert_eq!(report["contextStillExpanded"], true, "the issue context is remembered expanded");
+    assert_eq!(report["contextExpandedAfterReload"], true, "remembered for the same person");
+    assert_eq!(report["contextExpandedForViewer"], false, "remembered per person");
     assert_eq!(report["viewerPut"]["status"], 403, "a viewer may not edit the issue");
     assert_eq!(report["viewerGet"]["body"]["value"], json!({"ticked": 2, "by": "forge"}));
     assert_eq!(report["adminPageAsViewer"], 403);

@@ -3,9 +3,10 @@
 //
 //   - a glance's compact entry opens its panel over the details, and its
 //     back button closes it again (Atlassian: "Issue Glance");
-//   - an issue context's header expands and collapses it; this browser
-//     remembers which were expanded (Atlassian: "Issue Context", which
-//     remembers per user);
+//   - an issue context's header expands and collapses it, and it opens
+//     again as the person left it (Atlassian: "Issue Context": "remembers
+//     whether a user expanded or collapsed it last time"), kept per person
+//     in this browser's storage, so not across browsers;
 //   - a quick-add button adds its content panel to the issue for everyone,
 //     or, when the panel is there, tells it the button was clicked
 //     (Atlassian: "Issue Content"; Forge: "Jira issue panel").
@@ -49,8 +50,9 @@
     });
   }
 
-  // Issue contexts: collapsed at first, then as this browser left them.
-  const remembered = (id) => 'lodger-dev:context-expanded:' + id;
+  // Issue contexts: collapsed at first, then as this person left them.
+  const person = (view.user && view.user.accountId) || 'anonymous';
+  const remembered = (id) => 'lodger-dev:context-expanded:' + person + ':' + id;
   function storage() {
     try { return window.localStorage; } catch (error) { return null; }
   }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `webPanels` in `atl.jira.view.issue.*` | `panel`: framed when the page loads |
 //! | `jiraIssueGlances` | `glance`: a compact entry beside the fields (icon, name, status); opening it slides its target panel over the details, framed on first open; `ISSUE_GLANCE_OPENED` on later opens |
-//! | `jiraIssueContexts`, Forge `jira:issueContext` | `context`: a collapsible panel under the fields with its label and status, collapsed at first; expanding frames it; the page remembers per browser whether it was expanded (Jira remembers per user) |
+//! | `jiraIssueContexts`, Forge `jira:issueContext` | `context`: a collapsible panel under the fields with its label and status, collapsed at first; expanding frames it; the page remembers per person whether it was expanded, in the browser's storage (Jira remembers per user, across browsers too) |
 //! | `jiraIssueContents`, Forge `jira:issuePanel` | `content`: a quick-add button under the summary; a click (by someone who may edit the issue) adds the panel below the description for everyone who opens the issue, and sends `ISSUE_QUICK_ADD_CLICKED` to a Connect panel already there; a Connect module whose `contentPresentConditions` hold is there from the start |
 //!
 //! The status of a glance or a context panel is the issue property
