@@ -48,6 +48,7 @@ use super::macro_body;
 use super::macro_parameters::{check_form, form, parameters, url_variables};
 use super::page_view::{macro_id, page_context};
 use crate::platform::auth::{SESSION_COOKIE, current_user};
+use crate::platform::call::with_site;
 use crate::platform::errors::confluence_error as error;
 use crate::platform::iframe::module_url;
 use crate::site::{AppInstall, Role, Site, User};
@@ -71,7 +72,7 @@ pub fn macro_module(install: &AppInstall, module_key: &str) -> Option<Value> {
 /// `PUT /wiki/dev/api/macro-parameters` (what `saveMacro` stores).
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let forge_config = super::forge_macro_config::routes(Arc::clone(&site));
-    let with = warp::any().map(move || Arc::clone(&site));
+    let with = with_site(site);
     let session = warp::cookie::optional::<String>(SESSION_COOKIE);
     let body = warp::body::content_length_limit(256 * 1024).and(warp::body::json::<Value>());
     let editor = warp::post()

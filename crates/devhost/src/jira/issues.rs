@@ -50,10 +50,7 @@ pub fn issue_type_of(data: &SiteData, issue_id: &str) -> IssueType {
 /// `POST /rest/api/{2|3}/issue`, `PUT` and `DELETE /rest/api/{2|3}/issue/{idOrKey}`
 /// (Atlassian: "Jira REST API v3: Issues").
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = {
-        let site = Arc::clone(&site);
-        warp::any().map(move || Arc::clone(&site))
-    };
+    let with = with_site(Arc::clone(&site));
     let create = warp::post()
         .and(warp::path!("rest" / "api" / String / "issue"))
         .and_then(api_version)

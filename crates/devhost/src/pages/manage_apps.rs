@@ -43,6 +43,7 @@ use crate::DevHost;
 use crate::forge::install::{self as forge_install, ForgeInstallation};
 use crate::forge::state::license_of;
 use crate::platform::auth::{SESSION_COOKIE, current_user};
+use crate::platform::call::with_host_and_site;
 use crate::platform::errors::error;
 use crate::platform::http::{encode, names_site, query_param, raw_query};
 use crate::platform::iframe::ViewContext;
@@ -57,10 +58,7 @@ pub fn routes(
     site: Arc<Site>,
     product: Product,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = {
-        let (host, site) = (Arc::clone(&host), Arc::clone(&site));
-        warp::any().map(move || (Arc::clone(&host), Arc::clone(&site)))
-    };
+    let with = with_host_and_site(Arc::clone(&host), Arc::clone(&site));
     let session = warp::cookie::optional::<String>(SESSION_COOKIE);
     let page = warp::get()
         .and(warp::path!("plugins" / "servlet" / "upm"))

@@ -15,6 +15,7 @@ use warp::http::Method;
 use warp::path::FullPath;
 use warp::{Filter, Rejection};
 
+use crate::DevHost;
 use crate::forge::rest_auth::{self, ForgeCall};
 use crate::platform::auth::{
     APP_HEADER, Caller, Refusal, RefusalReason, RestRequest, SESSION_COOKIE, authenticate,
@@ -158,4 +159,12 @@ pub(crate) fn with_site(
     site: Arc<Site>,
 ) -> impl Filter<Extract = (Arc<Site>,), Error = std::convert::Infallible> + Clone {
     warp::any().map(move || Arc::clone(&site))
+}
+
+/// The dev host and the site, for handlers that install or uninstall apps.
+pub(crate) fn with_host_and_site(
+    host: Arc<DevHost>,
+    site: Arc<Site>,
+) -> impl Filter<Extract = ((Arc<DevHost>, Arc<Site>),), Error = std::convert::Infallible> + Clone {
+    warp::any().map(move || (Arc::clone(&host), Arc::clone(&site)))
 }

@@ -14,6 +14,7 @@ use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use crate::platform::call::with_site;
 use crate::platform::errors::error;
 use crate::platform::faults::{
     Faults, FaultsError, MAX_RETRY_AFTER_DATE_SECS, RestFault, RetryAfterForm,
@@ -119,7 +120,7 @@ fn retry_at(now: SystemTime, secs: u64) -> String {
 
 /// `GET`, `PUT` and `DELETE /dev/api/faults`: read, set and clear the setting.
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = warp::any().map(move || Arc::clone(&site));
+    let with = with_site(site);
     let read = warp::get()
         .and(warp::path!("dev" / "api" / "faults"))
         .and(with.clone())

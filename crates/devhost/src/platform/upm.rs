@@ -34,6 +34,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::install;
 use crate::DevHost;
+use crate::platform::call::with_host_and_site;
 use crate::platform::errors::error;
 use crate::site::{Site, User};
 use lodger_connect::installation::Product;
@@ -44,10 +45,7 @@ pub fn routes(
     site: Arc<Site>,
     product: Product,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = {
-        let (host, site) = (Arc::clone(&host), Arc::clone(&site));
-        warp::any().map(move || (Arc::clone(&host), Arc::clone(&site)))
-    };
+    let with = with_host_and_site(Arc::clone(&host), Arc::clone(&site));
     let auth = warp::header::optional::<String>("authorization");
     let token =
         warp::get().and(warp::path!("rest" / "plugins" / "1.0")).and(auth).and(with.clone()).map(

@@ -36,6 +36,7 @@ use super::delivery::{ISSUE_CREATED, ISSUE_DELETED, ISSUE_UPDATED};
 use super::filter;
 use super::state::{FailedDelivery, LIFETIME_MS, Registration};
 use crate::platform::auth::Caller;
+use crate::platform::call::with_site;
 use crate::platform::call::{Call, call};
 use crate::platform::errors::error;
 use crate::platform::http::{api_version, now_millis};
@@ -61,10 +62,7 @@ const MAX_PAGE: usize = 100;
 /// `/rest/api/{2|3}/webhook`, `/webhook/refresh` and `/webhook/failed`
 /// (Atlassian: "Jira REST API v3: Webhooks").
 pub fn routes(site: Arc<Site>) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with = {
-        let site = Arc::clone(&site);
-        warp::any().map(move || Arc::clone(&site))
-    };
+    let with = with_site(Arc::clone(&site));
     let query = warp::query::<HashMap<String, String>>();
     let register = warp::post()
         .and(warp::path!("rest" / "api" / String / "webhook"))
