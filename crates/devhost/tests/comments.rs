@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use forge_support::{APP, Remote, World, bearer, installed_system_token, rand_suffix};
+use forge_support::{APP, Remote, World, bearer, installed_system_token, rand_suffix, send_json};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{Claims, sign};
 use lodger_connect::qsh::query_string_hash;
@@ -103,19 +103,13 @@ impl Site {
         body: Option<Value>,
     ) -> (u16, Value) {
         let user = self.world.site.users.iter().find(|u| u.email.starts_with(who)).unwrap();
-        let mut request = self
+        let request = self
             .world
             .http
             .request(method, format!("{}{path}", self.world.base))
             .header("Cookie", format!("lodger_dev_user={}", user.account_id))
             .header("X-Lodger-Dev-App", KEY);
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        send_json(request, body).await
     }
 
     /// As `dev`: adds "Hi" to LOD-1, edits it to "Hello", deletes it;

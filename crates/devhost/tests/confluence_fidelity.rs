@@ -5,7 +5,7 @@
 
 mod forge_support;
 
-use forge_support::World;
+use forge_support::{World, send_json};
 use lodger_connect::installation::Product;
 use lodger_connect::jwt::{Claims, sign};
 use lodger_connect::qsh::query_string_hash;
@@ -236,18 +236,11 @@ async fn dev_put(
     let mut body = json!({"addonKey": KEY, "moduleKey": macro_key, "contentId": PAGE_ID,
         "macroId": format!("{KEY}__{macro_key}")});
     body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let response = world
+    let request = world
         .http
         .put(format!("{}/wiki/dev/api/{what}", world.base))
-        .header("cookie", format!("lodger_dev_user=557058:acme-{account}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        .header("cookie", format!("lodger_dev_user=557058:acme-{account}"));
+    send_json(request, Some(body)).await
 }
 
 async fn entry(world: &World, macro_key: &str) -> Value {

@@ -136,14 +136,7 @@ impl World {
         auth: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self.http.request(method, url).header("Authorization", auth);
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        send_json(self.http.request(method, url).header("Authorization", auth), body).await
     }
 
     /// Waits until `count` deliveries are logged and all are settled.
@@ -217,4 +210,16 @@ pub async fn installed_system_token(world: &World, remote: &Remote) -> String {
     world.settled(1).await;
     let seen = remote.seen_at("/forge/events/installed");
     seen.last().unwrap().header("x-forge-oauth-system").unwrap()
+}
+
+/// Sends `request`, with `body` as JSON when given; answers the status and
+/// the JSON answer (`null` when there is none).
+pub async fn send_json(mut request: reqwest::RequestBuilder, body: Option<Value>) -> (u16, Value) {
+    if let Some(body) = body {
+        request = request.header("Content-Type", "application/json").body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
