@@ -343,6 +343,8 @@
   }
 
   function closeConfig(entry) {
+    if (entry.closed) return;
+    entry.closed = true;
     forget(entry);
     if (entry.dialog.open) entry.dialog.close();
     entry.dialog.remove();
@@ -365,6 +367,8 @@
     entry.dialog = dialog;
     close.addEventListener('click', () => closeConfig(entry));
     dialog.addEventListener('cancel', (event) => { event.preventDefault(); closeConfig(entry); });
+    // Also when the browser closes the dialog itself (a second Escape).
+    dialog.addEventListener('close', () => closeConfig(entry));
     entry.frame.style.height = '300px';
     dialog.showModal();
   }
