@@ -5,9 +5,9 @@
 // page/forge-host.js) and resolves with its reply. Functions cannot cross
 // postMessage: `on`/`onPublic` keep their callback here and the host posts
 // the events back; `openModal` keeps its `onClose`, which the host calls
-// once, when the modal closes. The frame also reports its height, since Forge frames
-// size themselves to their content, its theme when theming is enabled, and
-// Escape pressed inside it.
+// once, when the modal closes. The frame also reports its height, since
+// Forge frames size themselves to their content, its theme when theming is
+// enabled, and Escape pressed inside it.
 (function () {
   'use strict';
   if (globalThis.__bridge) return;
